@@ -1,0 +1,256 @@
+"""The plain values that flow from sources to the recorder and on to the screen and bundles.
+
+Every value here is a frozen dataclass. Timestamps are timezone-aware UTC. Nothing in this
+module does I/O or imports Textual: these types are the only contract between collecting and
+drawing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Level = Literal["debug", "info", "notice", "warn", "error", "crit", "unparsed"]
+
+#: Severity order used by level filters; ``unparsed`` sorts with ``info`` so that a "warnings
+#: and above" filter hides it but the default view shows it.
+LEVEL_RANK: Mapping[str, int] = {
+    "debug": 0,
+    "info": 1,
+    "unparsed": 1,
+    "notice": 2,
+    "warn": 3,
+    "error": 4,
+    "crit": 5,
+}
+
+#: Every log kind lamptop reads. ``mod-status`` is a page, not a log, but ``lamptop parse`` reads it.
+LOG_KINDS: tuple[str, ...] = (
+    "apache-access",
+    "apache-error",
+    "php-error",
+    "php-fpm",
+    "php-fpm-slow",
+    "mysql-slow",
+    "mysql-error",
+)
+
+
+def normalize_level(word: str) -> Level:
+    """Map the level words that Apache, PHP, php-fpm and MySQL write to lamptop's levels."""
+    w = word.strip().lower()
+    if w.startswith("trace") or w == "debug":
+        return "debug"
+    if w in ("info", "information", "deprecated", "strict", "system"):
+        return "info"
+    if w in ("notice", "note"):
+        return "notice"
+    if w in ("warn", "warning", "alert_user"):
+        return "warn"
+    if w in ("error", "err", "fatal error", "parse error", "fatal", "recoverable fatal error"):
+        return "error"
+    if w in ("crit", "critical", "alert", "emerg", "emergency"):
+        return "crit"
+    return "info"
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """One entry of one log: a line, or a line and the continuation lines that belong to it."""
+
+    ts: datetime
+    """When it happened: the time written in the entry (aware UTC), else its arrival time."""
+    source: str
+    """The name of the source that read it (e.g. ``apache-access``, or a label from the config)."""
+    kind: str
+    """The log format (one of :data:`LOG_KINDS`)."""
+    level: Level
+    """Severity, normalised; ``unparsed`` when no format matched."""
+    text: str
+    """A one-line summary to show in a list."""
+    lines: tuple[str, ...] = ()
+    """Continuation lines (stack traces, query text, dumps) in order; the first line is not here."""
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    """Parsed fields (status, client, url, pid, query_time...). Treat as read-only."""
+    raw: str = ""
+    """The first line exactly as read (decoded), for ``unparsed`` records the whole text."""
+    ts_from_line: bool = True
+    """False when the entry had no time of its own and ``ts`` is its arrival time."""
+    seq: int = 0
+    """Arrival order, set by the recorder; breaks ties between records of the same time."""
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """One row of mod_status's ExtendedStatus worker table."""
+
+    slot: str
+    """Server slot as Apache prints it (``0-3`` = process 0, thread 3)."""
+    pid: int | None
+    """OS process id serving the slot, None when the slot has no process."""
+    mode: str
+    """Scoreboard character of the slot (``W``, ``K``, ``_`` ...)."""
+    cpu: float
+    """CPU seconds used by the slot's process."""
+    seconds: float
+    """Seconds since the most recent request on the slot began (SS)."""
+    req_ms: float
+    """Milliseconds the most recent request took, or has taken so far."""
+    client: str
+    """Client address."""
+    vhost: str
+    """Virtual host serving the request."""
+    request: str
+    """The request line (``GET /report.php HTTP/1.1``)."""
+    protocol: str = ""
+    """Protocol column when Apache prints one (``http/1.1``)."""
+    accesses: int = 0
+    """Requests served by this slot's connection (the Acc column's first figure)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessRow:
+    """One row of the event MPM's per-process table on the status page."""
+
+    slot: int
+    pid: int | None
+    stopping: str
+    conns_total: int
+    conns_accepting: str
+    threads_busy: int
+    threads_graceful: int
+    threads_idle: int
+    async_wait_io: int | None = None
+    async_writing: int = 0
+    async_keep_alive: int = 0
+    async_closing: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StatusSample:
+    """What one poll of mod_status said."""
+
+    ts: datetime
+    """When the poll completed (aware UTC)."""
+    url: str
+    """The URL polled, without credentials."""
+    fields: Mapping[str, Any]
+    """Every ``?auto`` key as given (numbers parsed, unknown keys kept)."""
+    scoreboard: str
+    """The scoreboard string, one character per slot."""
+    counts: Mapping[str, int]
+    """Count of each scoreboard character, counted from :attr:`scoreboard` itself."""
+    workers: tuple[Worker, ...] = ()
+    """ExtendedStatus worker rows (empty when the HTML page was not read)."""
+    processes: tuple[ProcessRow, ...] = ()
+    """Event MPM per-process rows."""
+    server_version: str = ""
+    mpm: str = ""
+    uptime: float | None = None
+    total_accesses: int | None = None
+    total_kbytes: float | None = None
+    busy: int = 0
+    """Busy slots counted from the scoreboard (W R K D C L G S I)."""
+    idle: int = 0
+    """Idle slots counted from the scoreboard (``_``)."""
+    limit: int = 0
+    """Usable slots: the scoreboard length (``.`` slots can still be started)."""
+    extended: bool = False
+    """True when the worker table was present (ExtendedStatus On)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceMem:
+    """Memory of one service: all its processes together."""
+
+    name: str
+    """``apache``, ``mysql`` or ``php-fpm``."""
+    rss: int
+    """Bytes resident, summed over its processes."""
+    procs: int
+    """Number of processes."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProcInfo:
+    """One process in the top-by-memory list."""
+
+    pid: int
+    name: str
+    cmdline: str
+    rss: int
+    """Bytes resident now."""
+    growth: int = 0
+    """Bytes gained since lamptop first saw this process (negative when it shrank)."""
+    cpu: float = 0.0
+    """CPU percent of one core since the previous scan."""
+
+
+@dataclass(frozen=True, slots=True)
+class SystemSample:
+    """One reading of the machine's memory, swap, load and processes."""
+
+    ts: datetime
+    mem_total: int
+    mem_used: int
+    """Bytes used: total minus available."""
+    mem_available: int
+    swap_total: int
+    swap_used: int
+    load1: float
+    load5: float
+    load15: float
+    cpu_percent: float
+    """Machine CPU busy percent since the previous sample (all cores, 0-100)."""
+    cpu_count: int = 1
+    services: tuple[ServiceMem, ...] = ()
+    """Per-service RSS; empty between process scans (see :attr:`scanned`)."""
+    top: tuple[ProcInfo, ...] = ()
+    """Top processes by RSS, from the most recent process scan."""
+    rss_by_pid: Mapping[int, int] = field(default_factory=dict)
+    """RSS in bytes of every process of a watched service, from the most recent scan."""
+    self_rss: int = 0
+    """lamptop's own RSS in bytes."""
+    self_cpu: float = 0.0
+    """lamptop's own CPU percent of one core."""
+    scanned: bool = False
+    """True when this sample comes with a fresh process scan."""
+
+
+SourceStatus = Literal[
+    "ok",
+    "waiting",
+    "missing",
+    "unreadable",
+    "error",
+    "refused",
+    "timeout",
+    "http-error",
+    "auth",
+    "not-status",
+    "stopped",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What a source can see right now, in words a person can act on."""
+
+    ts: datetime
+    source: str
+    """Source name (same as :attr:`LogRecord.source`)."""
+    kind: str
+    """Log kind, or ``mod-status`` / ``system``."""
+    status: SourceStatus
+    message: str = ""
+    """What is wrong, in plain words; empty when ``ok``."""
+    hint: str = ""
+    """How to fix it, when lamptop knows (``add your user to the adm group``)."""
+    target: str = ""
+    """The path or URL the source watches."""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
