@@ -1,0 +1,293 @@
+"""The system sampler with the real psutil on this machine."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import psutil
+import pytest
+
+from console.events import ProcInfo, SystemSample
+from console.sources import system as system_mod
+from console.sources.system import SystemSampler, service_of
+from tests.helpers import MemorySink
+
+MB = 1024 * 1024
+
+# A child that holds ALLOC MB, grows by GROW MB when told, and says when it is done.
+HOLDER = """
+import sys
+marker = sys.argv[1]
+held = [bytearray(int(sys.argv[2]) * 1024 * 1024)]
+for i in range(0, len(held[0]), 4096):
+    held[0][i] = 1
+print("ready", flush=True)
+for line in sys.stdin:
+    if line.strip() == "grow":
+        more = bytearray(int(sys.argv[3]) * 1024 * 1024)
+        for i in range(0, len(more), 4096):
+            more[i] = 1
+        held.append(more)
+        print("grown", flush=True)
+    elif line.strip() == "spin":
+        end = __import__("time").monotonic() + 0.6
+        while __import__("time").monotonic() < end:
+            pass
+        print("spun", flush=True)
+"""
+
+
+@pytest.fixture
+def holder(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    script = tmp_path / "holder.py"
+    script.write_text(HOLDER, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "lamptop-test-holder", "80", "40"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def _tell(proc: subprocess.Popen[str], word: str, answer: str) -> None:
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(word + "\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline().strip() == answer
+
+
+def _find(sample: SystemSample, pid: int) -> ProcInfo:
+    found = [p for p in sample.top if p.pid == pid]
+    assert found, f"pid {pid} not in the top list"
+    return found[0]
+
+
+def test_quick_sample_reads_memory_load_and_cpu() -> None:
+    sampler = SystemSampler(MemorySink())
+    s = sampler.sample_once(False)
+    mem = psutil.virtual_memory()
+    assert s.mem_total == mem.total
+    assert s.mem_used == s.mem_total - s.mem_available
+    assert abs(s.mem_available - mem.available) < 256 * MB
+    assert s.swap_total >= s.swap_used >= 0
+    assert s.load1 >= 0 and s.load5 >= 0 and s.load15 >= 0
+    assert 0.0 <= s.cpu_percent <= 100.0
+    assert s.cpu_count == psutil.cpu_count()
+    assert s.scanned is False and s.services == () and s.top == () and s.rss_by_pid == {}
+    assert s.self_rss > 10 * MB
+    assert abs(s.self_rss - psutil.Process().memory_info().rss) < 64 * MB
+    assert s.ts.tzinfo is not None
+
+
+def test_child_shows_in_top_with_its_rss_and_growth(holder: subprocess.Popen[str]) -> None:
+    sampler = SystemSampler(MemorySink(), top_n=10_000)
+    first = sampler.sample_once(True)
+    assert first.scanned
+    info = _find(first, holder.pid)
+    assert info.rss >= 80 * MB
+    assert info.growth == 0  # first seen now
+    assert info.cmdline.endswith("holder.py lamptop-test-holder 80 40")
+    assert info.name.startswith("python")
+    ranks = [p.rss for p in first.top]
+    assert ranks == sorted(ranks, reverse=True)
+
+    _tell(holder, "grow", "grown")
+    second = sampler.sample_once(True)
+    grown = _find(second, holder.pid)
+    assert grown.rss >= 120 * MB
+    assert grown.growth >= 38 * MB
+
+    # Between scans the last scan's lists are carried along, marked scanned=False.
+    between = sampler.sample_once(False)
+    assert between.scanned is False
+    assert between.top == second.top and between.services == second.services
+    assert between.rss_by_pid == second.rss_by_pid
+
+    holder.kill()
+    holder.wait()
+    third = sampler.sample_once(True)
+    assert holder.pid not in {p.pid for p in third.top}
+    assert holder.pid not in sampler._first  # dead pids are forgotten
+
+
+def test_top_n_limits_the_list(holder: subprocess.Popen[str]) -> None:
+    sample = SystemSampler(MemorySink(), top_n=3).sample_once(True)
+    assert len(sample.top) == 3
+    sizes = [p.rss for p in sample.top]
+    assert sizes == sorted(sizes, reverse=True)
+    # The 80 MB child is in the top 3, or three bigger processes are.
+    assert holder.pid in {p.pid for p in sample.top} or sizes[-1] >= 80 * MB
+
+
+def test_process_cpu_between_scans(holder: subprocess.Popen[str]) -> None:
+    sampler = SystemSampler(MemorySink(), top_n=10_000)
+    sampler.sample_once(True)
+    _tell(holder, "spin", "spun")
+    after = sampler.sample_once(True)
+    assert _find(after, holder.pid).cpu > 30.0
+    assert after.cpu_percent > 5.0
+
+
+@pytest.fixture
+def fake_services(tmp_path: Path) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
+    """``sleep`` copied under service names, so the scan finds "mysqld" and "php-fpm8.2"."""
+    sleep = shutil.which("sleep")
+    assert sleep is not None
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    for name in ("mysqld", "php-fpm8.2"):
+        exe = tmp_path / name
+        shutil.copy(sleep, exe)
+        exe.chmod(0o755)
+        procs[name] = subprocess.Popen([str(exe), "30"])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            if all(psutil.Process(p.pid).name() == n for n, p in procs.items()):
+                break
+        except psutil.NoSuchProcess:
+            pass
+        time.sleep(0.01)
+    yield procs
+    for p in procs.values():
+        p.kill()
+        p.wait()
+
+
+def test_service_memory_by_process_name(fake_services: dict[str, subprocess.Popen[bytes]]) -> None:
+    sampler = SystemSampler(MemorySink())
+    s = sampler.sample_once(True)
+    by_name = {m.name: m for m in s.services}
+    assert "mysql" in by_name and "php-fpm" in by_name
+    mysqld, fpm = fake_services["mysqld"], fake_services["php-fpm8.2"]
+    assert mysqld.pid in s.rss_by_pid and fpm.pid in s.rss_by_pid
+    assert s.rss_by_pid[mysqld.pid] > 0
+    assert by_name["mysql"].procs >= 1
+    assert by_name["mysql"].rss >= s.rss_by_pid[mysqld.pid]
+    names = [m.name for m in s.services]
+    assert names == sorted(names, key=("apache", "mysql", "php-fpm").index)
+    # A service that dies stays listed, with one process fewer (0 when it was the only one).
+    before = by_name["mysql"].procs
+    mysqld.kill()
+    mysqld.wait()
+    after = {m.name: m for m in sampler.sample_once(True).services}
+    assert after["mysql"].procs == before - 1
+    assert mysqld.pid not in sampler.sample_once(True).rss_by_pid
+
+
+def test_service_names() -> None:
+    assert service_of("apache2") == service_of("httpd") == "apache"
+    assert service_of("mysqld") == service_of("mariadbd") == "mysql"
+    assert service_of("php-fpm8.2") == service_of("php-fpm") == "php-fpm"
+    assert service_of("mysqld_safe") is None and service_of("python3") is None
+
+
+def test_processes_exiting_mid_scan_are_skipped() -> None:
+    sampler = SystemSampler(MemorySink(), top_n=10_000)
+    stop = threading.Event()
+    spawned = 0
+
+    def churn() -> None:
+        nonlocal spawned
+        while not stop.is_set():
+            subprocess.run(["/bin/true"], check=False)
+            spawned += 1
+
+    threads = [threading.Thread(target=churn) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        samples = [sampler.sample_once(True) for _ in range(25)]
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert spawned > 20
+    assert all(s.top for s in samples)
+    # Short-lived pids do not pile up in the growth table.
+    alive = set(psutil.pids())
+    assert len(set(sampler._first) - alive) < 20
+
+
+class _Gone:
+    """A process whose every read says it has exited (as psutil reports such a process)."""
+
+    pid = 999_999
+
+    @property
+    def info(self) -> dict[str, Any]:
+        raise psutil.NoSuchProcess(self.pid)
+
+
+def _fake_proc(pid: int, name: str, rss: int | None) -> SimpleNamespace:
+    mem = None if rss is None else SimpleNamespace(rss=rss)
+    times = SimpleNamespace(user=1.0, system=0.5)
+    info = {
+        "pid": pid,
+        "name": name,
+        "cmdline": [name, "-c", "line one\nline two"],
+        "memory_info": mem,
+        "cpu_times": times,
+        "create_time": 1000.0 + pid,
+    }
+    return SimpleNamespace(pid=pid, info=info)
+
+
+def test_scan_survives_vanishing_and_denied_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake_iter(attrs: object = None, ad_value: object = None) -> Iterator[object]:
+        yield _fake_proc(10, "apache2", 50 * MB)
+        yield _Gone()
+        yield _fake_proc(11, "secret", None)  # AccessDenied: memory_info came back None
+        yield _fake_proc(12, "apache2", 30 * MB)
+        raise psutil.NoSuchProcess(13)  # the listing itself fails mid-way
+
+    monkeypatch.setattr(system_mod.psutil, "process_iter", fake_iter)
+    s = SystemSampler(MemorySink()).sample_once(True)
+    assert [p.pid for p in s.top] == [10, 12]
+    assert all("\n" not in p.cmdline for p in s.top)
+    assert s.services[0].name == "apache"
+    assert (s.services[0].rss, s.services[0].procs) == (80 * MB, 2)
+    assert s.rss_by_pid == {10: 50 * MB, 12: 30 * MB}
+    assert s.top[0].cmdline == "apache2 -c line one line two"
+
+
+async def test_run_samples_and_scans_on_schedule() -> None:
+    sink = MemorySink()
+    sampler = SystemSampler(sink, interval=0.05, scan_interval=0.25, top_n=5)
+    task = asyncio.create_task(sampler.run())
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.02)
+            ticks += 1
+
+    tick_task = asyncio.create_task(ticker())
+    await asyncio.sleep(0.7)
+    task.cancel()
+    tick_task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert len(sink.system) >= 8
+    scanned = [s.scanned for s in sink.system]
+    assert scanned[0] is True
+    assert 2 <= scanned.count(True) <= 4
+    assert all(s.top for s in sink.system)  # carried between scans
+    assert [s.status for s in sink.states] == ["ok"]
+    assert sink.states[0].kind == "system"
+    assert ticks >= 15  # the loop kept running during scans
+    assert all(s.self_rss > 0 for s in sink.system)
