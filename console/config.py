@@ -70,6 +70,8 @@ class Config:
     """Where bundles go; None: ``$XDG_STATE_HOME/lamptop/snapshots``."""
     snapshot_window: float = 300.0
     """Seconds of history a bundle holds before its trigger."""
+    snapshot_tail: float = 10.0
+    """Seconds a rule's bundle waits after the trigger, so the moments after it are in too."""
     refresh: float = 0.25
     """Seconds between repaints."""
     keys: Mapping[str, str] = field(default_factory=dict)
@@ -109,6 +111,7 @@ _TABLES: dict[str, dict[str, tuple[str, type | tuple[type, ...]]]] = {
     "snapshot": {
         "dir": ("snapshot_dir", str),
         "window": ("snapshot_window", (int, float)),
+        "tail": ("snapshot_tail", (int, float)),
     },
 }
 _SPECIAL_TABLES = {"log", "keys", "rules"}
@@ -198,7 +201,7 @@ def _log_specs(value: Any, warnings: list[str], origin: str) -> list[LogSpec]:
     known = {f.name for f in fields(LogSpec)}
     for i, item in enumerate(value, 1):
         if not isinstance(item, dict) or not isinstance(item.get("path"), str):
-            raise ConfigError(f"[[log]] number {i}: needs path = \"...\"")
+            raise ConfigError(f'[[log]] number {i}: needs path = "..."')
         for k in item:
             if k not in known:
                 warnings.append(f"{origin}: unknown key log.{k} (ignored)")

@@ -1,0 +1,190 @@
+"""The ``lamptop`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from console import __version__
+from console.config import Config, ConfigError, load, parse_log_arg
+from console.events import LOG_KINDS
+
+EPILOG = """\
+commands:
+  lamptop                     the live console (finds logs and mod_status by itself)
+  lamptop sources [--json]    what lamptop will watch, and what it cannot see and why
+  lamptop record              the flight recorder without a screen: bundles on spikes
+  lamptop parse FILE          print the records lamptop reads from a log, one JSON per line
+
+examples:
+  lamptop
+  lamptop --status http://127.0.0.1:8080/server-status --log /srv/app/php.log=php-error
+  lamptop sources
+  lamptop record --duration 3600 --bundle-on-exit
+  lamptop parse /var/log/apache2/access.log --kind apache-access | head
+
+The config file is $XDG_CONFIG_HOME/lamptop/config.toml (see the README). The status
+password comes from the config file or LAMPTOP_STATUS_PASSWORD, never from a flag.
+"""
+
+
+def _watch_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    """The flags of every command that watches. On a subcommand they default to "not given",
+    so that ``lamptop --status URL sources`` and ``lamptop sources --status URL`` agree."""
+    g = p.add_argument_group("what to watch")
+    kw: dict[str, Any] = {"default": argparse.SUPPRESS} if sub else {}
+    g.add_argument(
+        "--log",
+        action="append",
+        metavar="PATH[=KIND]",
+        help=f"follow this log too (repeatable); KIND is one of: {', '.join(LOG_KINDS)}",
+        **kw,
+    )
+    g.add_argument("--status", metavar="URL", help="mod_status URL (default: discovered)", **kw)
+    g.add_argument("--config", metavar="FILE", help="config file (default: XDG config path)", **kw)
+    g.add_argument(
+        "--no-discover",
+        action="store_true",
+        help="watch only what --log, --status and the config file name",
+        **kw,
+    )
+    g.add_argument("--timezone", metavar="ZONE", help="zone of log times written without one", **kw)
+    g.add_argument("--snapshot-dir", metavar="DIR", help="where snapshot bundles are saved", **kw)
+    g.add_argument(
+        "--insecure",
+        action="store_true",
+        help="do not verify the status URL's HTTPS certificate",
+        **kw,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lamptop",
+        description="Live incident console for LAMP servers: the Apache scoreboard, memory and "
+        "every log interleaved, with a flight recorder.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"lamptop {__version__}")
+    _watch_flags(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p_sources = sub.add_parser(
+        "sources",
+        help="list what lamptop will watch and the state of each source",
+        description="List the logs and the status URL lamptop will watch, found or not, "
+        "readable or not and why. Exits 1 when nothing at all can be read.",
+        epilog="examples:\n  lamptop sources\n  lamptop sources --json | jq .",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _watch_flags(p_sources, sub=True)
+    p_sources.add_argument("--json", action="store_true", help="print JSON")
+    p_sources.add_argument(
+        "--no-probe", action="store_true", help="do not ask the status URL whether it answers"
+    )
+
+    p_record = sub.add_parser(
+        "record",
+        help="run sources and spike rules without a screen; save bundles on spikes",
+        description="The flight recorder without a screen, for tmux, systemd or cron. "
+        "Prints one line per event (started, source state changes, rule fired, bundle "
+        "path) and exits cleanly on SIGINT or SIGTERM.",
+        epilog="examples:\n"
+        "  lamptop record\n"
+        "  lamptop record --duration 600 --bundle-on-exit --snapshot-dir /var/tmp/lamptop",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _watch_flags(p_record, sub=True)
+    p_record.add_argument(
+        "--duration", type=float, metavar="SECONDS", help="stop by itself after this long"
+    )
+    p_record.add_argument(
+        "--bundle-on-exit", action="store_true", help="save a last bundle when stopping"
+    )
+
+    p_parse = sub.add_parser(
+        "parse",
+        help="print the records lamptop reads from a log file, as JSON lines",
+        description="Parse FILE and print one JSON object per record (ts, kind, level, "
+        "text, fields, lines). Use it to check that lamptop reads your logs.",
+        epilog="examples:\n"
+        "  lamptop parse /var/log/apache2/error.log\n"
+        "  lamptop parse access.log --format '%h %l %u %t \"%r\" %>s %b %D'\n"
+        "  lamptop parse status.txt --kind mod-status",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p_parse.add_argument("file", metavar="FILE", help="log file, or - for standard input")
+    p_parse.add_argument(
+        "--kind", choices=(*LOG_KINDS, "mod-status"), help="format (default: detected)"
+    )
+    p_parse.add_argument("--format", metavar="LOGFORMAT", help="Apache LogFormat of the file")
+    p_parse.add_argument("--timezone", metavar="ZONE", help="zone of times written without one")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    overrides: dict[str, Any] = {
+        "logs": tuple(parse_log_arg(a) for a in getattr(args, "log", []) or []),
+        "status_url": getattr(args, "status", None),
+        "timezone": getattr(args, "timezone", None),
+        "snapshot_dir": getattr(args, "snapshot_dir", None),
+    }
+    if getattr(args, "no_discover", False):
+        overrides["discover"] = False
+    if getattr(args, "insecure", False):
+        overrides["status_verify"] = False
+    url = overrides["status_url"]
+    if url and "@" in url.split("//", 1)[-1].split("/", 1)[0]:
+        print(
+            "lamptop: warning: a password in --status is visible to every user in `ps`; "
+            "put it in the config file or LAMPTOP_STATUS_PASSWORD instead",
+            file=sys.stderr,
+        )
+    return load(getattr(args, "config", None), overrides=overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "parse":
+            from console.commands import cmd_parse
+
+            return cmd_parse(args)
+        cfg = config_from_args(args)
+        for warning in cfg.warnings:
+            print(f"lamptop: warning: {warning}", file=sys.stderr)
+        if args.command == "sources":
+            from console.commands import cmd_sources
+
+            return cmd_sources(cfg, as_json=args.json, probe=not args.no_probe)
+        if args.command == "record":
+            import asyncio
+
+            from console.record import record
+
+            return asyncio.run(
+                record(cfg, duration=args.duration, bundle_on_exit=args.bundle_on_exit)
+            )
+        from console.commands import cmd_console
+
+        return cmd_console(cfg)
+    except ConfigError as exc:
+        print(f"lamptop: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from console.events import LogRecord, StatusSample, SystemSample
+from console.rules import DEFAULTS, RuleBook, RuleError, build_rules
+
+T0 = datetime(2026, 11, 26, 15, 0, 0, tzinfo=UTC)
+GB = 1024**3
+MB = 1024**2
+
+
+def sysmp(sec: float, used: int, *, swap: int = 0, load: float = 0.2) -> SystemSample:
+    return SystemSample(
+        ts=T0 + timedelta(seconds=sec),
+        mem_total=GB,
+        mem_used=used,
+        mem_available=GB - used,
+        swap_total=GB,
+        swap_used=swap,
+        load1=load,
+        load5=load,
+        load15=load,
+        cpu_percent=10,
+        cpu_count=2,
+    )
+
+
+def status(sec: float, busy: int, limit: int = 20) -> StatusSample:
+    sb = "W" * busy + "_" * (limit - busy)
+    return StatusSample(
+        ts=T0 + timedelta(seconds=sec),
+        url="u",
+        fields={},
+        scoreboard=sb,
+        counts={"W": busy, "_": limit - busy},
+        busy=busy,
+        idle=limit - busy,
+        limit=limit,
+    )
+
+
+def access(sec: float, code: int) -> LogRecord:
+    return LogRecord(
+        ts=T0 + timedelta(seconds=sec),
+        source="access",
+        kind="apache-access",
+        level="error" if code >= 500 else "info",
+        text=f"GET / {code}",
+        fields={"status": code, "url": "/report.php"},
+    )
+
+
+def only(name: str, **settings: object) -> RuleBook:
+    cfg = {n: {"enabled": n == name} for n in DEFAULTS}
+    cfg[name].update(settings)
+    return RuleBook(build_rules(cfg))
+
+
+def test_memory_jump_fires_on_a_sharp_rise_and_respects_cooldown() -> None:
+    book = only("memory_jump", percent=15.0, seconds=30.0, cooldown=60.0)
+    fired = []
+    used = 400 * MB
+    for sec in range(0, 200, 2):
+        if 20 <= sec < 40:
+            used += 20 * MB  # +200 MB in 20 s: ~20 % of 1 GiB
+        fired += book.feed("system", sysmp(sec, used), T0)
+    assert len(fired) == 1
+    t = fired[0]
+    assert t.rule == "memory_jump" and t.kind == "rule"
+    assert t.values["percent"] >= 15
+    assert "memory used rose" in t.message
+
+
+def test_a_slow_drift_does_not_fire_memory_jump() -> None:
+    book = only("memory_jump")
+    used = 400 * MB
+    fired = []
+    for sec in range(0, 600, 2):
+        used += MB // 2
+        fired += book.feed("system", sysmp(sec, used), T0)
+    assert fired == []
+
+
+def test_memory_high_fires_again_only_after_cooldown() -> None:
+    book = only("memory_high", percent=90.0, cooldown=30.0)
+    fired = []
+    for sec in range(0, 100):
+        fired += book.feed("system", sysmp(sec, int(GB * 0.95)), T0)
+    assert [round((f.at - T0).total_seconds()) for f in fired] == [0, 30, 60, 90]
+
+
+def test_workers_near_limit_needs_to_hold() -> None:
+    book = only("workers_near_limit", ratio=0.9, seconds=5.0)
+    fired = []
+    for sec in range(0, 4):
+        fired += book.feed("status", status(sec, 19), T0)
+    fired += book.feed("status", status(4, 5), T0)  # dips: the clock restarts
+    for sec in range(5, 12):
+        fired += book.feed("status", status(sec, 20), T0)
+    assert len(fired) == 1
+    assert fired[0].at == T0 + timedelta(seconds=10)
+    assert fired[0].values["busy"] == 20
+
+
+def test_http_5xx_burst() -> None:
+    book = only("http_5xx_burst", count=10, seconds=10.0)
+    calm = [access(i * 0.1, 200) for i in range(50)] + [access(5, 500) for _ in range(9)]
+    assert book.feed("records", tuple(calm), T0 + timedelta(seconds=5)) == []
+    fired = book.feed("records", (access(6, 503),), T0 + timedelta(seconds=6))
+    assert len(fired) == 1 and fired[0].values["count"] == 10
+
+
+def test_load_and_swap() -> None:
+    book = only("load_high", per_core=2.0)
+    assert book.feed("system", sysmp(0, GB // 2, load=3.9), T0) == []
+    assert len(book.feed("system", sysmp(1, GB // 2, load=4.1), T0)) == 1
+    book = only("swap_growing", mb=64.0, seconds=60.0)
+    assert book.feed("system", sysmp(0, GB // 2, swap=10 * MB), T0) == []
+    assert len(book.feed("system", sysmp(30, GB // 2, swap=80 * MB), T0)) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AH00161: server reached MaxRequestWorkers setting, consider raising the setting",
+        "PHP Fatal error:  Allowed memory size of 134217728 bytes exhausted (tried to allocate 20"
+        "Too many connections",
+        "Out of memory: Killed process 1234 (apache2)",
+        "WARNING: [pool www] server reached pm.max_children setting (8), consider raising it",
+    ],
+)
+def test_log_records_that_announce_trouble(text: str) -> None:
+    book = only("log_trouble")
+    rec = LogRecord(ts=T0, source="x", kind="apache-error", level="error", text=text)
+    fired = book.feed("records", (rec,), T0)
+    assert len(fired) == 1 and fired[0].values["source"] == "x"
+
+
+def test_quiet_records_do_not_fire() -> None:
+    book = only("log_trouble")
+    rec = LogRecord(ts=T0, source="x", kind="apache-error", level="notice", text="AH00094 ok")
+    assert book.feed("records", (rec,), T0) == []
+
+
+@pytest.mark.parametrize(
+    ("cfg", "needle"),
+    [
+        ({"nope": {}}, "unknown rule"),
+        ({"memory_high": {"percent": "high"}}, "rules.memory_high.percent"),
+        ({"memory_high": {"colour": 1}}, "rules.memory_high.colour"),
+        ({"log_trouble": {"patterns": ["(unclosed"]}}, "bad regular expression"),
+    ],
+)
+def test_bad_rule_settings_are_clear_errors(cfg: dict, needle: str) -> None:
+    with pytest.raises(RuleError, match=needle.replace(".", r"\.")):
+        build_rules(cfg)
