@@ -26,7 +26,7 @@ LEVEL_RANK: Mapping[str, int] = {
     "crit": 5,
 }
 
-#: Every log kind lamptop reads. ``mod-status`` is a page, not a log, but ``lamptop parse`` reads it.
+#: Every log kind lamptop reads (``lamptop parse`` also reads ``mod-status`` pages).
 LOG_KINDS: tuple[str, ...] = (
     "apache-access",
     "apache-error",

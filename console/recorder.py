@@ -152,11 +152,7 @@ class Recorder:
         self.register(state.source)
         previous = self.states.get(state.source)
         self.states[state.source] = state
-        if (
-            previous is None
-            or previous.status != state.status
-            or previous.message != state.message
-        ):
+        if previous is None or previous.status != state.status or previous.message != state.message:
             self.state_history.append(state)
             self._notify("state", state)
 
@@ -202,8 +198,7 @@ class Recorder:
         if span <= 0.0:
             return {name: 0.0 for name in self.counts}
         return {
-            name: (count - first_counts.get(name, 0)) / span
-            for name, count in self.counts.items()
+            name: (count - first_counts.get(name, 0)) / span for name, count in self.counts.items()
         }
 
     def snapshot(self) -> Snapshot:

@@ -68,11 +68,11 @@ def test_unknown_keys_warn_and_name_the_key(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
-        ("[status]\ninterval = \"fast\"\n", "status.interval"),
+        ('[status]\ninterval = "fast"\n', "status.interval"),
         ("discover = 1\n", "discover"),
         ("[recorder]\nmax_records = true\n", "recorder.max_records"),
-        ("[[log]]\nkind = \"php-error\"\n", "path"),
-        ("[[log]]\npath = \"/x\"\nkind = \"nginx\"\n", "nginx"),
+        ('[[log]]\nkind = "php-error"\n', "path"),
+        ('[[log]]\npath = "/x"\nkind = "nginx"\n', "nginx"),
         ("[status\n", "config.toml"),
         ("[status]\ninterval = 0\n", "greater than 0"),
     ],

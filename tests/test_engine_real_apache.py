@@ -6,8 +6,8 @@ import asyncio
 import io
 import json
 import shutil
-import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,8 +37,10 @@ def watch_config(apache: ApacheServer, **extra: object) -> Config:
     )
 
 
-async def wait_for(recorder: Recorder, check, timeout: float = 15.0) -> Snapshot:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
+async def wait_for(
+    recorder: Recorder, check: Callable[[Snapshot], bool], within: float = 15.0
+) -> Snapshot:
+    deadline = time.monotonic() + within
     snap = recorder.snapshot()
     while time.monotonic() < deadline:
         snap = recorder.snapshot()
@@ -155,16 +157,23 @@ async def test_record_under_ab_load_writes_a_bundle_naming_the_hammered_url(
     cfg = watch_config(apache, rules=rules, snapshot_dir=str(tmp_path / "snaps"), snapshot_tail=1.0)
     out = io.StringIO()
     hammer = apache.sleep_url + "?1"
-    load = subprocess.Popen(
-        ["ab", "-q", "-n", "60", "-c", "8", hammer],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    load = await asyncio.create_subprocess_exec(
+        "ab",
+        "-q",
+        "-n",
+        "60",
+        "-c",
+        "8",
+        hammer,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     try:
         assert await record(cfg, duration=7.0, out=out) == 0
     finally:
-        load.kill()
-        load.wait()
+        if load.returncode is None:
+            load.kill()
+        await load.wait()
     lines = out.getvalue().splitlines()
     assert "lamptop record started" in lines[0]
     assert any("rule workers_near_limit fired" in ln for ln in lines), lines

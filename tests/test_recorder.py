@@ -18,7 +18,10 @@ class Clock:
 
 def rec(source: str, second: float, text: str = "") -> LogRecord:
     return LogRecord(
-        ts=T0 + timedelta(seconds=second), source=source, kind="apache-access", level="info",
+        ts=T0 + timedelta(seconds=second),
+        source=source,
+        kind="apache-access",
+        level="info",
         text=text or f"{source}@{second}",
     )
 
@@ -71,8 +74,11 @@ def test_states_keep_the_latest_and_a_history_of_changes() -> None:
     ok = SourceState(ts=T0, source="access", kind="apache-access", status="ok")
     r.set_state(ok)
     r.set_state(ok)
-    r.set_state(SourceState(ts=T0, source="access", kind="apache-access", status="missing",
-                            message="no such file"))
+    r.set_state(
+        SourceState(
+            ts=T0, source="access", kind="apache-access", status="missing", message="no such file"
+        )
+    )
     snap = r.snapshot()
     assert snap.states["access"].status == "missing"
     assert [s.status for s in snap.state_history] == ["ok", "missing"]
