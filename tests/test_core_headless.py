@@ -27,6 +27,12 @@ CORE = [
     "console.serialize",
     "console.commands",
     "console.cli",
+    "console.demo",
+    "console.rules",
+    "console.bundle",
+    "console.flight",
+    "console.record",
+    "console.report",
 ]
 
 
