@@ -1,0 +1,401 @@
+"""The console driven by keys over a scripted incident (no sources, no network)."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from rich.text import Text
+from textual.widget import Widget
+from textual.widgets import Input, Static
+
+from console.app import LamptopApp
+from console.config import Config
+from console.events import LogRecord
+from console.filters import http_status
+from tests.scripted import T0, ScriptedEngine, access, fixed_clock, scripted_recorder
+from widgets.detail import DetailScreen
+from widgets.help import HelpScreen
+from widgets.inflight import InFlightTable
+from widgets.logview import LogView
+from widgets.scoreboard import ScoreboardView
+from widgets.sourcebar import SourceBar
+
+SIZE = (120, 40)
+
+
+def make_app(**kw: object) -> LamptopApp:
+    recorder = kw.pop("recorder", None) or scripted_recorder()
+    config = kw.pop("config", None) or Config(timezone="UTC")
+    app = LamptopApp(recorder, config=config, clock=fixed_clock, **kw)  # type: ignore[arg-type]
+    app.host = "web1"
+    return app
+
+
+def shown(app: LamptopApp) -> tuple[LogRecord, ...]:
+    return app.query_one(LogView).matched
+
+
+def screen_text(widget: Widget) -> str:
+    rendered = widget.render()
+    assert isinstance(rendered, Text)
+    return rendered.plain
+
+
+def log_lines(app: LamptopApp) -> list[str]:
+    log = app.query_one(LogView)
+    return [log.render_line(y).text for y in range(log.size.height)]
+
+
+async def test_starts_following_every_record() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        log = app.query_one(LogView)
+        assert log.shown == len(log.records) == 77
+        assert log.follow
+        assert app.focused is log
+        assert app.query_one(SourceBar).sources == ("access", "apache", "php")
+        assert "13:01:58 access 404" in log_lines(app)[-1]
+
+
+async def test_slash_filters_live_and_highlights() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press("5", "0", "0")
+        records = shown(app)
+        assert len(records) == 7
+        assert all("500" in r.text for r in records)
+        assert app.log_filter.text == "500"
+        assert "/500/" in str(app.query_one("#logs-pane").border_title)
+        await pilot.press("enter")
+        assert app.focused is app.query_one(LogView)
+        assert len(shown(app)) == 7
+        await pilot.press("escape")
+        assert len(shown(app)) == 77
+        assert app.log_filter.is_default
+
+
+async def test_bad_regex_shows_an_error_and_keeps_running() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", "f", "a", "t", "a", "l", "(")
+        error = app.query_one("#filter-error", Static)
+        assert "bad regular expression" in str(error.render())
+        assert app.query_one("#filter-input").has_class("-invalid")
+        assert app.log_filter.text == "fatal"  # the last good expression stays in effect
+        assert len(shown(app)) == 14
+        await pilot.press(")")
+        assert str(error.render()) == ""
+        assert app.log_filter.text == "fatal()"
+        await pilot.press("escape")
+        assert app.is_running and app.log_filter.is_default
+
+
+async def test_number_keys_hide_and_show_sources() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        assert app.log_filter.hidden == {"apache"}
+        assert all(r.source != "apache" for r in shown(app))
+        assert "2 apache off" in screen_text(app.query_one(SourceBar))
+        await pilot.press("2")
+        assert app.log_filter.hidden == frozenset()
+        assert any(r.source == "apache" for r in shown(app))
+        await pilot.press("9")  # no ninth source: nothing happens
+        assert app.log_filter.is_default
+
+
+async def test_e_cycles_the_minimum_level() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        assert app.log_filter.min_level == "warn"
+        warn = shown(app)
+        assert warn and all(
+            r.level in ("warn", "error") or (http_status(r) or 0) >= 400 for r in warn
+        )
+        await pilot.press("e")
+        assert app.log_filter.min_level == "error"
+        errors = shown(app)
+        assert len(errors) < len(warn)
+        assert {r.source for r in errors} == {"access", "apache", "php"}
+        await pilot.press("e")
+        assert app.log_filter.min_level == ""
+        assert len(shown(app)) == 77
+
+
+async def test_x_shows_only_http_errors_among_access_records() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("x")
+        records = shown(app)
+        access_records = [r for r in records if r.kind == "apache-access"]
+        assert access_records and all((http_status(r) or 0) >= 400 for r in access_records)
+        assert any(r.kind == "php-error" for r in records)
+        await pilot.press("x")
+        assert len(shown(app)) == 77
+
+
+async def test_enter_opens_the_record_detail() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", "m", "e", "m", "o", "r", "y", "enter")
+        await pilot.press("2")  # hide apache: php only
+        assert {r.source for r in shown(app)} == {"php"}
+        await pilot.press("enter")
+        assert isinstance(app.screen, DetailScreen)
+        body = str(app.screen.query_one("#detail-body", Static).render())
+        assert "array_merge() /var/www/html/report.php:88" in body  # a continuation line
+        assert "report.php" in body and "Fatal error" in body  # fields
+        assert "php-error" in body
+        await pilot.press("2")  # main-screen keys do nothing under the detail
+        assert "apache" in app.log_filter.hidden
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DetailScreen)
+
+
+async def test_c_expands_continuation_lines() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("1", "2")  # php only
+        log = app.query_one(LogView)
+        assert log.virtual_size.height == 7
+        await pilot.press("c")
+        assert log.expanded and log.virtual_size.height == 7 * 5
+        lines = log_lines(app)
+        assert any("│ PHP   3. array_merge()" in line for line in lines)
+        await pilot.press("c")
+        assert log.virtual_size.height == 7
+
+
+async def test_enter_on_a_request_in_flight_filters_its_logs() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("tab")
+        table = app.query_one(InFlightTable)
+        assert app.focused is table
+        assert table.rows[0].pid == 2101  # oldest first
+        await pilot.press("down", "enter")
+        row = table.rows[1]
+        f = app.log_filter
+        assert (f.client, f.url, f.pid) == (row.client, "/report.php", row.pid)
+        assert app.focused is app.query_one(LogView)
+        records = shown(app)
+        assert records and len(records) < 77
+        for r in records:
+            assert (
+                r.fields.get("client", "").split(":")[0] == row.client
+                or r.fields.get("url") == "/report.php"
+                or r.fields.get("pid") == row.pid
+            )
+        await pilot.press("escape")
+        assert app.log_filter.is_default
+
+
+async def test_tab_cycles_focus_between_panes() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        log, table = app.query_one(LogView), app.query_one(InFlightTable)
+        assert app.focused is log
+        await pilot.press("tab")
+        assert app.focused is table
+        await pilot.press("tab")
+        assert app.focused is log
+
+
+async def test_end_resumes_following_after_moving_up() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        log = app.query_one(LogView)
+        await pilot.press("up", "up", "pageup")
+        assert not log.follow
+        assert log.scroll_y < log.max_scroll_y
+        assert "paused" in str(app.query_one("#logs-pane").border_subtitle)
+        app.recorder.add_records([access(99, T0 + timedelta(seconds=1), 200, "/", "192.0.2.1", 1)])
+        app.recorder.release(force=True)
+        app.refresh_panes()
+        assert log.shown == 78 and not log.follow
+        await pilot.press("end")
+        assert log.follow
+        assert log.scroll_y == log.max_scroll_y
+        assert log.selected is not None and log.selected.fields["client"] == "192.0.2.1"
+
+
+async def test_new_records_extend_the_view_incrementally() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("x")  # access 4xx/5xx and every other log
+        before = app.query_one(LogView).shown
+        batch = [
+            access(i, T0 + timedelta(seconds=1 + i), 500 if i % 2 else 200, "/", "192.0.2.9", 7)
+            for i in range(10)
+        ]
+        app.recorder.add_records(batch)
+        app.recorder.release(force=True)
+        app.refresh_panes()
+        assert app.query_one(LogView).shown == before + 5
+        assert shown(app)[-1].fields["client"] == "192.0.2.9"
+
+
+async def test_question_mark_lists_the_keys() -> None:
+    app = make_app(config=Config(timezone="UTC", keys={"level": "f5"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        ids = {row[2] for row in app.screen.rows}
+        for binding_id in (
+            "filter",
+            "clear-filter",
+            "level",
+            "http-errors",
+            "expand",
+            "follow",
+            "focus-next",
+            "help",
+            "quit",
+            "open-record",
+            "pin-request",
+        ):
+            assert binding_id in ids
+        keys = {row[2]: row[0] for row in app.screen.rows}
+        assert keys["level"] == "f5"  # remapped by the config
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("e")
+        assert app.log_filter.min_level == ""  # e no longer cycles levels
+        await pilot.press("f5")
+        assert app.log_filter.min_level == "warn"
+
+
+async def test_command_palette_offers_the_actions() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE):
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert any(t.startswith("Cycle the lowest level") for t in titles)
+        assert any(t.startswith("Filter the logs") for t in titles)
+
+
+async def test_q_quits() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert not app.is_running
+
+
+async def test_status_timeout_shows_why_and_greys_the_last_scoreboard() -> None:
+    app = make_app(recorder=scripted_recorder(status_ok=False))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        board = app.query_one(ScoreboardView)
+        text = " ".join(screen_text(board).split())
+        assert "timeout · last seen 12 s ago" in text
+        assert "http://127.0.0.1/server-status did not answer within 2 s" in text
+        assert "RWWWRWWW" in text  # the last scoreboard is still drawn
+        rendered = board.render()
+        assert isinstance(rendered, Text)
+        stale = board.get_component_rich_style("scoreboard--stale")
+        cells = rendered.plain.index("RWWW")
+        styles = {str(span.style) for span in rendered.spans if span.start == cells}
+        assert styles == {str(stale)}
+        assert app.query_one(InFlightTable).stale
+        assert "⚠ 1 source" in screen_text(app.query_one("#header", Widget))
+
+
+async def test_a_dead_source_is_reported() -> None:
+    recorder = scripted_recorder()
+    app = make_app(recorder=recorder, engine=ScriptedEngine(recorder, crash_after=0.0))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        state = recorder.states["php"]
+        assert state.status == "error"
+        assert "RuntimeError: parser blew up" in state.message
+        await pilot.pause(0.3)
+        assert app.is_running
+        assert "⚠ 1 source" in screen_text(app.query_one("#header", Widget))
+
+
+async def test_resizing_never_breaks_it() -> None:
+    app = make_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        for size in ((80, 24), (40, 12), (20, 5), (200, 60), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            app.refresh_panes()
+            await pilot.press("c", "up", "end", "c")
+        assert app.is_running
+        log = app.query_one(LogView)
+        assert log.follow and log.shown == 77
+
+
+async def test_a_refresh_with_a_full_ring_is_cheap() -> None:
+    """20,000 records in the ring, 1,000 new: one refresh, then drawing the visible lines."""
+    recorder = scripted_recorder()
+    clients = ("192.0.2.1", "192.0.2.2")
+
+    def burst(start: int, n: int) -> list[LogRecord]:
+        return [
+            access(
+                i,
+                T0 + timedelta(milliseconds=i),
+                500 if i % 17 == 0 else 200,
+                "/",
+                clients[i % 2],
+                i,
+            )
+            for i in range(start, start + n)
+        ]
+
+    recorder.add_records(burst(0, 20_000))
+    recorder.release(force=True)
+    app = make_app(recorder=recorder)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.press("slash", "5", "0", "0", "enter")
+        log = app.query_one(LogView)
+        recorder.add_records(burst(20_000, 1_000))
+        recorder.release(force=True)
+        start = time.perf_counter()
+        app.refresh_panes()
+        lines = [log.render_line(y) for y in range(log.size.height)]
+        elapsed = time.perf_counter() - start
+        assert len(log.records) == 20_000
+        assert log.shown == sum(1 for r in log.records if "500" in r.text)
+        assert lines[-1].text.strip()
+        assert elapsed < 0.1, f"one refresh took {elapsed * 1000:.1f} ms"
+
+
+async def test_frozen_panes_keep_drawing_the_frozen_snapshot() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.frozen_snapshot = app.live_snapshot
+        app.frozen = True
+        app.recorder.add_records([access(99, T0 + timedelta(seconds=1), 500, "/", "192.0.2.1", 1)])
+        app.recorder.release(force=True)
+        app.refresh_panes()
+        assert app.live_snapshot is not None and len(app.live_snapshot.records) == 78
+        assert app.shown_snapshot is app.frozen_snapshot
+        assert app.query_one(LogView).shown == 77
+        await pilot.press("x")  # filtering works on the frozen data
+        assert app.query_one(LogView).shown < 77
+        app.frozen = False
+        app.refresh_panes()
+        assert app.query_one(LogView).shown == len(
+            [r for r in app.live_snapshot.records if app.log_filter.matches(r)]
+        )
+
+
+async def test_redact_masks_clients_on_screen() -> None:
+    app = make_app(config=Config(timezone="UTC", redact=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "203.0.x.x" in "\n".join(log_lines(app))
+        assert "203.0.113.99" not in "\n".join(log_lines(app))
+        table = screen_text(app.query_one(InFlightTable))
+        assert "203.0.x.x" in table and "?month" not in table
+        await pilot.press("enter")
+        body = str(app.screen.query_one("#detail-body", Static).render())
+        assert "203.0.113" not in body

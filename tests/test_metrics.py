@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from console.events import ServiceMem, SourceState, Worker
+from console.metrics import (
+    buckets,
+    human_bytes,
+    human_duration,
+    in_flight,
+    problems,
+    request_path,
+    request_rates,
+    saturation,
+    service_trends,
+    status_state,
+)
+from tests.scripted import MB, T0, status_sample, system_sample
+
+
+def test_rates_from_two_samples() -> None:
+    a = status_sample(T0, 1000, 5000.0)
+    b = status_sample(T0 + timedelta(seconds=2), 1030, 5100.0)
+    rates = request_rates(a, b)
+    assert rates is not None
+    assert rates.requests == pytest.approx(15.0)
+    assert rates.kbytes == pytest.approx(50.0)
+    assert rates.seconds == pytest.approx(2.0)
+
+
+def test_rates_need_two_ordered_samples_with_counters() -> None:
+    a = status_sample(T0, 1000, 5000.0)
+    assert request_rates(None, a) is None
+    assert request_rates(a, a) is None  # no time between them
+    restarted = status_sample(T0 + timedelta(seconds=1), 10, 20.0)
+    assert request_rates(a, restarted) is None  # counters went backwards
+    no_counters = replace(a, ts=T0 + timedelta(seconds=1), total_accesses=None)
+    assert request_rates(a, no_counters) is None
+    no_kb = replace(a, ts=T0 + timedelta(seconds=1), total_accesses=1010, total_kbytes=None)
+    rates = request_rates(a, no_kb)
+    assert rates is not None and rates.requests == 10 and rates.kbytes == 0
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (None, "-"),
+        (0, "0B"),
+        (512, "512B"),
+        (2048, "2.0K"),
+        (870 * MB, "870M"),
+        (1.5 * 1024 * MB, "1.5G"),
+        (-3 * MB, "-3.0M"),
+    ],
+)
+def test_human_bytes(n: float | None, text: str) -> None:
+    assert human_bytes(n) == text
+
+
+@pytest.mark.parametrize(
+    ("s", "text"),
+    [
+        (None, "-"),
+        (-1, "-"),
+        (5, "5s"),
+        (125, "2m05s"),
+        (3 * 3600 + 300, "3h05m"),
+        (4 * 86400 + 7 * 3600, "4d07h"),
+    ],
+)
+def test_human_duration(s: float | None, text: str) -> None:
+    assert human_duration(s) == text
+
+
+def test_in_flight_oldest_first_with_rss_and_without_the_status_poll() -> None:
+    sample = status_sample(T0, 1, 1.0)
+    rows = in_flight(sample, {2101: 140 * MB}, exclude_path="/server-status")
+    assert len(rows) == 11  # 11 busy workers; idle ones and lamptop's own poll left out
+    assert [r.seconds for r in rows] == sorted((r.seconds for r in rows), reverse=True)
+    assert rows[0].pid == 2101 and rows[0].rss == 140 * MB
+    assert rows[1].rss is None
+    assert rows[0].path == "/report.php"
+    assert all(r.mode not in "_." for r in rows)
+    assert in_flight(None) == ()
+    with_poll = in_flight(sample)
+    assert any(r.path == "/server-status" for r in with_poll)
+
+
+def test_in_flight_skips_workers_without_request() -> None:
+    sample = replace(
+        status_sample(T0, 1, 1.0),
+        workers=(
+            Worker("0-0", 1, "W", 0, 1, 0, "c", "v", ""),
+            Worker("1-0", 2, "K", 0, 1, 0, "c", "v", "NULL"),
+        ),
+    )
+    assert in_flight(sample) == ()
+
+
+def test_request_path() -> None:
+    assert request_path("GET /a/b.php?x=1 HTTP/1.1") == "/a/b.php"
+    assert request_path("GET http://h/x?y HTTP/1.1") == "/x"
+    assert request_path("") == "" and request_path("..") == ""
+
+
+def test_saturation() -> None:
+    s = status_sample(T0, 1, 1.0)
+    assert saturation(s) == pytest.approx(s.busy / 150)
+    assert saturation(replace(s, limit=0)) == 0.0
+
+
+def test_service_trends_compare_with_a_minute_ago() -> None:
+    samples = [system_sample(i, 180) for i in range(180)]
+    trends = {t.name: t for t in service_trends(samples)}
+    assert trends["apache"].delta > 0 and trends["apache"].arrow == "↑"
+    assert trends["mysql"].delta == 0 and trends["mysql"].arrow == "→"
+    shrinking = replace(samples[-1], services=(ServiceMem("apache", 100 * MB, 3),))
+    down = service_trends([*samples[:-1], shrinking])
+    assert down[0].arrow == "↓"
+    assert service_trends([]) == ()
+
+
+def test_buckets_keep_the_max_of_each_run() -> None:
+    assert buckets([1, 5, 2, 8], 2) == [5, 8]
+    assert buckets([1, 2], 10) == [1, 2]
+    assert buckets([], 3) == [] and buckets([1.0], 0) == []
+    assert len(buckets(list(range(300)), 37)) == 37
+
+
+def test_problems_and_status_state() -> None:
+    ok = SourceState(T0, "access", "apache-access", "ok")
+    bad = SourceState(T0, "php", "php-error", "unreadable", message="permission denied")
+    st = SourceState(T0, "mod_status", "mod-status", "timeout")
+    assert problems([ok, st, bad]) == (st, bad)
+    assert status_state({"a": ok, "m": st}) is st
+    assert status_state({"a": ok}) is None

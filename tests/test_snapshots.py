@@ -1,0 +1,38 @@
+"""How the console looks, over the scripted incident with a fixed clock (SVG baselines)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from console.app import LamptopApp
+from console.config import Config
+from tests.scripted import fixed_clock, scripted_recorder
+
+
+def scripted_app(*, status_ok: bool = True) -> LamptopApp:
+    app = LamptopApp(
+        scripted_recorder(status_ok=status_ok),
+        config=Config(timezone="UTC"),
+        clock=fixed_clock,
+    )
+    app.host = "web1"
+    return app
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
+def test_main_screen(snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(scripted_app(), terminal_size=size)
+
+
+def test_status_timeout_80x24(snap_compare: Any) -> None:
+    assert snap_compare(scripted_app(status_ok=False), terminal_size=(80, 24))
+
+
+def test_filtered_and_expanded_160x50(snap_compare: Any) -> None:
+    assert snap_compare(
+        scripted_app(),
+        terminal_size=(160, 50),
+        press=["slash", "m", "e", "m", "o", "r", "y", "enter", "c"],
+    )

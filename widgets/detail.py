@@ -1,0 +1,92 @@
+"""The detail of one log record: every line and every parsed field, in a modal screen."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import tzinfo
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from console.events import LogRecord
+from console.filters import redact as _redact
+from widgets.logview import clean
+
+
+def redact(text: str) -> str:
+    return _redact(clean(text))
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={_value(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_value(v) for v in value)
+    return clean(str(value))
+
+
+def describe(record: LogRecord, zone: tzinfo, redacted: bool = False) -> Text:
+    """The record as labelled lines: when, where from, level, fields, text and every line."""
+    text = redact if redacted else clean
+    out = Text()
+    local = record.ts.astimezone(zone)
+    rows: list[tuple[str, str]] = [
+        (
+            "time",
+            local.isoformat(sep=" ", timespec="milliseconds")
+            + ("" if record.ts_from_line else " (arrival time)"),
+        ),
+        ("utc", record.ts.isoformat()),
+        ("source", f"{record.source} ({record.kind})"),
+        ("level", record.level),
+    ]
+    rows.extend((str(k), text(_value(v))) for k, v in record.fields.items())
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        out.append(f"{key:>{width}}  ", "bold")
+        out.append(value + "\n")
+    out.append("\n")
+    out.append(text(record.text) + "\n", "bold")
+    for line in record.lines:
+        out.append("  " + text(line) + "\n")
+    if record.raw and record.raw != record.text:
+        out.append("\nas read:\n", "dim")
+        out.append(text(record.raw) + "\n")
+    return out
+
+
+class DetailScreen(ModalScreen[None]):
+    """One record, all of it. ``esc`` or ``enter`` closes."""
+
+    DEFAULT_CSS = """
+    DetailScreen { align: center middle; }
+    DetailScreen > VerticalScroll {
+        width: 90%; height: 85%;
+        border: round $accent; border-title-color: $accent;
+        background: $surface; padding: 0 1;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,enter,q", "dismiss", "close", id="close-detail"),
+    ]
+
+    def __init__(self, record: LogRecord, zone: tzinfo, *, redacted: bool = False) -> None:
+        super().__init__()
+        self.record = record
+        self.zone = zone
+        self.redacted = redacted
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as box:
+            box.border_title = f"{self.record.source} · {self.record.level}"
+            box.border_subtitle = "esc close"
+            body = describe(self.record, self.zone, self.redacted)
+            yield Static(body, id="detail-body")
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

@@ -1,0 +1,130 @@
+"""The header: which server, how busy, how loaded, and whether every source can be read."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import RenderResult
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from console.events import SourceState, StatusSample, SystemSample
+from console.metrics import human_bytes, human_duration, request_rates
+
+
+class HeaderBar(Widget):
+    """Two lines: Apache (version, uptime, traffic, workers), then the machine and lamptop."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "header--title",
+        "header--label",
+        "header--value",
+        "header--warn",
+        "header--crit",
+        "header--note",
+        "header--muted",
+    }
+    DEFAULT_CSS = """
+    HeaderBar { height: 2; background: $panel; text-wrap: nowrap; text-overflow: ellipsis; }
+    HeaderBar > .header--title { color: $accent; text-style: bold; }
+    HeaderBar > .header--label { color: $text-muted; }
+    HeaderBar > .header--value { text-style: bold; }
+    HeaderBar > .header--warn { color: $warning; text-style: bold; }
+    HeaderBar > .header--crit { color: $error; text-style: bold; }
+    HeaderBar > .header--note { color: $warning; text-style: bold reverse; }
+    HeaderBar > .header--muted { color: $text-muted; }
+    """
+
+    host: reactive[str] = reactive("")
+    """The machine's name."""
+    status: reactive[tuple[StatusSample, ...]] = reactive(())
+    """The last two status samples (rates come from their difference)."""
+    system: reactive[SystemSample | None] = reactive(None)
+    """The latest system sample."""
+    problems: reactive[tuple[SourceState, ...]] = reactive(())
+    """Sources that are not ok."""
+    note: reactive[str] = reactive("")
+    """A word shown in reverse (``DEMO``, ``FROZEN``)."""
+    now: reactive[datetime | None] = reactive(None)
+    """The time shown on the right, to the second."""
+    zone: reactive[tzinfo] = reactive(UTC)
+    """Zone the time is shown in."""
+
+    def _pair(self, line: Text, label: str, value: str, value_class: str = "header--value") -> None:
+        style = self.get_component_rich_style
+        line.append(f"{label} ", style("header--label"))
+        line.append(value, style(value_class))
+        line.append("  ")
+
+    def render(self) -> RenderResult:
+        style = self.get_component_rich_style
+        width = self.size.width
+        wide = width >= 110
+        first = Text(no_wrap=True, overflow="ellipsis", end="")
+        if wide:
+            first.append("lamptop ", style("header--title"))
+        if self.note:
+            first.append(f" {self.note} ", style("header--note"))
+            first.append(" ")
+        first.append(f"{self.host}  ", style("header--value"))
+        current = self.status[-1] if self.status else None
+        previous = self.status[-2] if len(self.status) > 1 else None
+        if current is None:
+            first.append("no mod_status yet  ", style("header--muted"))
+        else:
+            version = current.server_version.split(" ", 1)[0] or "Apache"
+            if not wide:
+                version = version.removeprefix("Apache/")
+            first.append(f"{version} {current.mpm}  ", style("header--muted"))
+            self._pair(first, "up", human_duration(current.uptime))
+            rates = request_rates(previous, current)
+            if rates is not None:
+                self._pair(first, "req/s", f"{rates.requests:.1f}")
+                self._pair(first, "kB/s", f"{rates.kbytes:.0f}")
+            ratio = current.busy / current.limit if current.limit else 0.0
+            level = "header--crit" if ratio >= 0.9 else "header--warn" if ratio >= 0.7 else ""
+            busy = f"{current.busy}/{current.limit}"
+            self._pair(first, "busy", busy, level or "header--value")
+            self._pair(first, "idle", f"{current.idle}")
+        second = Text(no_wrap=True, overflow="ellipsis", end="")
+        sys = self.system
+        if sys is None:
+            second.append("no system reading yet  ", style("header--muted"))
+        else:
+            per_core = sys.load1 / max(1, sys.cpu_count)
+            level = "header--crit" if per_core >= 2 else "header--warn" if per_core >= 1 else ""
+            load = f"{sys.load1:.2f}"
+            if wide:
+                load += f" {sys.load5:.2f} {sys.load15:.2f}"
+            self._pair(second, "load", load, level or "header--value")
+            ratio = sys.mem_used / sys.mem_total if sys.mem_total else 0.0
+            level = "header--crit" if ratio >= 0.9 else "header--warn" if ratio >= 0.75 else ""
+            self._pair(
+                second,
+                "mem",
+                f"{human_bytes(sys.mem_used)}/{human_bytes(sys.mem_total)}",
+                level or "header--value",
+            )
+            if sys.swap_total:
+                self._pair(second, "swap", human_bytes(sys.swap_used))
+            self._pair(second, "cpu", f"{sys.cpu_percent:.0f}%")
+            self_use = f"{sys.self_cpu:.1f}% {human_bytes(sys.self_rss)}"
+            self._pair(second, "lamptop" if wide else "self", self_use)
+        right = Text(end="")
+        if self.problems:
+            n = len(self.problems)
+            right.append(f"⚠ {n} source{'s' if n > 1 else ''} ", style("header--warn"))
+        if self.now is not None:
+            right.append(
+                self.now.astimezone(self.zone).strftime("%H:%M:%S"), style("header--muted")
+            )
+        room = width - right.cell_len
+        if room > 0 and second.cell_len > room:
+            second.truncate(room, overflow="ellipsis")
+        second.append(" " * max(0, room - second.cell_len))
+        second.append_text(right)
+        first.append("\n")
+        first.append_text(second)
+        return first

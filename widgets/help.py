@@ -1,0 +1,79 @@
+"""The help screen: every key, with what it does and the id to remap it in the config file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import ClassVar
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from widgets.keys import SOURCE_GROUP
+
+#: (keys as shown, what it does, binding id)
+HelpRow = tuple[str, str, str]
+
+
+def help_rows(
+    bindings: Iterable[Binding],
+    keymap: Mapping[str, str],
+    display: Callable[[Binding], str],
+) -> tuple[HelpRow, ...]:
+    """One row per binding id, keys as remapped by ``keymap``; the 1..9 group as one row."""
+    rows: list[HelpRow] = []
+    seen_group = False
+    for binding in bindings:
+        binding_id = binding.id or ""
+        keys = keymap.get(binding_id, binding.key)
+        shown = ", ".join(display(binding.with_key(k.strip())) for k in keys.split(","))
+        if binding.group is SOURCE_GROUP:
+            if not seen_group:
+                what = "show or hide log source N (see the bar above the logs)"
+                rows.append(("1 … 9", what, "source-1 … source-9"))
+            seen_group = True
+            continue
+        rows.append((shown, binding.tooltip or binding.description, binding_id))
+    return tuple(rows)
+
+
+def help_table(rows: tuple[HelpRow, ...]) -> Table:
+    table = Table(box=None, expand=True, show_edge=False, pad_edge=False)
+    table.add_column("key", style="bold", no_wrap=True)
+    table.add_column("does")
+    table.add_column("id", style="dim", no_wrap=True)
+    for keys, what, binding_id in rows:
+        table.add_row(keys, what, binding_id)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys of the console, from the bindings themselves."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 80; max-width: 100%; height: auto; max-height: 90%;
+        border: round $accent; border-title-color: $accent;
+        background: $surface; padding: 0 1;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "dismiss", "close", id="close-help"),
+    ]
+
+    def __init__(self, rows: tuple[HelpRow, ...]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as box:
+            box.border_title = "keys"
+            box.border_subtitle = r'remap: config.toml \[keys] id = "key" · esc close'
+            yield Static(help_table(self.rows), id="help-body")
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

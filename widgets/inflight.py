@@ -1,0 +1,197 @@
+"""Requests being served now (mod_status ExtendedStatus), oldest first, with worker memory."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import RenderResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from console.filters import redact
+from console.metrics import InFlight, human_bytes, human_duration
+
+#: Seconds after which a request's age is shown as a warning, then as an error.
+SLOW, STUCK = 10.0, 60.0
+#: Resident bytes after which a worker's memory is shown as a warning, then as an error.
+FAT, HUGE = 96 * 1024 * 1024, 256 * 1024 * 1024
+
+
+def _columns(width: int) -> list[tuple[str, int, str]]:
+    """(name, width, align) of the columns that fit; the request takes what is left."""
+    cols = [("PID", 7, "right"), ("M", 1, "left"), ("AGE", 6, "right"), ("RSS", 5, "right")]
+    if width >= 60:
+        cols.append(("CLIENT", 15, "left"))
+    if width >= 100:
+        cols.append(("VHOST", 18, "left"))
+    used = sum(w + 1 for _, w, _ in cols)
+    cols.append(("REQUEST", max(1, width - used), "left"))
+    return cols
+
+
+class InFlightTable(Widget, can_focus=True):
+    """One row per busy worker with a request: pid, state, age, memory, client, vhost, request."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "inflight--header",
+        "inflight--cursor",
+        "inflight--warn",
+        "inflight--error",
+        "inflight--stale",
+    }
+    DEFAULT_CSS = """
+    InFlightTable { height: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
+    InFlightTable > .inflight--header { color: $text-muted; text-style: bold; }
+    InFlightTable > .inflight--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
+    InFlightTable > .inflight--warn { color: $warning; }
+    InFlightTable > .inflight--error { color: $error; text-style: bold; }
+    InFlightTable > .inflight--stale { color: $text-disabled; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter",
+            "pin",
+            "its logs",
+            id="pin-request",
+            tooltip="requests: show the logs of its client, URL path or process",
+        ),
+        Binding(
+            "up,k",
+            "move(-1)",
+            "previous request",
+            show=False,
+            id="request-up",
+            tooltip="requests: previous",
+        ),
+        Binding(
+            "down,j",
+            "move(1)",
+            "next request",
+            show=False,
+            id="request-down",
+            tooltip="requests: next",
+        ),
+    ]
+
+    rows: reactive[tuple[InFlight, ...]] = reactive(())
+    """Requests in flight, oldest first."""
+    stale: reactive[bool] = reactive(False)
+    """The rows come from an old sample: draw them greyed."""
+    redacted: reactive[bool] = reactive(False)
+    """Mask client addresses and query strings."""
+    cursor: reactive[int] = reactive(0)
+    """Index of the selected row."""
+
+    class Pinned(Message):
+        """The user asked for the logs of a request."""
+
+        def __init__(self, row: InFlight) -> None:
+            super().__init__()
+            self.row = row
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._top = 0
+        self._key: tuple[int | None, str] | None = None
+
+    def watch_rows(self, rows: tuple[InFlight, ...]) -> None:
+        # Keep the same request selected while rows come and go around it.
+        if self._key is not None:
+            for i, row in enumerate(rows):
+                if (row.pid, row.slot) == self._key:
+                    self.cursor = i
+                    return
+        self.cursor = min(self.cursor, max(0, len(rows) - 1))
+
+    def watch_cursor(self, cursor: int) -> None:
+        rows = self.rows
+        self._key = (rows[cursor].pid, rows[cursor].slot) if 0 <= cursor < len(rows) else None
+
+    @property
+    def selected(self) -> InFlight | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def action_move(self, step: int) -> None:
+        if self.rows:
+            self.cursor = max(0, min(len(self.rows) - 1, self.cursor + step))
+
+    def action_pin(self) -> None:
+        row = self.selected
+        if row is not None:
+            self.post_message(self.Pinned(row))
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def render(self) -> RenderResult:
+        width, height = self.size.width, self.size.height
+        style = self.get_component_rich_style
+        cols = _columns(width)
+        out = Text(no_wrap=True, overflow="ellipsis", end="")
+        header = " ".join(
+            name.rjust(w) if align == "right" else name.ljust(w) for name, w, align in cols
+        )
+        out.append(header[:width], style("inflight--header"))
+        if not self.rows:
+            out.append("\nno request in flight", style("inflight--stale"))
+            return out
+        visible = max(1, height - 1)
+        if self.cursor < self._top:
+            self._top = self.cursor
+        elif self.cursor >= self._top + visible:
+            self._top = self.cursor - visible + 1
+        self._top = max(0, min(self._top, max(0, len(self.rows) - visible)))
+        for i in range(self._top, min(len(self.rows), self._top + visible)):
+            out.append("\n")
+            out.append_text(self._row(self.rows[i], cols, i == self.cursor))
+        return out
+
+    def _row(self, row: InFlight, cols: list[tuple[str, int, str]], selected: bool) -> Text:
+        style = self.get_component_rich_style
+        grey = style("inflight--stale") if self.stale else None
+
+        def level(value: float | None, warn: float, error: float) -> Style:
+            if grey is not None:
+                return grey
+            if value is not None and value >= error:
+                return style("inflight--error")
+            if value is not None and value >= warn:
+                return style("inflight--warn")
+            return Style()
+
+        client, request = row.client, row.request
+        if self.redacted:
+            client, request = redact(client), redact(request)
+        cells = {
+            "PID": (str(row.pid or "-"), grey or Style()),
+            "M": (row.mode, grey or Style()),
+            "AGE": (human_duration(row.seconds), level(row.seconds, SLOW, STUCK)),
+            "RSS": (
+                human_bytes(row.rss) if row.rss is not None else "-",
+                level(row.rss, FAT, HUGE),
+            ),
+            "CLIENT": (client, grey or Style()),
+            "VHOST": (row.vhost.removesuffix(":80").removesuffix(":443"), grey or Style()),
+            "REQUEST": (request, grey or Style()),
+        }
+        line = Text(no_wrap=True, end="")
+        for n, (name, w, align) in enumerate(cols):
+            value, cell_style = cells[name]
+            value = value if len(value) <= w else value[: max(0, w - 1)] + "…"
+            line.append(value.rjust(w) if align == "right" else value.ljust(w), cell_style)
+            if n < len(cols) - 1:
+                line.append(" ")
+        if selected and self.has_focus:
+            line.stylize(style("inflight--cursor"))
+        return line

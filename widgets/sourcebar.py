@@ -1,0 +1,66 @@
+"""One line above the logs: each source with its number key and its rate; hidden ones dimmed."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import RenderResult
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from widgets.logview import SOURCE_COLOURS
+
+
+def format_rate(rate: float) -> str:
+    if rate >= 10:
+        return f"{rate:.0f}/s"
+    if rate > 0:
+        return f"{rate:.1f}/s"
+    return "0/s"
+
+
+class SourceBar(Widget):
+    """``1 access 12/s  2 apache 0/s  3 php 0.4/s``: the keys that show and hide sources."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "sourcebar--key",
+        "sourcebar--hidden",
+        *(f"sourcebar--src-{i}" for i in range(SOURCE_COLOURS)),
+    }
+    DEFAULT_CSS = """
+    SourceBar { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    SourceBar > .sourcebar--key { text-style: bold; }
+    SourceBar > .sourcebar--hidden { color: $text-disabled; text-style: strike; }
+    SourceBar > .sourcebar--src-0 { color: $text-primary; }
+    SourceBar > .sourcebar--src-1 { color: $text-success; }
+    SourceBar > .sourcebar--src-2 { color: $text-accent; }
+    SourceBar > .sourcebar--src-3 { color: $text-secondary; }
+    SourceBar > .sourcebar--src-4 { color: $foreground; text-style: bold; }
+    SourceBar > .sourcebar--src-5 { color: $text-muted; text-style: bold; }
+    """
+
+    sources: reactive[tuple[str, ...]] = reactive(())
+    """Source names in key order."""
+    rates: reactive[tuple[float, ...]] = reactive(())
+    """Records per second of each source, in the same order."""
+    hidden: reactive[frozenset[str]] = reactive(frozenset())
+    """Sources the log filter hides."""
+
+    def render(self) -> RenderResult:
+        style = self.get_component_rich_style
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if not self.sources:
+            line.append("no log sources yet", style("sourcebar--hidden"))
+            return line
+        for i, name in enumerate(self.sources):
+            rate = self.rates[i] if i < len(self.rates) else 0.0
+            key = str(i + 1) if i < 9 else " "
+            if name in self.hidden:
+                line.append(f"{key} {name} off", style("sourcebar--hidden"))
+            else:
+                line.append(key, style("sourcebar--key"))
+                line.append(f" {name}", style(f"sourcebar--src-{i % SOURCE_COLOURS}"))
+                line.append(f" {format_rate(rate)}")
+            line.append("  ")
+        return line
