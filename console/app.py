@@ -24,12 +24,15 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from console.config import Config
-from console.engine import Engine, make_plan
+from console.engine import Engine
 from console.events import SourceState
 from console.filters import FilterError, LogFilter
+from console.flight import FlightRecorder, Saved
 from console.metrics import in_flight, problems, request_path, status_state
 from console.parsing.timeutil import local_zone
 from console.recorder import Recorder, Snapshot
+from console.rules import Trigger
+from widgets.banner import FrozenBanner
 from widgets.detail import DetailScreen
 from widgets.header import HeaderBar
 from widgets.help import HelpRow, HelpScreen, help_rows
@@ -80,6 +83,8 @@ class LamptopApp(App[int]):
         engine: Engine | None = None,
         clock: Callable[[], datetime] | None = None,
         title_note: str = "",
+        flight: FlightRecorder | None = None,
+        bundle: tuple[Snapshot, str] | None = None,
     ) -> None:
         super().__init__()
         self.recorder = recorder
@@ -87,6 +92,10 @@ class LamptopApp(App[int]):
         self.engine = engine
         self.clock = clock or utcnow
         self.title_note = title_note
+        self.flight = flight
+        """Spike rules and bundle writing; None where nothing can be saved."""
+        self.bundle = bundle
+        """(snapshot, what it is) of a saved bundle shown read-only (``lamptop open``)."""
         self.zone = local_zone(self.config.timezone)
         self.host = platform.node()
         self.live_snapshot: Snapshot | None = None
@@ -103,6 +112,7 @@ class LamptopApp(App[int]):
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield HeaderBar(id="header")
+        yield FrozenBanner(id="banner")
         with Horizontal(id="top"):
             with Vertical(id="workers-pane"):
                 yield ScoreboardView(id="scoreboard")
@@ -146,6 +156,17 @@ class LamptopApp(App[int]):
                     run(), name=f"source {name}", group="sources", exit_on_error=False
                 )
                 self._source_workers[worker] = name
+        if self.flight is not None:
+            flight = self.flight
+            flight.on_trigger, flight.on_saved = self._rule_fired, self._saved
+            flight.screen = self.export_screenshot
+            flight.filter_desc = self._filter_desc
+            self.run_worker(flight.run(), name="flight", group="flight", exit_on_error=False)
+        if self.bundle is not None:
+            snap, what = self.bundle
+            self.frozen_snapshot, self.frozen = snap, True
+            banner = self.query_one(FrozenBanner)
+            banner.word, banner.text = "BUNDLE", f"{what} · read-only · q quits"
         log.focus()
         self.refresh_panes()
         self.set_interval(self.config.refresh, self.refresh_panes, name="snapshot")
@@ -178,6 +199,14 @@ class LamptopApp(App[int]):
         snap = self.live_snapshot
         if self.frozen and self.frozen_snapshot is not None:
             snap = self.frozen_snapshot
+            if self.bundle is None:
+                since = self.live_snapshot.total - snap.total
+                at = snap.taken_at.astimezone(self.zone).strftime("%H:%M:%S")
+                _set(
+                    self.query_one(FrozenBanner),
+                    "text",
+                    f"at {at} · {since:,} records arrived since · space: live · s: save",
+                )
         self.show_snapshot(snap)
 
     def show_snapshot(self, snap: Snapshot) -> None:
@@ -301,9 +330,72 @@ class LamptopApp(App[int]):
     def on_log_view_selected(self, event: LogView.Selected) -> None:
         self.push_screen(DetailScreen(event.record, self.zone, redacted=self.config.redact))
 
+    # -- freeze and save -------------------------------------------------------------------------
+    def watch_frozen(self, frozen: bool) -> None:
+        if not frozen and hasattr(self, "_header"):
+            self.query_one(FrozenBanner).text = ""
+        if hasattr(self, "_header"):
+            notes = [self.title_note] if self.title_note else []
+            word = "BUNDLE" if self.bundle is not None else "FROZEN"
+            self._header.note = " ".join([*notes, word] if frozen else notes)
+
+    def action_freeze(self) -> None:
+        """Pin every pane to the latest snapshot, or go back to live."""
+        if self.frozen:
+            self.frozen = False
+            self.frozen_snapshot = None
+        elif self.live_snapshot is not None:
+            self.frozen_snapshot = self.live_snapshot
+            self.frozen = True
+        self.refresh_panes()
+
+    async def action_save(self) -> None:
+        """Freeze (if live) and save a bundle of what is frozen."""
+        if self.flight is None:
+            self.notify("nothing can be saved here", severity="warning")
+            return
+        if not self.frozen:
+            self.action_freeze()
+        snap = self.frozen_snapshot
+        if snap is None:
+            return
+        self.notify("saving a snapshot…", timeout=2)
+        await self.flight.save(Trigger("key", snap.taken_at, message="saved by hand"), snap)
+
+    def _rule_fired(self, trigger: Trigger) -> None:
+        self.notify(
+            f"{trigger.message}\nsaving a bundle in {self.flight.tail if self.flight else 0:.0f} s",
+            title=f"rule {trigger.rule}",
+            severity="warning",
+            timeout=10,
+        )
+        if self.config.snapshot_freeze_on_rule and not self.frozen:
+            self.action_freeze()
+
+    def _saved(self, result: Saved) -> None:
+        if result.path is not None:
+            self.notify(f"{result.path}", title="snapshot saved", timeout=15)
+        else:
+            self.notify(f"{result.error}", title="snapshot NOT saved", severity="error", timeout=30)
+
+    def _filter_desc(self) -> dict[str, object]:
+        f = self.log_filter
+        return {
+            "regex": f.text,
+            "hidden_sources": sorted(f.hidden),
+            "min_level": f.min_level,
+            "http_errors": f.http_errors,
+            "client": f.client,
+            "url": f.url,
+            "pid": f.pid,
+            "described": f.describe(),
+        }
+
     # -- keys, help, command palette ---------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in MAIN_ONLY and isinstance(self.screen, ModalScreen):
+            return False
+        if action in ("freeze", "save") and self.bundle is not None:
             return False
         return True
 
@@ -347,12 +439,3 @@ def _set(widget: Widget, name: str, value: object) -> None:
     """Assign a reactive only when the value differs (Textual repaints on every change)."""
     if getattr(widget, name) != value:
         setattr(widget, name, value)
-
-
-def run_console(cfg: Config) -> int:
-    """Build the recorder and the sources from ``cfg`` and run the console until quit."""
-    recorder = Recorder(max_records=cfg.max_records, max_samples=cfg.max_samples)
-    plan = make_plan(cfg)
-    engine = Engine(cfg, recorder, plan)
-    LamptopApp(recorder, config=cfg, engine=engine).run()
-    return 0

@@ -15,12 +15,15 @@ from console.events import LOG_KINDS
 EPILOG = """\
 commands:
   lamptop                     the live console (finds logs and mod_status by itself)
+  lamptop demo                the console over a built-in simulated incident
+  lamptop open BUNDLE         a saved snapshot bundle in the console, read-only
   lamptop sources [--json]    what lamptop will watch, and what it cannot see and why
   lamptop record              the flight recorder without a screen: bundles on spikes
   lamptop parse FILE          print the records lamptop reads from a log, one JSON per line
 
 examples:
   lamptop
+  lamptop demo --speed 2
   lamptop --status http://127.0.0.1:8080/server-status --log /srv/app/php.log=php-error
   lamptop sources
   lamptop record --duration 3600 --bundle-on-exit
@@ -85,6 +88,41 @@ def build_parser() -> argparse.ArgumentParser:
     p_sources.add_argument("--json", action="store_true", help="print JSON")
     p_sources.add_argument(
         "--no-probe", action="store_true", help="do not ask the status URL whether it answers"
+    )
+
+    p_demo = sub.add_parser(
+        "demo",
+        help="the console over a built-in simulated incident (no LAMP server needed)",
+        description="Runs the console over a simulated outage that goes through lamptop's "
+        "real code paths: a loopback HTTP server answering like mod_status, log files "
+        "written to a temp dir (removed on exit) and a simulated memory source. One PHP "
+        "script, requested again and again, fills the workers and the memory; a spike rule "
+        "saves a bundle; the server recovers; the story loops.",
+        epilog="examples:\n  lamptop demo\n  lamptop demo --seed 7 --speed 3",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p_demo.add_argument("--seed", type=int, default=1, help="makes the story repeatable")
+    p_demo.add_argument(
+        "--speed", type=float, default=1.0, help="play the story faster (2 = twice as fast)"
+    )
+    p_demo.add_argument(
+        "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file (keys, rules)"
+    )
+    p_demo.add_argument(
+        "--snapshot-dir", metavar="DIR", default=argparse.SUPPRESS, help="where bundles go"
+    )
+
+    p_open = sub.add_parser(
+        "open",
+        help="show a saved snapshot bundle in the console, read-only",
+        description="Shows a bundle written by the console, lamptop record or a spike rule, "
+        "in the same console. Filters, details and toggles work; nothing is collected.",
+        epilog="examples:\n  lamptop open ~/.local/state/lamptop/snapshots/20261126T150630Z-web1-key",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p_open.add_argument("bundle", metavar="BUNDLE", help="bundle directory or its snapshot.json")
+    p_open.add_argument(
+        "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file (keys)"
     )
 
     p_record = sub.add_parser(
@@ -162,6 +200,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             from console.commands import cmd_sources
 
             return cmd_sources(cfg, as_json=args.json, probe=not args.no_probe)
+        if args.command == "demo":
+            from console.modes import run_demo
+
+            if args.speed <= 0:
+                print("lamptop: --speed must be greater than 0", file=sys.stderr)
+                return 2
+            return run_demo(cfg, seed=args.seed, speed=args.speed)
+        if args.command == "open":
+            from console.modes import run_open
+
+            return run_open(cfg, args.bundle)
         if args.command == "record":
             import asyncio
 

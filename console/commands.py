@@ -230,6 +230,6 @@ def cmd_sources(cfg: Config, *, as_json: bool, probe: bool) -> int:
 
 
 def cmd_console(cfg: Config) -> int:
-    from console.app import run_console
+    from console.modes import run_console
 
     return run_console(cfg)

@@ -70,6 +70,8 @@ class Config:
     """Where bundles go; None: ``$XDG_STATE_HOME/lamptop/snapshots``."""
     snapshot_window: float = 300.0
     """Seconds of history a bundle holds before its trigger."""
+    snapshot_freeze_on_rule: bool = False
+    """Freeze the screen when a spike rule fires (the console only)."""
     snapshot_tail: float = 10.0
     """Seconds a rule's bundle waits after the trigger, so the moments after it are in too."""
     refresh: float = 0.25
@@ -112,6 +114,7 @@ _TABLES: dict[str, dict[str, tuple[str, type | tuple[type, ...]]]] = {
         "dir": ("snapshot_dir", str),
         "window": ("snapshot_window", (int, float)),
         "tail": ("snapshot_tail", (int, float)),
+        "freeze_on_rule": ("snapshot_freeze_on_rule", bool),
     },
 }
 _SPECIAL_TABLES = {"log", "keys", "rules"}

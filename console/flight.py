@@ -3,6 +3,11 @@
 Shared by the console (alerts on screen) and ``lamptop record`` (one line per event). A rule's
 bundle holds the window before the trigger from the rings, then waits ``tail`` seconds so the
 moments after it are in too. Writing happens in a thread: a slow disk never stalls the loop.
+
+One incident often fires several rules within seconds (memory jumps, then PHP runs out of
+memory, then swap grows). Rules that fire while a bundle waits for its tail join that bundle
+(``values["also_fired"]``), and a rule firing within ``min_gap`` seconds after a rule's bundle
+was saved is announced but saves nothing new: one incident, one bundle.
 """
 
 from __future__ import annotations
@@ -10,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +49,7 @@ class FlightRecorder:
         screen: Callable[[], str | None] | None = None,
         filter_desc: Callable[[], Mapping[str, Any]] | None = None,
         release_every: float = 0.25,
+        min_gap: float = 60.0,
     ) -> None:
         self.recorder = recorder
         self.rules = rules
@@ -56,7 +62,11 @@ class FlightRecorder:
         self.screen = screen
         self.filter_desc = filter_desc
         self.release_every = release_every
+        self.min_gap = timedelta(seconds=min_gap)
         self.saved: list[Saved] = []
+        self._waiting: Trigger | None = None
+        self._also: list[Trigger] = []
+        self._last_rule_bundle: datetime | None = None
         self._queue: asyncio.Queue[Trigger] | None = None
         self._early: list[Trigger] = []
         self._tasks: set[asyncio.Task[Saved]] = set()
@@ -66,6 +76,13 @@ class FlightRecorder:
         for trigger in self.rules.feed(kind, value, self.recorder.clock()):
             if self.on_trigger is not None:
                 self.on_trigger(trigger)
+            if self._waiting is not None:
+                self._also.append(trigger)
+                continue
+            last = self._last_rule_bundle
+            if last is not None and trigger.at - last < self.min_gap:
+                continue
+            self._waiting = trigger
             if self._queue is None:
                 self._early.append(trigger)
             else:
@@ -102,6 +119,12 @@ class FlightRecorder:
         wait = (trigger.at - datetime.now(UTC)).total_seconds() + self.tail
         if wait > 0:
             await asyncio.sleep(wait)
+        also, self._also = self._also, []
+        self._waiting = None
+        self._last_rule_bundle = trigger.at
+        if also:
+            joined = [{"rule": t.rule, "at": t.at.isoformat(), "message": t.message} for t in also]
+            trigger = replace(trigger, values={**trigger.values, "also_fired": joined})
         return await self.save(trigger, tail=self.tail)
 
     async def run(self) -> None:

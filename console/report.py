@@ -46,8 +46,13 @@ def make_report(
     out += [f"**Trigger:** {what} at {_t(trigger.at)}"]
     if trigger.message:
         out += ["", f"> {trigger.message}"]
-    if trigger.values:
-        out += [""] + [f"- {k}: {v}" for k, v in trigger.values.items()]
+    values = {k: v for k, v in trigger.values.items() if k != "also_fired"}
+    if values:
+        out += [""] + [f"- {k}: {v}" for k, v in values.items()]
+    also = trigger.values.get("also_fired") or []
+    if also:
+        out += ["", "Also fired while this bundle was being taken:", ""]
+        out += [f"- rule `{a['rule']}`: {a['message']}" for a in also]
     out += ["", f"**Window:** {_t(start)} to {_t(end)}", ""]
 
     sysw = win.system

@@ -126,7 +126,7 @@ def test_load_and_swap() -> None:
     "text",
     [
         "AH00161: server reached MaxRequestWorkers setting, consider raising the setting",
-        "PHP Fatal error:  Allowed memory size of 134217728 bytes exhausted (tried to allocate 20"
+        "PHP Fatal error:  Allowed memory size of 134217728 bytes exhausted (tried to allocate)",
         "Too many connections",
         "Out of memory: Killed process 1234 (apache2)",
         "WARNING: [pool www] server reached pm.max_children setting (8), consider raising it",
@@ -157,3 +157,64 @@ def test_quiet_records_do_not_fire() -> None:
 def test_bad_rule_settings_are_clear_errors(cfg: dict, needle: str) -> None:
     with pytest.raises(RuleError, match=needle.replace(".", r"\.")):
         build_rules(cfg)
+
+
+async def test_one_incident_one_bundle(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Rules firing while a bundle waits for its tail join it; soon after, nothing new."""
+    import asyncio
+
+    from console.flight import FlightRecorder
+    from console.recorder import Recorder
+
+    now = datetime.now(UTC)
+    recorder = Recorder(reorder=0, clock=lambda: now)
+    cfg = {n: {"enabled": n in ("memory_high", "load_high")} for n in DEFAULTS}
+    flight = FlightRecorder(recorder, RuleBook(build_rules(cfg)), tmp_path, tail=0.3, min_gap=60.0)
+    task = asyncio.create_task(flight.run())
+    try:
+        recorder.add_system(
+            SystemSample(
+                ts=now,
+                mem_total=GB,
+                mem_used=int(GB * 0.95),
+                mem_available=0,
+                swap_total=0,
+                swap_used=0,
+                load1=20,
+                load5=1,
+                load15=1,
+                cpu_percent=1,
+                cpu_count=2,
+            )
+        )
+        for _ in range(50):
+            if flight.saved:
+                break
+            await asyncio.sleep(0.05)
+        later = now + timedelta(seconds=30)
+        recorder.add_system(
+            SystemSample(
+                ts=later,
+                mem_total=GB,
+                mem_used=int(GB * 0.99),
+                mem_available=0,
+                swap_total=0,
+                swap_used=0,
+                load1=1,
+                load5=1,
+                load15=1,
+                cpu_percent=1,
+                cpu_count=2,
+            )
+        )
+        await asyncio.sleep(0.5)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert len(rules_fired := flight.rules.fired) == 2, rules_fired
+    assert len(flight.saved) == 1
+    saved = flight.saved[0]
+    assert saved.trigger.rule == "memory_high"
+    assert [a["rule"] for a in saved.trigger.values["also_fired"]] == ["load_high"]
+    report = (saved.path / "report.md").read_text()
+    assert "Also fired" in report and "`load_high`" in report

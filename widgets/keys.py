@@ -74,6 +74,20 @@ KEYS: list[BindingType] = [
         id="focus-next",
         tooltip="move between the log pane and the requests in flight",
     ),
+    Binding(
+        "space",
+        "freeze",
+        "freeze",
+        id="freeze",
+        tooltip="freeze every pane on one instant (collection goes on); again: back to live",
+    ),
+    Binding(
+        "s",
+        "save",
+        "save",
+        id="save",
+        tooltip="freeze and save a snapshot bundle (report, logs, samples, screen)",
+    ),
     Binding("question_mark", "help", "help", id="help", tooltip="list every key"),
     Binding("q", "quit", "quit", id="quit", tooltip="quit lamptop"),
 ]
@@ -89,5 +103,7 @@ MAIN_ONLY = frozenset(
         "toggle_expand",
         "follow",
         "help",
+        "freeze",
+        "save",
     }
 )

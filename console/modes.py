@@ -1,0 +1,78 @@
+"""Start the console in each of its modes: live, demo, and a saved bundle."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from console.bundle import BundleError, read_bundle
+from console.config import Config
+from console.engine import Engine, make_plan
+from console.flight import FlightRecorder
+from console.record import snapshot_dir
+from console.recorder import Recorder
+from console.rules import RuleBook, RuleError, build_rules
+
+
+def _flight(cfg: Config, recorder: Recorder) -> FlightRecorder:
+    return FlightRecorder(
+        recorder,
+        RuleBook(build_rules(cfg.rules)),
+        snapshot_dir(cfg),
+        window=cfg.snapshot_window,
+        tail=cfg.snapshot_tail,
+    )
+
+
+def run_console(cfg: Config) -> int:
+    """The live console over what the config and discovery name, until quit."""
+    from console.app import LamptopApp
+
+    try:
+        recorder = Recorder(max_records=cfg.max_records, max_samples=cfg.max_samples)
+        flight = _flight(cfg, recorder)
+    except RuleError as exc:
+        print(f"lamptop: {exc}", file=sys.stderr)
+        return 2
+    engine = Engine(cfg, recorder, make_plan(cfg))
+    LamptopApp(recorder, config=cfg, engine=engine, flight=flight).run()
+    return 0
+
+
+def run_demo(cfg: Config, *, seed: int = 1, speed: float = 1.0) -> int:
+    """The console over the built-in incident; its files live in a temp dir removed on exit."""
+    from console.app import LamptopApp
+    from console.demo import Demo
+
+    with Demo(seed=seed, speed=speed) as demo:
+        cfg = demo.config(cfg)
+        try:
+            recorder = Recorder(max_records=cfg.max_records, max_samples=cfg.max_samples)
+            flight = _flight(cfg, recorder)
+        except RuleError as exc:
+            print(f"lamptop: {exc}", file=sys.stderr)
+            return 2
+        engine = Engine(cfg, recorder, make_plan(cfg), system=demo.system_source(recorder))
+        app = LamptopApp(recorder, config=cfg, engine=engine, flight=flight, title_note="DEMO")
+        app.run()
+    return 0
+
+
+def run_open(cfg: Config, path: str) -> int:
+    """A saved bundle in the console, read-only."""
+    from console.app import LamptopApp
+
+    try:
+        snap, doc = read_bundle(path)
+    except BundleError as exc:
+        print(f"lamptop: {exc}", file=sys.stderr)
+        return 1
+    trigger = doc.get("trigger", {})
+    what = f"{Path(path).name} · {trigger.get('kind', '?')}"
+    if trigger.get("rule"):
+        what += f" {trigger['rule']}"
+    if trigger.get("message"):
+        what += f": {trigger['message']}"
+    app = LamptopApp(Recorder(), config=cfg, bundle=(snap, what))
+    app.run()
+    return 0

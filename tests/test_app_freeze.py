@@ -1,0 +1,143 @@
+"""Freeze, save and open: the flight recorder seen from the keyboard."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+from console.app import LamptopApp
+from console.bundle import read_bundle
+from console.config import Config
+from console.flight import FlightRecorder
+from console.recorder import Recorder
+from console.rules import RuleBook, build_rules
+from tests.scripted import ScriptedEngine, fixed_clock, scripted_recorder
+from widgets.banner import FrozenBanner
+from widgets.header import HeaderBar
+from widgets.logview import LogView
+from widgets.memory import MemoryView
+from widgets.scoreboard import ScoreboardView
+
+SIZE = (120, 40)
+
+
+def live_app(tmp_path: Path, snapdir: Path | None = None) -> tuple[LamptopApp, FlightRecorder]:
+    recorder = scripted_recorder()
+    flight = FlightRecorder(
+        recorder,
+        RuleBook(build_rules({"memory_high": {"enabled": False}})),
+        snapdir or tmp_path / "snaps",
+        window=3600,
+    )
+    app = LamptopApp(
+        recorder,
+        config=Config(timezone="UTC"),
+        engine=ScriptedEngine(recorder),  # type: ignore[arg-type]
+        clock=fixed_clock,
+        flight=flight,
+    )
+    return app, flight
+
+
+async def test_freeze_holds_the_screen_while_collection_goes_on(tmp_path: Path) -> None:
+    app, _ = live_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("space")
+        log = app.query_one(LogView)
+        frozen_count = len(log.records)
+        total_at_freeze = app.recorder.total
+        await pilot.pause(1.0)  # the scripted source adds a record every 0.1 s
+        assert app.frozen
+        assert len(log.records) == frozen_count
+        assert app.recorder.total >= total_at_freeze + 5  # collection never stopped
+        banner = app.query_one(FrozenBanner)
+        assert banner.display and "records arrived since" in banner.text
+        assert "FROZEN" in app.query_one(HeaderBar).note
+        # filtering works on the frozen data
+        await pilot.press("slash", "5", "0", "0", "enter")
+        await pilot.pause()
+        assert log.matched and all("500" in r.text for r in log.matched)
+        assert len(log.records) == frozen_count
+        await pilot.press("escape", "space")
+        await pilot.pause(0.4)
+        assert not app.frozen and not banner.display
+        assert app.shown_snapshot is app.live_snapshot
+        assert app.shown_snapshot is not None and app.shown_snapshot.total > total_at_freeze
+
+
+async def test_save_writes_a_bundle_that_opens_with_the_same_data(tmp_path: Path) -> None:
+    app, flight = live_app(tmp_path)
+    notes: list[str] = []
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("s")
+        for _ in range(40):
+            await pilot.pause(0.1)
+            if flight.saved:
+                break
+        assert app.frozen
+        frozen = app.frozen_snapshot
+        notes = [n.message for n in app._notifications]
+    assert frozen is not None
+    assert len(flight.saved) == 1 and flight.saved[0].path is not None
+    path = flight.saved[0].path
+    assert any(str(path) in n for n in notes), notes
+    assert stat.S_IMODE(path.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in path.iterdir())
+    assert (path / "screen.svg").read_text().lstrip().startswith("<svg")
+    doc = json.loads((path / "snapshot.json").read_text())
+    assert doc["trigger"]["kind"] == "key"
+
+    snap, _ = read_bundle(path)
+    assert [r.text for r in snap.records] == [r.text for r in frozen.records]
+    assert snap.latest_status is not None and frozen.latest_status is not None
+    assert snap.latest_status.scoreboard == frozen.latest_status.scoreboard
+    assert [s.mem_used for s in snap.system] == [s.mem_used for s in frozen.system]
+
+    # lamptop open: the same console, read-only, showing the bundle
+    opened = LamptopApp(
+        Recorder(), config=Config(timezone="UTC"), clock=fixed_clock, bundle=(snap, path.name)
+    )
+    async with opened.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        log = opened.query_one(LogView)
+        assert [r.text for r in log.records] == [r.text for r in frozen.records]
+        board = opened.query_one(ScoreboardView)
+        assert board.sample is not None
+        assert board.sample.scoreboard == frozen.latest_status.scoreboard
+        memory = opened.query_one(MemoryView)
+        assert [s.mem_used for s in memory.samples] == [s.mem_used for s in frozen.system][-400:]
+        banner = opened.query_one(FrozenBanner)
+        assert banner.word == "BUNDLE" and path.name in banner.text
+        await pilot.press("space")  # freeze/save do nothing in a bundle
+        await pilot.press("s")
+        await pilot.pause()
+        assert opened.frozen
+        await pilot.press("e")  # reading keys work
+        await pilot.pause()
+        assert opened.log_filter.min_level == "warn"
+        assert all(
+            r.level in ("warn", "error", "crit") or r.kind == "apache-access" for r in log.matched
+        )
+
+
+async def test_save_into_an_unwritable_place_says_so_and_keeps_running(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    app, flight = live_app(tmp_path, snapdir=blocker / "snaps")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("s")
+        for _ in range(40):
+            await pilot.pause(0.1)
+            if flight.saved:
+                break
+        errors = [n for n in app._notifications if n.severity == "error"]
+        assert flight.saved and flight.saved[0].path is None
+        assert errors and "cannot create" in errors[0].message
+        await pilot.press("space")  # still alive, still answering keys
+        await pilot.pause(0.3)
+        assert not app.frozen
+    assert blocker.read_text() == "x"  # the file in the way was not touched
