@@ -117,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="show a saved snapshot bundle in the console, read-only",
         description="Shows a bundle written by the console, lamptop record or a spike rule, "
         "in the same console. Filters, details and toggles work; nothing is collected.",
-        epilog="examples:\n  lamptop open ~/.local/state/lamptop/snapshots/20261126T150630Z-web1-key",
+        epilog="examples:\n"
+        "  lamptop open ~/.local/state/lamptop/snapshots/20261126T150630Z-web1-key",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p_open.add_argument("bundle", metavar="BUNDLE", help="bundle directory or its snapshot.json")

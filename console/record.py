@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import signal
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -92,6 +95,8 @@ async def record(
             pass
     tasks = [asyncio.create_task(supervise(name, run, recorder)) for name, run in engine.runners()]
     tasks.append(asyncio.create_task(flight.run()))
+    if stats_path := os.environ.get("LAMPTOP_STATS_FILE"):
+        tasks.append(asyncio.create_task(write_stats(stats_path, recorder)))
     try:
         if duration is not None:
             await asyncio.wait_for(stop.wait(), timeout=duration)
@@ -115,6 +120,27 @@ async def record(
     snap = recorder.snapshot()
     printer.line(f"lamptop record stopped: {snap.total} records, {len(snap.status)} status samples")
     return 0
+
+
+async def write_stats(path: str, recorder: Recorder, every: float = 1.0) -> None:
+    """With ``LAMPTOP_STATS_FILE`` set: append one JSON line per second (and one when stopped)
+    to ``path``, saying what the recorder holds: wall time, records received per source and in
+    all, and the URL of the newest record in the ring that has one. Benchmarks read loss and
+    lag from it (``bench/follow.py``); unset, nothing of this runs."""
+
+    def line() -> None:
+        snap = recorder.snapshot()
+        url = next((u for r in reversed(snap.records) if (u := r.fields.get("url"))), None)
+        doc = {"t": time.time(), "counts": dict(snap.counts), "total": snap.total, "url": url}
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(doc) + "\n")
+
+    try:
+        while True:
+            line()
+            await asyncio.sleep(every)
+    finally:
+        line()
 
 
 async def supervise(name: str, run: object, sink: Sink, *, restart_after: float = 5.0) -> None:
