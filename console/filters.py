@@ -22,6 +22,10 @@ LEVEL_STEPS: tuple[str, ...] = ("", "warn", "error")
 _ACCESS = "apache-access"
 
 
+#: The start of the User-Agent of lamptop's status poller.
+OWN_AGENT = "lamptop/"
+
+
 class FilterError(ValueError):
     """The filter cannot be used (a regular expression that does not compile)."""
 
@@ -85,6 +89,12 @@ def record_pid(record: LogRecord) -> int | None:
     return _int(record.fields.get("pid"))
 
 
+def is_own_request(record: LogRecord) -> bool:
+    """lamptop's own status polls in the access log (its User-Agent): not shown, not counted."""
+    agent = record.fields.get("user_agent")
+    return isinstance(agent, str) and agent.startswith(OWN_AGENT)
+
+
 def compile_pattern(text: str) -> re.Pattern[str] | None:
     """The expression for ``text``: case-insensitive unless it holds a capital letter."""
     if not text:
@@ -132,6 +142,8 @@ class LogFilter:
 
     def matches(self, record: LogRecord) -> bool:
         if record.source in self.hidden:
+            return False
+        if is_own_request(record):
             return False
         if self.min_level and LEVEL_RANK.get(effective_level(record), 1) < LEVEL_RANK.get(
             self.min_level, 0

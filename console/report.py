@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from console.events import LogRecord
+from console.filters import is_own_request
 from console.recorder import Snapshot
 from console.rules import Trigger
 
@@ -104,7 +105,7 @@ def make_report(
             out += ["No request in flight (or ExtendedStatus is off)."]
         out += [""]
 
-    access = [r for r in win.records if r.kind == "apache-access"]
+    access = [r for r in win.records if r.kind == "apache-access" and not is_own_request(r)]
     out += ["## Requests in the window", ""]
     if access:
         out += [f"{len(access)} access log records.", ""]

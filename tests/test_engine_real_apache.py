@@ -189,3 +189,25 @@ async def test_record_under_ab_load_writes_a_bundle_naming_the_hammered_url(
     assert doc["trigger"]["values"]["busy"] >= 5
     assert doc["status"] and doc["records"]
     assert "lamptop record stopped" in lines[-1]
+
+
+async def test_own_polls_are_recognised_in_the_real_access_log(apache: ApacheServer) -> None:
+    from console.filters import is_own_request
+
+    cfg = watch_config(apache)
+    recorder = Recorder(reorder=0.1)
+    task = asyncio.create_task(Engine(cfg, recorder, make_plan(cfg)).run())
+    try:
+        await asyncio.to_thread(requests.get, apache.status_url, timeout=5)
+        snap = await wait_for(
+            recorder,
+            lambda s: sum(1 for r in s.records if "/server-status" in r.text) >= 4,
+        )
+        polls = [r for r in snap.records if "/server-status" in r.text]
+        by_hand = [r for r in polls if "python-requests" in r.fields.get("user_agent", "")]
+        assert by_hand and not any(is_own_request(r) for r in by_hand)
+        own = [r for r in polls if is_own_request(r)]
+        assert len(own) >= 2 and all(r.fields["user_agent"].startswith("lamptop/") for r in own)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

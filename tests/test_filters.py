@@ -135,3 +135,26 @@ def test_filters_metrics_and_log_index_are_headless() -> None:
         "sys.exit('textual' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_lamptops_own_status_polls_are_not_shown() -> None:
+    from datetime import UTC, datetime
+
+    from console.events import LogRecord
+    from console.filters import LogFilter
+    from console.sources.status import USER_AGENT
+
+    def rec(agent: str, url: str) -> LogRecord:
+        return LogRecord(
+            ts=datetime(2026, 11, 26, tzinfo=UTC),
+            source="access",
+            kind="apache-access",
+            level="info",
+            text=f"GET {url}",
+            fields={"user_agent": agent, "url": url},
+        )
+
+    own = rec(USER_AGENT, "/server-status?auto")
+    curl = rec("curl/7.88.1", "/server-status?auto")
+    assert not LogFilter().matches(own)
+    assert LogFilter().matches(curl)

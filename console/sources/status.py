@@ -19,6 +19,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import requests
 import urllib3
 
+from console import __version__
 from console.events import SourceState, SourceStatus, StatusSample
 from console.parsing.modstatus import NotModStatus, build_sample, parse_html
 from console.sources import Sink
@@ -26,6 +27,8 @@ from console.sources import Sink
 KIND = "mod-status"
 #: Largest answer read; a status page of 1,000 busy workers is well under 1 MiB.
 MAX_BYTES = 4 * 1024 * 1024
+#: Sent with every poll, so lamptop can tell its own requests in the access log.
+USER_AGENT = f"lamptop/{__version__}"
 CHUNK = 64 * 1024
 
 HINT_AUTH = "set status user/password in config or LAMPTOP_STATUS_PASSWORD"
@@ -223,7 +226,7 @@ class StatusPoller:
                 verify=self.verify,
                 allow_redirects=False,
                 stream=True,
-                headers={"Accept-Encoding": "identity", "User-Agent": "lamptop"},
+                headers={"Accept-Encoding": "identity", "User-Agent": USER_AGENT},
             ) as resp:
                 self._check_response(resp)
                 return self._read_body(resp, started)
