@@ -55,6 +55,7 @@ KEYS: list[BindingType] = [
         "c",
         "toggle_expand",
         "expand",
+        show=False,
         id="expand",
         tooltip="show or hide continuation lines (stack traces, queries)",
     ),

@@ -91,6 +91,7 @@ class LogView(ScrollView, can_focus=True):
             "enter",
             "open",
             "detail",
+            show=False,
             id="open-record",
             tooltip="logs: open the selected record (all lines, all fields)",
         ),
