@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -101,16 +102,38 @@ def sniff_file(path: str, size: int = 65536) -> str | None:
     return detect_kind(lines)
 
 
-def _unique(label: str, path: str, taken: set[str]) -> str:
-    if label not in taken:
-        return label
-    stem = os.path.basename(path).split(".")[0] or "log"
-    candidate = f"{label}:{stem}"
-    n = 2
-    while candidate in taken:
-        candidate = f"{label}:{stem}{n}"
-        n += 1
-    return candidate
+#: Words dropped from a file name to make a short label (``shop_access.log`` -> ``shop``).
+_NAME_NOISE = re.compile(r"[._-]?(access|error|errors|slow|log)(?=[._-]|$)", re.IGNORECASE)
+
+
+def log_names(items: list[tuple[str, str, str | None]]) -> list[str]:
+    """Unique short labels for (path, kind, given name) items.
+
+    A kind with one log gets its plain label (``access``); a kind with several names each by
+    its file (``access:shop``, ``access:other_vhosts``), the canonical file keeping the plain
+    label (``access.log`` stays ``access``).
+    """
+    per_kind: dict[str, int] = {}
+    for _, kind, given in items:
+        if not given:
+            per_kind[kind] = per_kind.get(kind, 0) + 1
+    names: list[str] = []
+    taken = {given for _, _, given in items if given}
+    for path, kind, given in items:
+        if given:
+            names.append(given)
+            continue
+        label = KIND_LABEL[kind]
+        stem = os.path.basename(path).split(".")[0]
+        short = _NAME_NOISE.sub("", stem).strip("._-")
+        candidate = label if per_kind[kind] == 1 or not short else f"{label}:{short}"
+        base, n = candidate, 2
+        while candidate in taken:
+            candidate = f"{base}{n}"
+            n += 1
+        taken.add(candidate)
+        names.append(candidate)
+    return names
 
 
 def make_plan(cfg: Config, *, root: str = "/") -> Plan:
@@ -130,9 +153,8 @@ def make_plan(cfg: Config, *, root: str = "/") -> Plan:
                 skipped.append((cand.path, cand.detail or "missing"))
                 continue
             specs.append((LogSpec(path=cand.path, kind=cand.kind, format=cand.fmt), cand.origin))
-    logs: list[PlannedLog] = []
+    chosen: list[tuple[LogSpec, str, str]] = []
     seen: set[str] = set()
-    taken: set[str] = set()
     for spec, origin in specs:
         real = os.path.realpath(spec.path)
         if real in seen:
@@ -142,9 +164,12 @@ def make_plan(cfg: Config, *, root: str = "/") -> Plan:
         if kind not in LOG_KINDS:
             skipped.append((spec.path, "cannot tell what kind of log this is: use PATH=KIND"))
             continue
-        name = spec.name or _unique(KIND_LABEL[kind], spec.path, taken)
-        taken.add(name)
-        logs.append(PlannedLog(name, spec.path, kind, spec.format, origin))
+        chosen.append((spec, kind, origin))
+    names = log_names([(spec.path, kind, spec.name) for spec, kind, _ in chosen])
+    logs = [
+        PlannedLog(name, spec.path, kind, spec.format, origin)
+        for name, (spec, kind, origin) in zip(names, chosen, strict=True)
+    ]
     url = cfg.status_url or (status_candidates[0] if status_candidates else None)
     return Plan(
         logs=tuple(logs),
