@@ -236,6 +236,7 @@ class LamptopApp(App[int]):
         problem = state if state is not None and not state.ok else None
         _set(board, "sample", status)
         _set(board, "problem", problem)
+        self._workers_pane.set_class(status is None and problem is not None, "-blind")
         age = int((now - status.ts).total_seconds()) if status and problem else None
         _set(board, "age", age)
         table = self._table

@@ -114,9 +114,11 @@ class ScoreboardView(Widget):
         return head
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        """Room for the problem (up to 2 lines), the cells (up to MAX_ROWS) and the summary."""
+        """Room for the problem (up to 2 lines, 6 with no scoreboard yet), the cells (up to
+        MAX_ROWS) and the summary."""
         width = max(1, width)
-        lines = min(2, math.ceil(len(self._problem_text()) / width))
+        most = 2 if self.sample is not None else 6
+        lines = min(most, math.ceil(len(self._problem_text()) / width))
         if self.sample is None:
             return max(1, lines)
         cells = math.ceil(len(self.sample.scoreboard) / width) if self.sample.scoreboard else 0
@@ -131,7 +133,8 @@ class ScoreboardView(Widget):
         lines_left = height
         if problem is not None:
             head = Text(self._problem_text(), style=style("scoreboard--problem"))
-            keep = max(1, min(2, lines_left - (1 if sample else 0)))
+            most = 2 if sample is not None else 6
+            keep = max(1, min(most, lines_left - (1 if sample else 0)))
             wrapped = head.wrap(self.app.console, max(1, width)) if keep > 1 else [head]
             for line in list(wrapped)[:keep]:
                 out.append_text(line)
