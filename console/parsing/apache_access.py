@@ -24,7 +24,7 @@ from typing import Any
 
 from console.events import Level, LogRecord
 
-from .base import SUMMARY_MAX, LineParser
+from .base import LineParser
 from .timeutil import TimeCache, parse_clf
 
 #: The formats Debian's apache2.conf defines, by nickname.
@@ -374,12 +374,10 @@ class AccessLogParser(LineParser):
             text = f"{text} {_size(fields['bytes'])}"
         if fmt.timed:
             text = f"{text} {_duration(fields)}".rstrip()
-        return LogRecord(
-            ts=ts or arrival,
-            source=self.source,
-            kind=self.kind,
-            level=level,
-            text=text[:SUMMARY_MAX],
+        return self.record(
+            ts or arrival,
+            level,
+            text,
             fields=fields,
             raw=line,
             ts_from_line=ts is not None,

@@ -33,7 +33,7 @@ from typing import Any
 
 from console.events import Level, LogRecord, normalize_level
 
-from .base import SUMMARY_MAX, LineParser
+from .base import LineParser
 from .timeutil import TimeCache, parse_ctime
 
 _TS = r"[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)? \d{4}"
@@ -172,12 +172,10 @@ class ErrorLogParser(LineParser):
         if errno is not None:
             text = f"({errno}){errtext}: {text}"
         return [
-            LogRecord(
-                ts=stamp,
-                source=self.source,
-                kind=self.kind,
-                level=level,
-                text=text[:SUMMARY_MAX],
+            self.record(
+                stamp,
+                level,
+                text,
                 fields=fields,
                 raw=line,
                 ts_from_line=ts is not None,
@@ -214,12 +212,10 @@ class ErrorLogParser(LineParser):
         fields["message"] = message
         if truncated:
             fields["truncated"] = True
-        return LogRecord(
-            ts=ts,
-            source=self.source,
-            kind=self.kind,
-            level=level or default,
-            text=first[:SUMMARY_MAX],
+        return self.record(
+            ts,
+            level or default,
+            first,
             lines=tuple(rest),
             fields=fields,
             raw=raw,
@@ -246,12 +242,10 @@ class ErrorLogParser(LineParser):
         message = line.rstrip()
         m = _BARE_AH.fullmatch(message)
         if m is not None:
-            return LogRecord(
-                ts=arrival,
-                source=self.source,
-                kind=self.kind,
-                level="notice",
-                text=message[:SUMMARY_MAX],
+            return self.record(
+                arrival,
+                "notice",
+                message,
                 fields={"code": m["code"], "message": m["message"]},
                 raw=line,
                 ts_from_line=False,

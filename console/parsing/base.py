@@ -7,11 +7,11 @@ entry starts or the caller flushes it (the tail flushes after a short quiet spel
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from console.events import LogRecord
+from console.events import Level, LogRecord
 
 from .timeutil import local_zone
 
@@ -47,6 +47,30 @@ class Parser:
     def sniff(cls, lines: list[str]) -> float:
         """How well these sample lines fit this format, 0.0 to 1.0 (for kind detection)."""
         return 0.0
+
+    def record(
+        self,
+        ts: datetime,
+        level: Level,
+        text: str,
+        *,
+        lines: tuple[str, ...] = (),
+        fields: Mapping[str, Any] | None = None,
+        raw: str = "",
+        ts_from_line: bool = True,
+    ) -> LogRecord:
+        """A record of this parser's source and kind; ``text`` is cut to :data:`SUMMARY_MAX`."""
+        return LogRecord(
+            ts=ts,
+            source=self.source,
+            kind=self.kind,
+            level=level,
+            text=text[:SUMMARY_MAX],
+            lines=lines,
+            fields={} if fields is None else fields,
+            raw=raw,
+            ts_from_line=ts_from_line,
+        )
 
     def unparsed(self, line: str, arrival: datetime) -> LogRecord:
         """A record for a line that matches nothing: kept whole, stamped with arrival time."""

@@ -22,7 +22,7 @@ from typing import Any
 
 from console.events import Level, LogRecord
 
-from .base import SUMMARY_MAX, MultilineParser
+from .base import MultilineParser
 from .php import looks_dated, parse_php_message, php_fields
 from .timeutil import TimeCache, parse_dmy
 
@@ -196,12 +196,10 @@ class FpmLogParser(MultilineParser):
             _event(msg, after_child, fields)
             text = f"{who}{after_child}" if after_child is not None else f"{who} {msg}".lstrip()
         return [
-            LogRecord(
-                ts=ts,
-                source=self.source,
-                kind=self.kind,
-                level=level,
-                text=text[:SUMMARY_MAX],
+            self.record(
+                ts,
+                level,
+                text,
                 lines=tuple(texts),
                 fields=fields,
                 raw=first,
@@ -268,12 +266,10 @@ class FpmSlowParser(MultilineParser):
             "function": function,
         }
         return [
-            LogRecord(
-                ts=ts,
-                source=self.source,
-                kind=self.kind,
-                level="warn",
-                text=text[:SUMMARY_MAX],
+            self.record(
+                ts,
+                "warn",
+                text,
                 lines=tuple(rest),
                 fields=fields,
                 raw=first,

@@ -24,7 +24,7 @@ from typing import Any
 
 from console.events import Level, LogRecord, normalize_level
 
-from .base import SUMMARY_MAX, MultilineParser
+from .base import MultilineParser
 from .mysql_slow import MysqlSlowParser
 from .timeutil import TimeCache, parse_iso, parse_mysql_short
 
@@ -128,12 +128,10 @@ class MysqlErrorParser(MultilineParser):
     def build(self, first: str, cont: list[str], arrival: datetime) -> list[LogRecord]:
         if first.startswith(_VERSION):
             return [
-                LogRecord(
-                    ts=arrival,
-                    source=self.source,
-                    kind=self.kind,
-                    level="info",
-                    text=first[:SUMMARY_MAX],
+                self.record(
+                    arrival,
+                    "info",
+                    first,
                     lines=tuple(cont),
                     fields=_version_fields(first),
                     raw=first,
@@ -187,12 +185,10 @@ class MysqlErrorParser(MultilineParser):
                     fields["rolled_back"] = c[c.index(_DEADLOCK_END) + len(_DEADLOCK_END) :].strip()
             fields["queries"] = tuple(queries)
         return [
-            LogRecord(
-                ts=ts,
-                source=self.source,
-                kind=self.kind,
-                level=level,
-                text=text[:SUMMARY_MAX],
+            self.record(
+                ts,
+                level,
+                text,
                 lines=tuple(cont),
                 fields=fields,
                 raw=first,

@@ -360,12 +360,10 @@ class MysqlSlowParser(MultilineParser):
         who = f"{fields['user'] or '?'}@{fields['host'] or fields['ip'] or '?'}"
         text = f"{took} {fields['schema'] or db or '-'} {who} {_one_line(body)}"
         return [
-            LogRecord(
-                ts=ts or arrival,
-                source=self.source,
-                kind=self.kind,
-                level="warn",
-                text=text[:SUMMARY_MAX],
+            self.record(
+                ts or arrival,
+                "warn",
+                text,
                 lines=tuple(body),
                 fields=fields,
                 raw=lines[0],
@@ -383,12 +381,10 @@ class MysqlSlowParser(MultilineParser):
                 if port.strip().isdigit():
                     fields["tcp_port"] = int(port)
                 fields["socket"] = sock.strip()
-        return LogRecord(
-            ts=arrival,
-            source=self.source,
-            kind=self.kind,
-            level="info",
-            text=f"log opened: {server} {version}"[:SUMMARY_MAX],
+        return self.record(
+            arrival,
+            "info",
+            f"log opened: {server} {version}",
             lines=tuple(lines[1:]),
             fields=fields,
             raw=lines[0],

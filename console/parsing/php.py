@@ -23,7 +23,7 @@ from typing import Any
 
 from console.events import Level, LogRecord
 
-from .base import SUMMARY_MAX, MultilineParser
+from .base import MultilineParser
 from .timeutil import TimeCache, parse_dmy
 
 #: PHP's names for its error types (``main.c``), mapped to lamptop's levels.
@@ -160,12 +160,10 @@ class PhpErrorParser(MultilineParser):
         cont = [_xdebug_frame(c) or c if looks_dated(c) else c for c in cont]
         level, fields = php_fields(m["lvl"], m["msg"], m["exc"], cont)
         return [
-            LogRecord(
-                ts=ts,
-                source=self.source,
-                kind=self.kind,
-                level=level,
-                text=first[m.end("ts") + 2 :][:SUMMARY_MAX],
+            self.record(
+                ts,
+                level,
+                first[m.end("ts") + 2 :],
                 lines=tuple(cont),
                 fields=fields,
                 raw=first,
