@@ -9,9 +9,16 @@ program is the :class:`~console.recorder.Recorder`, on the event loop's thread.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Protocol
 
-from console.events import LogRecord, SourceState, StatusSample, SystemSample
+from console.events import (
+    LogRecord,
+    SourceState,
+    SourceStatus,
+    StatusSample,
+    SystemSample,
+)
 
 
 class Sink(Protocol):
@@ -24,3 +31,24 @@ class Sink(Protocol):
     def add_system(self, sample: SystemSample) -> None: ...
 
     def set_state(self, state: SourceState) -> None: ...
+
+
+class StateReporter:
+    """Tells a sink what a source can see, only when that changes (no state spam per poll)."""
+
+    def __init__(self, sink: Sink, source: str, kind: str, target: str = "") -> None:
+        self.sink = sink
+        self.source = source
+        self.kind = kind
+        self.target = target
+        self.last: SourceState | None = None
+        """The state sent most recently."""
+
+    def __call__(self, status: SourceStatus, message: str = "", hint: str = "") -> None:
+        last = self.last
+        if last is not None and (last.status, last.message, last.hint) == (status, message, hint):
+            return
+        self.last = SourceState(
+            datetime.now(UTC), self.source, self.kind, status, message, hint, self.target
+        )
+        self.sink.set_state(self.last)

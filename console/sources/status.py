@@ -20,9 +20,9 @@ import requests
 import urllib3
 
 from console import __version__
-from console.events import SourceState, SourceStatus, StatusSample
+from console.events import SourceStatus, StatusSample
 from console.parsing.modstatus import NotModStatus, build_sample, parse_html
-from console.sources import Sink
+from console.sources import Sink, StateReporter
 
 KIND = "mod-status"
 #: Largest answer read; a status page of 1,000 busy workers is well under 1 MiB.
@@ -128,7 +128,7 @@ class StatusPoller:
         self._auto_url = f"{self.url}{'&' if parts.query else '?'}auto"
         self._hostport = _host_port(parts.scheme, parts.netloc)
         self._session: requests.Session | None = None
-        self._last_key: tuple[str, str, str] | None = None
+        self._report = StateReporter(sink, self.name, KIND, self.url)
         self.delay = interval
         """Seconds until the next poll: the interval, or longer while failing."""
 
@@ -164,21 +164,7 @@ class StatusPoller:
             self._session = None
 
     def _state(self, status: SourceStatus, message: str, hint: str) -> None:
-        key = (status, message, hint)
-        if key == self._last_key:
-            return
-        self._last_key = key
-        self.sink.set_state(
-            SourceState(
-                ts=datetime.now(UTC),
-                source=self.name,
-                kind=KIND,
-                status=status,
-                message=message,
-                hint=hint,
-                target=self.url,
-            )
-        )
+        self._report(status, message, hint)
 
     # -- in the worker thread ----------------------------------------------------------------
 

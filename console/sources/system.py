@@ -17,8 +17,8 @@ from typing import Any
 
 import psutil
 
-from console.events import ProcInfo, ServiceMem, SourceState, SourceStatus, SystemSample
-from console.sources import Sink
+from console.events import ProcInfo, ServiceMem, SourceStatus, SystemSample
+from console.sources import Sink, StateReporter
 
 KIND = "system"
 ATTRS = ["pid", "name", "cmdline", "memory_info", "cpu_times", "create_time"]
@@ -74,7 +74,7 @@ class SystemSampler:
         self._seen_services: set[str] = set()
         self._scan = _Scan()
         self._last_scan: float | None = None
-        self._state_sent: tuple[SourceStatus, str] | None = None
+        self._report = StateReporter(sink, self.name, KIND)
 
     async def run(self) -> None:
         """Sample until cancelled."""
@@ -97,18 +97,7 @@ class SystemSampler:
             await asyncio.sleep(max(0.0, self.interval - (loop.time() - started)))
 
     def _state(self, status: SourceStatus, message: str) -> None:
-        if (status, message) == self._state_sent:
-            return
-        self._state_sent = (status, message)
-        self.sink.set_state(
-            SourceState(
-                ts=datetime.now(UTC),
-                source=self.name,
-                kind=KIND,
-                status=status,
-                message=message,
-            )
-        )
+        self._report(status, message)
 
     def sample_once(self, scan: bool) -> SystemSample:
         """Read the machine now (blocking); with ``scan``, also walk every process."""

@@ -47,7 +47,7 @@ import aiofiles
 from console.events import LogRecord, SourceState, SourceStatus
 from console.parsing.base import Parser
 
-from . import Sink
+from . import Sink, StateReporter
 from .lines import LineSplitter, owner_text, permission_hint
 
 """What a NUL byte reads as."""
@@ -146,7 +146,7 @@ class FileTail:
         """Bytes read, backfill included."""
         self.clock: Callable[[], float] = time.monotonic
         """Monotonic clock for the grace period and the quiet spell (tests replace it)."""
-        self.state: SourceState | None = None
+        self._report = StateReporter(sink, self.name, parser.kind, str(self.path))
         """The last state reported to the sink."""
         self._cur: _Reader | None = None
         self._old: list[_Reader] = []
@@ -370,10 +370,9 @@ class FileTail:
     def _set(self, status: SourceStatus, message: str = "", hint: str = "") -> None:
         """Report a state, only when it differs from the last one."""
         self._trouble = self._trouble or status != "ok"
-        last = self.state
-        if last is not None and (last.status, last.message, last.hint) == (status, message, hint):
-            return
-        self.state = SourceState(
-            datetime.now(UTC), self.name, self.parser.kind, status, message, hint, str(self.path)
-        )
-        self.sink.set_state(self.state)
+        self._report(status, message, hint)
+
+    @property
+    def state(self) -> SourceState | None:
+        """The last state sent."""
+        return self._report.last
