@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from console.bundle import BundleError, read_bundle
 from console.config import Config
-from console.engine import Engine, make_plan
+from console.engine import Engine, Source, make_plan
 from console.flight import FlightRecorder
 from console.record import snapshot_dir
 from console.recorder import Recorder
@@ -24,8 +25,9 @@ def _flight(cfg: Config, recorder: Recorder) -> FlightRecorder:
     )
 
 
-def run_console(cfg: Config) -> int:
-    """The live console over what the config and discovery name, until quit."""
+def _run_live(
+    cfg: Config, *, system: Callable[[Recorder], Source] | None = None, note: str = ""
+) -> int:
     from console.app import LamptopApp
 
     try:
@@ -34,28 +36,23 @@ def run_console(cfg: Config) -> int:
     except RuleError as exc:
         print(f"lamptop: {exc}", file=sys.stderr)
         return 2
-    engine = Engine(cfg, recorder, make_plan(cfg))
-    LamptopApp(recorder, config=cfg, engine=engine, flight=flight).run()
+    source = system(recorder) if system is not None else None
+    engine = Engine(cfg, recorder, make_plan(cfg), system=source)
+    LamptopApp(recorder, config=cfg, engine=engine, flight=flight, title_note=note).run()
     return 0
+
+
+def run_console(cfg: Config) -> int:
+    """The live console over what the config and discovery name, until quit."""
+    return _run_live(cfg)
 
 
 def run_demo(cfg: Config, *, seed: int = 1, speed: float = 1.0) -> int:
     """The console over the built-in incident; its files live in a temp dir removed on exit."""
-    from console.app import LamptopApp
     from console.demo import Demo
 
     with Demo(seed=seed, speed=speed) as demo:
-        cfg = demo.config(cfg)
-        try:
-            recorder = Recorder(max_records=cfg.max_records, max_samples=cfg.max_samples)
-            flight = _flight(cfg, recorder)
-        except RuleError as exc:
-            print(f"lamptop: {exc}", file=sys.stderr)
-            return 2
-        engine = Engine(cfg, recorder, make_plan(cfg), system=demo.system_source(recorder))
-        app = LamptopApp(recorder, config=cfg, engine=engine, flight=flight, title_note="DEMO")
-        app.run()
-    return 0
+        return _run_live(demo.config(cfg), system=demo.system_source, note="DEMO")
 
 
 def run_open(cfg: Config, path: str) -> int:
