@@ -136,7 +136,7 @@ def _seconds(value: str) -> float:
 
 
 def _fpm(root: str, conf: str, out: list[Declared], notes: list[str]) -> None:
-    """php-fpm's own log, each pool's slowlog and each pool's PHP error_log."""
+    """php-fpm's own log, each pool's slowlog, access.log and PHP error_log."""
     pools: dict[str, dict[str, tuple[str, str]]] = {}
     for path, n, section, key, value in _fpm_items(root, conf):
         name = "global" if section.lower() in ("", "global") else section
@@ -159,6 +159,9 @@ def _fpm(root: str, conf: str, out: list[Declared], notes: list[str]) -> None:
         elif timed:
             path, origin = slow or (f"log/{name}.log.slow", f"pool {name} default slowlog")
             out.append(Declared(_resolve(path, "/var"), "php-fpm-slow", None, origin))
+        access = pool.get("access.log")
+        if access and access[0]:
+            out.append(Declared(_resolve(access[0], "/var"), "php-fpm-access", None, access[1]))
         err = pool.get("php_admin_value[error_log]") or pool.get("php_value[error_log]")
         if err and (err[0].startswith("/dev/") or err[0] == "syslog"):
             caught = pool.get("catch_workers_output", ("no", ""))[0].lower() in ("yes", "on", "1")

@@ -38,6 +38,8 @@ KIND_LABEL = {
     "php-fpm-slow": "fpm-slow",
     "mysql-slow": "mysql-slow",
     "mysql-error": "mysql",
+    "mysql-general": "mysql-gen",
+    "php-fpm-access": "fpm-access",
 }
 
 
@@ -72,12 +74,14 @@ def guess_kind(path: str) -> str | None:
     name = os.path.basename(p)
     if "slow" in name:
         return "php-fpm-slow" if "fpm" in p or "php" in p else "mysql-slow"
+    if "access" in name and "fpm" in p:
+        return "php-fpm-access"
     if "fpm" in name:
         return "php-fpm"
     if "php" in name:
         return "php-error"
     if "mysql" in p or "mariadb" in p:
-        return "mysql-error"
+        return "mysql-general" if "general" in name else "mysql-error"
     if "access" in name:
         return "apache-access"
     if "error" in name:

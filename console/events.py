@@ -35,6 +35,8 @@ LOG_KINDS: tuple[str, ...] = (
     "php-fpm-slow",
     "mysql-slow",
     "mysql-error",
+    "mysql-general",
+    "php-fpm-access",
 )
 
 

@@ -28,6 +28,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
         ("mysql/error.log", "mysql-error", None),
         ("php/fpm.log", "php-fpm", None),
         ("php/fpm_slow.log", "php-fpm-slow", None),
+        ("mysql/general.log", "mysql-general", None),
+        ("php/fpm_access.log", "php-fpm-access", None),
     ],
 )
 def test_parse_detects_the_kind_and_prints_json_lines(

@@ -15,6 +15,8 @@ CORE = [
     "console.parsing.php",
     "console.parsing.fpm",
     "console.parsing.mysql",
+    "console.parsing.mysql_general",
+    "console.parsing.fpm_access",
     "console.parsing.modstatus",
     "console.sources",
     "console.sources.tail",

@@ -93,6 +93,7 @@ def corpus_tree(root: Path, phase: str = "prefork") -> None:
         "/var/log/apache2/api_access.log",
         "/var/log/php/php_errors.log",
         "/var/log/php/fpm-www.slow.log",
+        "/var/log/php/fpm-www.access.log",
         "/var/log/php8.2-fpm.log",
         "/var/log/mysql/error.log",
         "/var/log/mysql/mariadb-slow.log",
@@ -152,6 +153,7 @@ def test_corpus_prefork_phase(tmp_path: Path) -> None:
         "/var/log/mysql/error.log",
         "/var/log/mysql/mariadb-slow.log",
         "/var/log/php/fpm-api.slow.log",
+        "/var/log/php/fpm-www.access.log",
         "/var/log/php/fpm-www.slow.log",
         "/var/log/php/php_errors.log",
         "/var/log/php8.2-fpm.log",
@@ -170,6 +172,11 @@ def test_corpus_prefork_phase(tmp_path: Path) -> None:
     assert (php.kind, php.vhost) == ("php-error", "localhost, api.example.test")
     assert got["/var/log/php8.2-fpm.log"].origin == "php/8.2/fpm/php-fpm.conf:4 error_log"
     assert got["/var/log/php/fpm-www.slow.log"].kind == "php-fpm-slow"
+    fpm_access = got["/var/log/php/fpm-www.access.log"]
+    assert (fpm_access.kind, fpm_access.origin) == (
+        "php-fpm-access",
+        "php/8.2/fpm/pool.d/www.conf:16 access.log",
+    )
     assert got["/var/log/php/fpm-api.slow.log"].state == "missing"
     mysql_error = got["/var/log/mysql/error.log"]
     assert mysql_error.origin == "mysql/mariadb.conf.d/99-corpus.cnf:4 log_error"

@@ -62,3 +62,8 @@ def test_guess_kind_from_names() -> None:
     assert guess_kind("/var/log/php8.2-fpm.log") == "php-fpm"
     assert guess_kind("/var/log/php/fpm-www.slow.log") == "php-fpm-slow"
     assert guess_kind("/var/log/mysql/error.log") == "mysql-error"
+    assert guess_kind("/var/log/mysql/general.log") == "mysql-general"
+    assert guess_kind("/var/log/mysql/mariadb-general.log") == "mysql-general"
+    assert guess_kind("/var/log/php-fpm/www-access.log") == "php-fpm-access"
+    assert guess_kind("/var/log/php/fpm-www.access.log") == "php-fpm-access"
+    assert guess_kind("/var/log/php8.2-fpm/www.access.log") == "php-fpm-access"

@@ -19,6 +19,8 @@ _PARSERS: dict[str, tuple[str, str]] = {
     "php-fpm-slow": ("console.parsing.fpm", "FpmSlowParser"),
     "mysql-slow": ("console.parsing.mysql", "MysqlSlowParser"),
     "mysql-error": ("console.parsing.mysql", "MysqlErrorParser"),
+    "mysql-general": ("console.parsing.mysql_general", "MysqlGeneralParser"),
+    "php-fpm-access": ("console.parsing.fpm_access", "FpmAccessParser"),
 }
 assert set(_PARSERS) == set(LOG_KINDS)
 
@@ -37,9 +39,12 @@ def make_parser(
     zone: tzinfo | None = None,
     fmt: str | None = None,
 ) -> Parser:
-    """A fresh parser for ``kind``; ``fmt`` is an Apache LogFormat for access logs."""
+    """A fresh parser for ``kind``; ``fmt`` is an Apache LogFormat for access logs.
+
+    For ``php-fpm-access`` ``fmt`` is the pool's ``access.format`` (only its units are read).
+    """
     cls = parser_class(kind)
-    if kind == "apache-access":
+    if kind in ("apache-access", "php-fpm-access"):
         return cls(source, zone=zone, fmt=fmt)  # type: ignore[call-arg]
     return cls(source, zone=zone)
 
