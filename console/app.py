@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState
 from console.config import Config
 from console.engine import Engine
 from console.events import SourceState
-from console.filters import FilterError, LogFilter
+from console.filters import FilterError, LogFilter, redact
 from console.flight import FlightRecorder, Saved
 from console.metrics import in_flight, problems, request_path, status_state
 from console.parsing.timeutil import local_zone
@@ -257,7 +257,13 @@ class LamptopApp(App[int]):
     def _update_titles(self) -> None:
         log, pane = self._logs, self._logs_pane
         described = self.log_filter.describe()
-        _set(pane, "border_title", f"logs · {described}" if described else "logs")
+        # Small terminals hide panes (lamptop.tcss): say which and the room they need.
+        tiny, cramped = (log.screen.has_class(c) for c in ("-tiny", "-cramped"))
+        hidden = "workers+memory need 20 rows" if tiny else ""
+        title = " · ".join(t for t in ("logs", described, hidden) if t)
+        _set(pane, "border_title", title)
+        workers = "workers · memory needs 60 cols" if cramped else "workers"
+        _set(self._workers_pane, "border_title", workers)
         where = "following" if log.follow else "paused · end follows"
         _set(pane, "border_subtitle", f"{log.shown:,} of {len(log.records):,} · {where}")
         rows = self._table.rows
@@ -364,8 +370,9 @@ class LamptopApp(App[int]):
         await self.flight.save(Trigger("key", snap.taken_at, message="saved by hand"), snap)
 
     def _rule_fired(self, trigger: Trigger) -> None:
+        message = redact(trigger.message) if self.config.redact else trigger.message
         self.notify(
-            f"{trigger.message}\nsaving a bundle in {self.flight.tail if self.flight else 0:.0f} s",
+            f"{message}\nsaving a bundle in {self.flight.tail if self.flight else 0:.0f} s",
             title=f"rule {trigger.rule}",
             severity="warning",
             timeout=10,

@@ -21,6 +21,7 @@ from typing import Any
 
 from console import __version__
 from console.recorder import Snapshot
+from console.redact import redact_snapshot, redact_trigger, redact_value
 from console.report import logs_text, make_report
 from console.rules import Trigger
 from console.serialize import (
@@ -109,14 +110,21 @@ def write_bundle(
     host: str | None = None,
     filter_desc: Mapping[str, Any] | None = None,
     screen_svg: str | None = None,
+    redact: bool = False,
 ) -> Path:
     """Write a bundle for ``snap`` and return its path; :class:`BundleError` on failure.
 
     The window reaches ``window`` seconds back before the trigger and ``tail`` seconds after.
+    With ``redact``, client addresses, query strings and users are masked in every file
+    (``screen_svg`` is the screen, which masks them itself).
     """
     host = host or socket.gethostname()
     start = trigger.at - timedelta(seconds=window)
     end = max(snap.taken_at, trigger.at + timedelta(seconds=tail))
+    if redact:
+        snap = redact_snapshot(snap.window(start, end))
+        trigger = redact_trigger(trigger)
+        filter_desc = redact_value(dict(filter_desc or {}))
     parent = Path(directory).expanduser()
     try:
         parent.mkdir(parents=True, exist_ok=True, mode=0o700)

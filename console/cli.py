@@ -11,6 +11,7 @@ from typing import Any
 from console import __version__
 from console.config import Config, ConfigError, load, parse_log_arg
 from console.events import LOG_KINDS
+from console.rules import RuleError
 
 EPILOG = """\
 commands:
@@ -56,6 +57,12 @@ def _watch_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     )
     g.add_argument("--timezone", metavar="ZONE", help="zone of log times written without one", **kw)
     g.add_argument("--snapshot-dir", metavar="DIR", help="where snapshot bundles are saved", **kw)
+    g.add_argument(
+        "--redact",
+        action="store_true",
+        help="mask client IPs, query strings and basic-auth users on screen and in bundles",
+        **kw,
+    )
     g.add_argument(
         "--insecure",
         action="store_true",
@@ -125,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_open.add_argument(
         "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file (keys)"
     )
+    p_open.add_argument(
+        "--redact",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="mask client IPs, query strings and basic-auth users on screen",
+    )
 
     p_record = sub.add_parser(
         "record",
@@ -174,6 +187,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
     }
     if getattr(args, "no_discover", False):
         overrides["discover"] = False
+    if getattr(args, "redact", False):
+        overrides["redact"] = True
     if getattr(args, "insecure", False):
         overrides["status_verify"] = False
     url = overrides["status_url"]
@@ -223,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from console.commands import cmd_console
 
         return cmd_console(cfg)
-    except ConfigError as exc:
+    except (ConfigError, RuleError) as exc:
         print(f"lamptop: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -169,6 +169,15 @@ def probe_status(cfg: Config, url: str) -> tuple[str, str]:
     return "error", "no answer"
 
 
+def _shown_url(url: str | None) -> str | None:
+    """The status URL as printed: without the ``user:password@`` it may carry."""
+    if not url:
+        return url
+    from console.sources.status import split_url
+
+    return split_url(url)[0]
+
+
 def sources_report(cfg: Config, plan: Plan, probe: bool) -> dict[str, Any]:
     logs = []
     for log in plan.logs:
@@ -184,7 +193,10 @@ def sources_report(cfg: Config, plan: Plan, probe: bool) -> dict[str, Any]:
                 "detail": detail,
             }
         )
-    status: dict[str, Any] = {"url": plan.status_url, "candidates": list(plan.status_candidates)}
+    status: dict[str, Any] = {
+        "url": _shown_url(plan.status_url),
+        "candidates": [_shown_url(u) for u in plan.status_candidates],
+    }
     if plan.status_url and probe:
         status["state"], status["detail"] = probe_status(cfg, plan.status_url)
     elif plan.status_url:

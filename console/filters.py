@@ -229,9 +229,40 @@ class LogFilter:
 
 
 _IPV4 = re.compile(r"\b(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}\b")
+#: IPv6 addresses: eight groups, or fewer around a ``::`` (times like 15:06:30 do not match).
+_IPV6 = re.compile(
+    r"(?<![\w:.])(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}"
+    r"|(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{0,4}::(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{0,4})"
+    r"(?![\w:])",
+    re.IGNORECASE,
+)
 _QUERY = re.compile(r"\?[^\s\"']*")
+#: ``scheme://user:password@`` in a URL.
+_USERINFO = re.compile(r"(?<=//)[^/\s@\"']+@")
+#: Users named by mod_auth_basic (AH01617, AH01618) and MySQL (``for user 'root'@...``).
+_AUTH_USER = re.compile(
+    r"\buser (?:'[^']*'|\"[^\"]*\"|[^\s:'\"]+)(?=:? (?:authentication failure|not found))"
+    r"|(?<=\buser )'[^']*'(?=@)",
+    re.IGNORECASE,
+)
+
+
+def _mask_ipv6(m: re.Match[str]) -> str:
+    head = [g for g in m.group(0).split(":") if g][:2]
+    return ":".join(head) + ":x::x" if len(head) == 2 else "x::x"
+
+
+def _mask_user(m: re.Match[str]) -> str:
+    return "user …" if m.group(0).lower().startswith("user ") else "'…'"
 
 
 def redact(text: str) -> str:
-    """Mask the last two parts of IPv4 addresses and drop query strings."""
-    return _QUERY.sub("?…", _IPV4.sub(r"\1.\2.x.x", text))
+    """Mask client addresses (the last two parts of IPv4, all but two groups of IPv6), drop
+    query strings, and hide the users of basic auth (URL ``user:pass@``, Apache and MySQL
+    authentication messages)."""
+    text = _USERINFO.sub("…@", text)
+    text = _QUERY.sub("?…", _IPV4.sub(r"\1.\2.x.x", text))
+    text = _AUTH_USER.sub(_mask_user, text)
+    if "::" in text or text.count(":") >= 7:
+        text = _IPV6.sub(_mask_ipv6, text)
+    return text

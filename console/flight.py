@@ -50,6 +50,7 @@ class FlightRecorder:
         filter_desc: Callable[[], Mapping[str, Any]] | None = None,
         release_every: float = 0.25,
         min_gap: float = 60.0,
+        redact: bool = False,
     ) -> None:
         self.recorder = recorder
         self.rules = rules
@@ -63,6 +64,8 @@ class FlightRecorder:
         self.filter_desc = filter_desc
         self.release_every = release_every
         self.min_gap = timedelta(seconds=min_gap)
+        self.redact = redact
+        """Mask client addresses, query strings and users in the bundles (``--redact``)."""
         self.saved: list[Saved] = []
         self._waiting: Trigger | None = None
         self._also: list[Trigger] = []
@@ -106,6 +109,7 @@ class FlightRecorder:
                 host=self.host,
                 filter_desc=flt,
                 screen_svg=svg,
+                redact=self.redact,
             )
             result = Saved(trigger, path)
         except BundleError as exc:

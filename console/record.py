@@ -15,6 +15,7 @@ from typing import TextIO
 from console.config import Config, state_dir
 from console.engine import Engine, make_plan
 from console.events import SourceState
+from console.filters import redact
 from console.flight import FlightRecorder, Saved
 from console.recorder import Recorder
 from console.rules import RuleBook, Trigger, build_rules
@@ -28,8 +29,10 @@ def snapshot_dir(cfg: Config) -> Path:
 class Printer:
     """One line per event, with a UTC time stamp: easy to read in journald or a tmux pane."""
 
-    def __init__(self, out: TextIO = sys.stdout) -> None:
+    def __init__(self, out: TextIO = sys.stdout, *, redact: bool = False) -> None:
         self.out = out
+        self.redact = redact
+        """Mask client addresses, query strings and users in what rules say (``--redact``)."""
 
     def line(self, text: str) -> None:
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -46,7 +49,8 @@ class Printer:
             self.line(msg)
 
     def on_trigger(self, t: Trigger) -> None:
-        self.line(f"rule {t.rule} fired: {t.message}")
+        message = redact(t.message) if self.redact else t.message
+        self.line(f"rule {t.rule} fired: {message}")
 
     def on_saved(self, s: Saved) -> None:
         if s.path is not None:
@@ -65,7 +69,7 @@ async def record(
     recorder: Recorder | None = None,
 ) -> int:
     """Run sources, rules and bundles until a signal or ``duration`` seconds have passed."""
-    printer = Printer(out)
+    printer = Printer(out, redact=cfg.redact)
     recorder = recorder or Recorder(max_records=cfg.max_records, max_samples=cfg.max_samples)
     plan = make_plan(cfg)
     rules = RuleBook(build_rules(cfg.rules))
@@ -76,6 +80,7 @@ async def record(
         directory,
         window=cfg.snapshot_window,
         tail=cfg.snapshot_tail,
+        redact=cfg.redact,
         on_trigger=printer.on_trigger,
         on_saved=printer.on_saved,
     )

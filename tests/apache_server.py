@@ -7,7 +7,8 @@ dir, log_config, alias and cgi (cgid under threaded MPMs). A shell CGI, ``/cgi-b
 holds a worker busy for as many seconds as its query string says (``/cgi-bin/sleep?2``),
 so a test can see a ``W`` slot with its request line on the status page.
 
-Choose the MPM or switch ExtendedStatus off with indirect parametrisation::
+Choose the MPM, switch ExtendedStatus off or size prefork with ``max_workers``
+(``MaxRequestWorkers``) with indirect parametrisation::
 
     @pytest.mark.apache
     @pytest.mark.parametrize("apache", ["event", {"mpm": "prefork", "extended": False}],
@@ -107,6 +108,8 @@ class ApacheServer:
     mpm: str = "prefork"
     extended: bool = True
     """Whether the config says ``ExtendedStatus On`` (else ``Off``)."""
+    max_workers: int | None = None
+    """``MaxRequestWorkers`` (prefork only); None: the sizing of :data:`MPM_CONF`."""
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -192,7 +195,7 @@ class ApacheServer:
             # Children drop to www-data, so every file they read is world-readable.
             lines += ["User www-data", "Group www-data"]
         lines += [
-            MPM_CONF[self.mpm].rstrip(),
+            self.mpm_conf().rstrip(),
             "Timeout 30",
             "KeepAlive On",
             "KeepAliveTimeout 2",
@@ -228,6 +231,18 @@ class ApacheServer:
         if threaded:
             lines.append(f'ScriptSock "{self.root}/run/cgid.sock"')
         return "\n".join(lines) + "\n"
+
+    def mpm_conf(self) -> str:
+        n = self.max_workers
+        if n is None:
+            return MPM_CONF[self.mpm]
+        if self.mpm != "prefork":
+            raise ValueError("max_workers is for prefork only")
+        spare = max(1, n // 2)
+        return (
+            f"StartServers {n}\nMinSpareServers {spare}\nMaxSpareServers {n}\n"
+            f"ServerLimit {n}\nMaxRequestWorkers {n}\nListenBacklog 64\n"
+        )
 
     # -- process ---------------------------------------------------------------------------
 
@@ -316,14 +331,18 @@ def _options(param: Any) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def running_apache(mpm: str = "prefork", extended: bool = True) -> Iterator[ApacheServer]:
+def running_apache(
+    mpm: str = "prefork", extended: bool = True, max_workers: int | None = None
+) -> Iterator[ApacheServer]:
     """Start an instance in its own world-readable temp directory; stop and remove it after."""
     _require_apache()
     root = Path(tempfile.mkdtemp(prefix="lamptop-apache-"))
     server: ApacheServer | None = None
     try:
         for attempt in range(3):
-            server = ApacheServer(root=root, port=free_port(), mpm=mpm, extended=extended)
+            server = ApacheServer(
+                root=root, port=free_port(), mpm=mpm, extended=extended, max_workers=max_workers
+            )
             try:
                 server.start()
                 break

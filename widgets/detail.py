@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from console.events import LogRecord
 from console.filters import redact as _redact
+from console.redact import redact_record
 from widgets.logview import clean
 
 
@@ -33,6 +34,8 @@ def _value(value: Any) -> str:
 def describe(record: LogRecord, zone: tzinfo, redacted: bool = False) -> Text:
     """The record as labelled lines: when, where from, level, fields, text and every line."""
     text = redact if redacted else clean
+    if redacted:
+        record = redact_record(record)
     out = Text()
     local = record.ts.astimezone(zone)
     rows: list[tuple[str, str]] = [

@@ -23,6 +23,7 @@ from console import __version__
 from console.events import SourceStatus, StatusSample
 from console.parsing.modstatus import NotModStatus, build_sample, parse_html
 from console.sources import Sink, StateReporter
+from console.sources.deadline import Deadline
 
 KIND = "mod-status"
 #: Largest answer read; a status page of 1,000 busy workers is well under 1 MiB.
@@ -128,6 +129,7 @@ class StatusPoller:
         self._auto_url = f"{self.url}{'&' if parts.query else '?'}auto"
         self._hostport = _host_port(parts.scheme, parts.netloc)
         self._session: requests.Session | None = None
+        self._deadline: Deadline | None = None
         self._report = StateReporter(sink, self.name, KIND, self.url)
         self.delay = interval
         """Seconds until the next poll: the interval, or longer while failing."""
@@ -161,7 +163,7 @@ class StatusPoller:
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
-            self._session = None
+            self._session = self._deadline = None
 
     def _state(self, status: SourceStatus, message: str, hint: str) -> None:
         self._report(status, message, hint)
@@ -198,29 +200,37 @@ class StatusPoller:
         return sample, hint
 
     def _get(self, url: str) -> str:
-        if self._session is None:
+        if self._session is None or self._deadline is None:
             session = requests.Session()
             # Environment proxies and ~/.netrc would send a loopback status URL elsewhere.
             session.trust_env = False
-            self._session = session
+            self._session, self._deadline = session, Deadline(session)
         started = time.monotonic()
+        deadline = self._deadline
         try:
-            with self._session.get(
-                url,
-                timeout=(self.connect_timeout, self.read_timeout),
-                auth=self._auth,
-                verify=self.verify,
-                allow_redirects=False,
-                stream=True,
-                headers={"Accept-Encoding": "identity", "User-Agent": USER_AGENT},
-            ) as resp:
+            with (
+                deadline.limit(self._budget),
+                self._session.get(
+                    url,
+                    timeout=(self.connect_timeout, self.read_timeout),
+                    auth=self._auth,
+                    verify=self.verify,
+                    allow_redirects=False,
+                    stream=True,
+                    headers={"Accept-Encoding": "identity", "User-Agent": USER_AGENT},
+                ) as resp,
+            ):
                 self._check_response(resp)
                 return self._read_body(resp, started)
         except PollFailure:
             raise
-        except requests.RequestException as exc:
-            raise self._classify(exc) from exc
-        except (ValueError, OSError) as exc:  # a URL requests cannot use, a socket error
+        except (requests.RequestException, ValueError, OSError) as exc:
+            if deadline.expired:  # cut by the deadline: the answer came too slowly
+                self.close()
+                raise self._overrun() from exc
+            if isinstance(exc, requests.RequestException):
+                raise self._classify(exc) from exc
+            # a URL requests cannot use, a socket error
             raise PollFailure("error", f"{type(exc).__name__}: {exc}") from exc
 
     def _check_response(self, resp: requests.Response) -> None:
@@ -256,21 +266,28 @@ class StatusPoller:
         length = resp.headers.get("Content-Length", "")
         if length.isdigit() and int(length) > MAX_BYTES:
             raise self._too_big()
-        budget = self.connect_timeout + 2 * self.read_timeout
         chunks: list[bytes] = []
         total = 0
         for chunk in resp.iter_content(CHUNK):
             total += len(chunk)
             if total > MAX_BYTES:
                 raise self._too_big()
-            if time.monotonic() - started > budget:
-                raise PollFailure(
-                    "timeout",
-                    f"the answer did not finish within {budget:g}s: "
-                    "the server may be saturated (all workers busy)",
-                )
+            if time.monotonic() - started > self._budget:
+                raise self._overrun()
             chunks.append(chunk)
         return b"".join(chunks).decode(resp.encoding or "utf-8", errors="replace")
+
+    @property
+    def _budget(self) -> float:
+        """Seconds one request may take in all, however steadily its bytes trickle in."""
+        return self.connect_timeout + 2 * self.read_timeout
+
+    def _overrun(self) -> PollFailure:
+        return PollFailure(
+            "timeout",
+            f"the answer did not finish within {self._budget:g}s: "
+            "the server may be saturated (all workers busy)",
+        )
 
     @staticmethod
     def _too_big() -> PollFailure:
