@@ -22,6 +22,7 @@ def _flight(cfg: Config, recorder: Recorder) -> FlightRecorder:
         snapshot_dir(cfg),
         window=cfg.snapshot_window,
         tail=cfg.snapshot_tail,
+        redact=cfg.redact,
     )
 
 
@@ -48,10 +49,14 @@ def run_console(cfg: Config) -> int:
 
 
 def run_demo(cfg: Config, *, seed: int = 1, speed: float = 1.0) -> int:
-    """The console over the built-in incident; its files live in a temp dir removed on exit."""
-    from console.demo import Demo
+    """The console over the built-in incident; its files live in a temp dir removed on exit.
 
-    with Demo(seed=seed, speed=speed) as demo:
+    Also when the terminal closes (SIGHUP) or the process is told to stop (SIGTERM): they
+    raise SystemExit, so the console shuts down and the demo removes its directory.
+    """
+    from console.demo import Demo, exit_on_signals
+
+    with exit_on_signals(), Demo(seed=seed, speed=speed) as demo:
         return _run_live(demo.config(cfg), system=demo.system_source, note="DEMO")
 
 

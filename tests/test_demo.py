@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import html as htmllib
+import os
 import re
+import select
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +32,7 @@ from console.demo import (
     Demo,
     DemoScenario,
     DemoServer,
+    exit_on_signals,
     phase_at,
 )
 from console.demo_pages import PageInfo, Row, render_auto, render_html
@@ -34,7 +41,7 @@ from console.events import LogRecord, StatusSample, SystemSample
 from console.parsing import parse_lines
 from console.parsing.modstatus import build_sample, parse_auto
 from console.recorder import Recorder
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 from tests.helpers import MemorySink
 
 T0 = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
@@ -462,3 +469,149 @@ async def test_the_engine_runs_over_the_demo() -> None:
     status = recorder.status[-1]
     assert any("/report.php" in w.request for w in status.workers if w.mode == "W")
     assert recorder.system[-1].mem_total == 1024**3
+
+
+# -- a signal ends the demo cleanly --------------------------------------------------------------
+
+
+@pytest.fixture
+def handlers() -> Iterator[None]:
+    """Puts back this process's handlers of the signals the test sends itself."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGCONT)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+
+
+@pytest.mark.usefixtures("handlers")
+def test_sigterm_raises_system_exit_and_the_handlers_come_back() -> None:
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)
+    with pytest.raises(SystemExit) as caught, exit_on_signals():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises long before this ends
+    assert caught.value.code == 128 + signal.SIGTERM
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)) == before
+
+
+@pytest.mark.usefixtures("handlers")
+def test_in_an_event_loop_the_exit_waits_for_the_tasks_to_reach_an_await() -> None:
+    steps: list[str] = []
+
+    async def console() -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            steps.append("console cancelled")
+            raise
+
+    async def main() -> None:
+        task = asyncio.create_task(console())
+        await asyncio.sleep(0)
+        os.kill(os.getpid(), signal.SIGHUP)
+        steps.append("the step that got the signal ran to its end")
+        await task
+
+    with pytest.raises(SystemExit) as caught, exit_on_signals():
+        asyncio.run(main())
+    assert caught.value.code == 128 + signal.SIGHUP
+    assert steps == ["the step that got the signal ran to its end", "console cancelled"]
+
+
+@pytest.mark.usefixtures("handlers")
+def test_a_second_signal_cannot_cut_the_clean_up_short() -> None:
+    cleaned, resumed = [], []
+    # Textual resumes its terminal on SIGCONT; the kernel sends one with a hangup.
+    signal.signal(signal.SIGCONT, lambda *_: resumed.append(True))
+    with pytest.raises(SystemExit) as caught, exit_on_signals():
+        try:
+            os.kill(os.getpid(), signal.SIGHUP)
+            time.sleep(5)
+        finally:
+            for again in (signal.SIGHUP, signal.SIGTERM, signal.SIGCONT):
+                os.kill(os.getpid(), again)
+            time.sleep(0.05)
+            cleaned.append(True)
+    assert caught.value.code == 128 + signal.SIGHUP and cleaned and not resumed
+
+
+@pytest.mark.usefixtures("handlers")
+def test_a_hangup_ignored_on_entry_stays_ignored() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    with exit_on_signals():
+        os.kill(os.getpid(), signal.SIGHUP)
+        time.sleep(0.05)
+    assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+
+
+def _demo_in_a_terminal(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """``lamptop demo`` as the session leader of a new pseudo-terminal, as a terminal runs it."""
+    env = {
+        **os.environ,
+        "TMPDIR": str(tmp_path),
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "TERM": "xterm-256color",
+        "PYTHONPATH": str(ROOT),
+    }
+    master, slave = os.openpty()
+    take_the_terminal = (
+        "import fcntl, os, sys, termios\n"
+        "fcntl.ioctl(0, termios.TIOCSCTTY, 0)\n"
+        "os.execv(sys.executable, [sys.executable, '-m', 'console.cli', 'demo'])\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", take_the_terminal],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        cwd=ROOT,
+        env=env,
+    )
+    os.close(slave)
+    return proc, master
+
+
+def _read(master: int, until: Callable[[bytes], bool], timeout: float) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while not until(seen) and time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the other end is gone
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a Linux pseudo-terminal")
+@pytest.mark.parametrize("how", ["terminal closes", "SIGTERM"])
+def test_the_demo_removes_its_directory_when_a_signal_ends_it(tmp_path: Path, how: str) -> None:
+    proc, master = _demo_in_a_terminal(tmp_path)
+    try:
+        shown = _read(master, lambda seen: b"DEMO" in seen, timeout=30)
+        workdirs = list(tmp_path.glob("lamptop-demo-*"))
+        assert b"DEMO" in shown and len(workdirs) == 1, shown[-2000:]
+        assert (workdirs[0] / "access.log").exists()
+        if how == "SIGTERM":
+            proc.send_signal(signal.SIGTERM)
+            after = _read(master, lambda _: proc.poll() is not None, timeout=20)
+            assert b"\x1b[?1049l" in after  # the console left the alternate screen
+        else:
+            os.close(master)  # the kernel hangs up the terminal: SIGHUP to its session
+            master = -1
+        code = proc.wait(timeout=20)
+    finally:
+        if master >= 0:
+            os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    expected = signal.SIGTERM if how == "SIGTERM" else signal.SIGHUP
+    assert code == 128 + expected
+    assert not workdirs[0].exists()
