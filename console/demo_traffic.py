@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from random import Random
 
 from console.demo_logs import SlowEntry
@@ -270,16 +271,18 @@ class Traffic:
         """The slow-log entry of a request's query, which ended at ``end``."""
         rng = self.rng
         assert req.wall is not None
-        start = int(req.wall.timestamp())
+        entry = partial(
+            SlowEntry,
+            end=end,
+            start_unix=int(req.wall.timestamp()),
+            user_host="app[app] @ localhost []",
+            thread_id=req.thread,
+            schema="shop",
+            query_time=req.query,
+        )
         if req.sql == "report":
             read = rng.randint(200, 2400) if swapping else 0
-            return SlowEntry(
-                end=end,
-                start_unix=start,
-                user_host="app[app] @ localhost []",
-                thread_id=req.thread,
-                schema="shop",
-                query_time=req.query,
+            return entry(
                 lock_time=rng.uniform(0.00011, 0.00034),
                 rows_sent=20,
                 rows_examined=150021 + rng.randint(0, 40),
@@ -296,13 +299,7 @@ class Traffic:
                 query=_REPORT_SQL.format(start=self._bounds[0], end=self._bounds[1]),
             )
         term = req.path.rsplit("=", 1)[-1]
-        return SlowEntry(
-            end=end,
-            start_unix=start,
-            user_host="app[app] @ localhost []",
-            thread_id=req.thread,
-            schema="shop",
-            query_time=req.query,
+        return entry(
             lock_time=rng.uniform(0.00008, 0.0002),
             rows_sent=50,
             rows_examined=124050 + rng.randint(0, 30),
