@@ -5,6 +5,9 @@ server that accepts and never answers (the usual state of a saturated Apache) ca
 event loop. Failures become :class:`~console.events.SourceState` values in words a person can
 act on (refused, timeout, HTTP error, password, not a status page, TLS), the poller backs off
 (interval doubled per failure, up to ``max_backoff``) and keeps trying.
+
+The HTML page is read only when it can have changed (the ``?auto`` counters moved) or is 5 s
+old; the polls in between reuse its worker table (see :mod:`console.sources.status_table`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from console.events import SourceStatus, StatusSample
 from console.parsing.modstatus import NotModStatus, build_sample, parse_html
 from console.sources import Sink, StateReporter
 from console.sources.deadline import Deadline
+from console.sources.status_table import MAX_AGE, TableCache, WorkerTable
 
 KIND = "mod-status"
 #: Largest answer read; a status page of 1,000 busy workers is well under 1 MiB.
@@ -107,6 +111,7 @@ class StatusPoller:
         verify: bool = True,
         extended: bool = True,
         max_backoff: float = 10.0,
+        table_max_age: float = MAX_AGE,
     ) -> None:
         clean, url_auth = split_url(url)
         self.url = clean
@@ -133,6 +138,9 @@ class StatusPoller:
         self._report = StateReporter(sink, self.name, KIND, self.url)
         self.delay = interval
         """Seconds until the next poll: the interval, or longer while failing."""
+        # The last worker table: the HTML page is read again only when it can have changed,
+        # or when it is ``table_max_age`` seconds old.
+        self._tables = TableCache(parts.path or "/", max_age=table_max_age, slack=interval / 2)
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -152,6 +160,7 @@ class StatusPoller:
         try:
             sample, hint = await asyncio.to_thread(self._poll_blocking)
         except PollFailure as failure:
+            self._tables.forget()
             self.delay = min(self.max_backoff, max(self.delay, self.interval) * 2)
             self._state(failure.status, failure.message, failure.hint)
             return None
@@ -161,9 +170,11 @@ class StatusPoller:
         return sample
 
     def close(self) -> None:
+        if self._deadline is not None:
+            self._deadline.close()
         if self._session is not None:
             self._session.close()
-            self._session = self._deadline = None
+        self._session = self._deadline = None
 
     def _state(self, status: SourceStatus, message: str, hint: str) -> None:
         self._report(status, message, hint)
@@ -172,32 +183,47 @@ class StatusPoller:
 
     def _poll_blocking(self) -> tuple[StatusSample, str]:
         auto_text = self._get(self._auto_url)
-        html_text: str | None = None
-        hint = ""
-        if self.extended:
-            try:
-                html_text = self._get(self.url)
-            except PollFailure as failure:
-                hint = f"worker table unavailable: {failure.message}"
-        ts = datetime.now(UTC)
         try:
-            sample = build_sample(ts, self.url, auto_text)
+            sample = build_sample(datetime.now(UTC), self.url, auto_text)
         except NotModStatus as exc:
             what = "got HTML" if "HTML" in str(exc) else "unrecognised text"
             raise PollFailure(
                 "not-status", f"not a mod_status page ({what})", HINT_NOT_STATUS
             ) from exc
-        if html_text is not None:
-            try:
-                workers, processes, info = parse_html(html_text)
-            except NotModStatus:
-                return sample, "worker table unavailable: the HTML page is not mod_status's"
-            sample = replace(
-                sample, workers=workers, processes=processes, extended=bool(info["extended"])
-            )
-            if not sample.extended:
-                hint = HINT_EXTENDED
-        return sample, hint
+        if not self.extended:
+            return sample, ""
+        tables = self._tables
+        table = self._read_table() if tables.stale(sample) else tables.current()
+        sample = replace(
+            sample,
+            ts=datetime.now(UTC),
+            workers=table.workers,
+            processes=table.processes,
+            extended=table.extended,
+        )
+        return sample, table.hint
+
+    def _read_table(self) -> WorkerTable:
+        """Fetch and parse the HTML page; keep the table for the polls that reuse it."""
+        tables = self._tables
+        try:
+            html_text = self._get(self.url)
+        except PollFailure as failure:
+            tables.forget()
+            return WorkerTable(hint=f"worker table unavailable: {failure.message}")
+        tables.counted()
+        read_at = time.monotonic()
+        try:
+            workers, processes, info = parse_html(html_text)
+        except NotModStatus:
+            tables.forget()
+            return WorkerTable(hint="worker table unavailable: the HTML page is not mod_status's")
+        extended = bool(info["extended"])
+        table = WorkerTable(
+            workers, processes, extended, "" if extended else HINT_EXTENDED, read_at
+        )
+        tables.keep(table)
+        return table
 
     def _get(self, url: str) -> str:
         if self._session is None or self._deadline is None:
