@@ -1,11 +1,12 @@
 """mod_status's HTML page: the summary, the scoreboard, the worker and per-process tables.
 
-Pure functions over the ``server-status`` page (no ``?auto``). Tables are read with
-:mod:`html.parser` and their columns found by header name, so a release that drops, adds or
-reorders a column still parses: 2.4.71 prints ``Srv PID Acc M CPU SS Req Dur Conn Child Slot
-Client Protocol VHost Request``, older releases lack ``Protocol`` and ``Dur``; the event
-per-process table spans two header rows (``Threads`` over ``busy graceful idle``), and older
-releases lack ``graceful`` and ``wait-io``.
+Pure functions over the ``server-status`` page (no ``?auto``). The markup is read by
+:mod:`console.parsing.modstatus_markup` (a regular-expression scan; :mod:`html.parser` has the
+last word on pages that do not look like mod_status's), and the tables' columns are found by
+header name, so a release that drops, adds or reorders a column still parses: 2.4.71 prints
+``Srv PID Acc M CPU SS Req Dur Conn Child Slot Client Protocol VHost Request``, older releases
+lack ``Protocol`` and ``Dur``; the event per-process table spans two header rows (``Threads``
+over ``busy graceful idle``), and older releases lack ``graceful`` and ``wait-io``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from html.parser import HTMLParser
 
 from console.events import ProcessRow, Worker
+from console.parsing.modstatus_markup import Cell, Page, scan
 
 #: Scoreboard characters of slots that hold a request or a connection (``.`` and ``_`` do not).
 BUSY_CHARS = "WRKDCLGSI"
@@ -40,81 +41,7 @@ def number(text: str) -> int | float | str:
     return text
 
 
-class _Cell:
-    __slots__ = ("header", "text", "rowspan", "colspan")
-
-    def __init__(self, header: bool, rowspan: int, colspan: int) -> None:
-        self.header = header
-        self.text = ""
-        self.rowspan = rowspan
-        self.colspan = colspan
-
-
-class _StatusHTML(HTMLParser):
-    """Collects the title, headings, ``<dt>`` lines, ``<pre>`` blocks and table cells."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.title = ""
-        self.h1 = ""
-        self.dts: list[str] = []
-        self.pres: list[str] = []
-        self.tables: list[list[list[_Cell]]] = []
-        self._text: list[str] | None = None
-        self._capture: str | None = None
-        self._cell: _Cell | None = None
-
-    @staticmethod
-    def _span(attrs: list[tuple[str, str | None]], name: str) -> int:
-        for key, value in attrs:
-            if key == name and value is not None:
-                try:
-                    return max(1, int(value.strip().strip('"')))
-                except ValueError:
-                    return 1
-        return 1
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr" and self.tables:
-            self.tables[-1].append([])
-        elif tag in ("td", "th") and self.tables:
-            if not self.tables[-1]:
-                self.tables[-1].append([])
-            self._cell = _Cell(
-                tag == "th", self._span(attrs, "rowspan"), self._span(attrs, "colspan")
-            )
-            self.tables[-1][-1].append(self._cell)
-            self._text = []
-        elif tag in ("title", "h1", "dt", "pre"):
-            self._capture = tag
-            self._text = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None and self._text is not None:
-            self._cell.text = " ".join("".join(self._text).split())
-            self._cell = None
-            self._text = None
-        elif tag == self._capture and self._text is not None:
-            text = "".join(self._text)
-            if tag == "title":
-                self.title = text.strip()
-            elif tag == "h1":
-                self.h1 = text.strip()
-            elif tag == "dt":
-                self.dts.append(" ".join(text.split()))
-            else:
-                self.pres.append(text.strip())
-            self._capture = None
-            self._text = None
-
-    def handle_data(self, data: str) -> None:
-        if self._text is not None:
-            self._text.append(data)
-
-
-def _header_names(rows: list[list[_Cell]]) -> tuple[list[str], int]:
+def _header_names(rows: list[list[Cell]]) -> tuple[list[str], int]:
     """Flatten the leading header rows (rowspan/colspan) to one name per column.
 
     A spanning group's name prefixes the names below it: ``Threads`` over ``busy`` gives
@@ -195,7 +122,7 @@ def _process(row: Mapping[str, str]) -> ProcessRow:
     )
 
 
-def _rows(table: list[list[_Cell]], names: list[str], skip: int) -> list[dict[str, str]]:
+def _rows(table: list[list[Cell]], names: list[str], skip: int) -> list[dict[str, str]]:
     out = []
     for row in table[skip:]:
         if not row or any(c.header for c in row):
@@ -204,13 +131,10 @@ def _rows(table: list[list[_Cell]], names: list[str], skip: int) -> list[dict[st
     return out
 
 
-def _parse_page(text: str) -> tuple[_StatusHTML, tuple[Worker, ...], tuple[ProcessRow, ...], bool]:
-    page = _StatusHTML()
-    try:
-        page.feed(text)
-        page.close()
-    except (AssertionError, ValueError) as exc:  # html.parser on badly broken markup
-        raise NotModStatus(f"unreadable HTML: {exc}") from exc
+def _read_tables(
+    page: Page,
+) -> tuple[tuple[Worker, ...], tuple[ProcessRow, ...], bool, bool]:
+    """Workers, event processes, whether the worker table was there, whether it is a status page."""
     workers: list[Worker] = []
     processes: list[ProcessRow] = []
     extended = False
@@ -228,12 +152,25 @@ def _parse_page(text: str) -> tuple[_StatusHTML, tuple[Worker, ...], tuple[Proce
         or page.h1.startswith("Apache Server Status")
         or extended
     )
+    return tuple(workers), tuple(processes), extended, is_status
+
+
+def _parse_page(text: str) -> tuple[Page, tuple[Worker, ...], tuple[ProcessRow, ...], bool]:
+    page = scan(text)
+    workers, processes, extended, is_status = _read_tables(page)
+    if not is_status:
+        # Not mod_status's page, as far as the scan can tell: html.parser has the last word.
+        try:
+            page = Page.parse(text)
+        except (AssertionError, ValueError) as exc:  # html.parser on badly broken markup
+            raise NotModStatus(f"unreadable HTML: {exc}") from exc
+        workers, processes, extended, is_status = _read_tables(page)
     if not is_status:
         raise NotModStatus("an HTML page that is not Apache's server-status")
-    return page, tuple(workers), tuple(processes), extended
+    return page, workers, processes, extended
 
 
-def _page_scoreboard(page: _StatusHTML) -> str | None:
+def _page_scoreboard(page: Page) -> str | None:
     # Apache breaks the scoreboard into lines of 64 slots.
     boards = ("".join(p.split()) for p in page.pres)
     return next((b for b in boards if b and set(b) <= set(BUSY_CHARS + "_.")), None)
