@@ -255,7 +255,9 @@ def test_scan_survives_vanishing_and_denied_processes(monkeypatch: pytest.Monkey
         raise psutil.NoSuchProcess(13)  # the listing itself fails mid-way
 
     monkeypatch.setattr(system_mod.psutil, "process_iter", fake_iter)
-    s = SystemSampler(MemorySink()).sample_once(True)
+    sampler = SystemSampler(MemorySink())
+    sampler.proc = None  # no /proc to read: psutil it is
+    s = sampler.sample_once(True)
     assert [p.pid for p in s.top] == [10, 12]
     assert all("\n" not in p.cmdline for p in s.top)
     assert s.services[0].name == "apache"
