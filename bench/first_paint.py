@@ -25,25 +25,22 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import gen  # noqa: E402
-from measure import StatusServer, Tmux, dump, lamptop_cmd, lamptop_env, median  # noqa: E402
+from measure import (  # noqa: E402
+    StatusServer,
+    Tmux,
+    dump,
+    lamptop_cmd,
+    lamptop_env,
+    median,
+    watch_args,
+)  # noqa: E402
 
 
 def one(status_url: str, timeout: float = 15.0) -> dict[str, float | None]:
     tmp = Path(tempfile.mkdtemp(prefix="lamptop-paint-"))
     access, error = tmp / "access.log", tmp / "error.log"
     gen.run(str(access), str(error), 200, 1.0, end_marker=False)
-    cmd = [
-        *lamptop_cmd(),
-        "--no-discover",
-        "--log",
-        f"{access}=apache-access",
-        "--log",
-        f"{error}=apache-error",
-        "--status",
-        status_url,
-        "--snapshot-dir",
-        str(tmp / "snapshots"),
-    ]
+    cmd = [*lamptop_cmd(), *watch_args(access, error, tmp / "snapshots", status_url)]
     env = lamptop_env()
     t0 = time.monotonic()
     tmux = Tmux("paint", cmd, env=env, cwd=str(tmp))

@@ -46,13 +46,14 @@ from measure import (  # noqa: E402
     StatusServer,
     Tmux,
     dump,
+    gen_cmd,
     lamptop_cmd,
     lamptop_env,
     median,
+    watch_args,
 )
 
 RATES = (0, 100, 1000, 10000)
-GEN = Path(__file__).resolve().parent / "gen.py"
 T_RE = re.compile(r"t=(\d{9,11}\.\d+)")
 
 
@@ -234,17 +235,7 @@ def run_one(
     proc: subprocess.Popen[bytes] | None = None
     tmux: Tmux | None = None
     try:
-        base = [
-            "--no-discover",
-            "--log",
-            f"{access}=apache-access",
-            "--log",
-            f"{error}=apache-error",
-            "--snapshot-dir",
-            str(snapdir),
-        ]
-        if status_url:
-            base += ["--status", status_url]
+        base = watch_args(access, error, snapdir, status_url)
         base += extra_args
         if tool.kind == "record":
             env = lamptop_env(LAMPTOP_STATS_FILE=str(stats))
@@ -275,18 +266,7 @@ def run_one(
         # the tmux server alone: the program in the pane is its child, measured above
         tsampler = Sampler([tmux.server_pid], descendants=False).start() if tmux else None
         gen = subprocess.Popen(
-            [
-                sys.executable,
-                str(GEN),
-                "--access",
-                str(access),
-                "--error",
-                str(error),
-                "--rate",
-                str(rate),
-                "--duration",
-                str(duration),
-            ],
+            gen_cmd(access, error, rate, duration),
             stdout=subprocess.PIPE,
         )
         lags: list[float] = []

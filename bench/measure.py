@@ -186,6 +186,20 @@ def lamptop_cmd() -> list[str]:
     return [sys.executable, "-m", "console.cli"]
 
 
+def watch_args(access: Path, error: Path, snapdir: Path, status_url: str | None) -> list[str]:
+    """lamptop's arguments to watch the generated access and error logs (and a status URL)."""
+    args = ["--no-discover", "--log", f"{access}=apache-access", "--log", f"{error}=apache-error"]
+    args += ["--snapshot-dir", str(snapdir)]
+    return args + (["--status", status_url] if status_url else [])
+
+
+def gen_cmd(access: Path, error: Path, rate: float, duration: float) -> list[str]:
+    """The generator (``gen.py``) writing both logs at ``rate`` lines/s for ``duration`` s."""
+    gen = Path(__file__).resolve().parent / "gen.py"
+    args = ["--access", str(access), "--error", str(error), "--rate", str(rate)]
+    return [sys.executable, str(gen), *args, "--duration", str(duration)]
+
+
 def lamptop_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")

@@ -27,11 +27,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import gen  # noqa: E402
-from measure import ROOT, StatusServer, Tmux, dump, lamptop_cmd, lamptop_env, median  # noqa: E402
+from measure import (  # noqa: E402
+    ROOT,
+    StatusServer,
+    Tmux,
+    dump,
+    gen_cmd,
+    lamptop_cmd,
+    lamptop_env,
+    median,
+    watch_args,
+)
 
 sys.path.insert(0, str(ROOT))
-
-GEN = Path(__file__).resolve().parent / "gen.py"
 
 
 def full_recorder():  # type: ignore[no-untyped-def]
@@ -133,36 +141,14 @@ def key_latency(runs: int = 3, fill_rate: int = 10_000, fill_s: float = 2.5) -> 
     times: list[float] = []
     note = ""
     with StatusServer() as status:
-        cmd = [
-            *lamptop_cmd(),
-            "--no-discover",
-            "--log",
-            f"{access}=apache-access",
-            "--log",
-            f"{error}=apache-error",
-            "--status",
-            status.url,
-            "--snapshot-dir",
-            str(snapdir),
-        ]
+        cmd = [*lamptop_cmd(), *watch_args(access, error, snapdir, status.url)]
         tmux = Tmux("snap", cmd, env=lamptop_env(), cwd=str(tmp))
         try:
             deadline = time.monotonic() + 20
             while "logs" not in tmux.capture() and time.monotonic() < deadline:
                 time.sleep(0.05)
             out = subprocess.run(
-                [
-                    sys.executable,
-                    str(GEN),
-                    "--access",
-                    str(access),
-                    "--error",
-                    str(error),
-                    "--rate",
-                    str(fill_rate),
-                    "--duration",
-                    str(fill_s),
-                ],
+                gen_cmd(access, error, fill_rate, fill_s),
                 capture_output=True,
                 text=True,
                 check=True,
