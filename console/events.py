@@ -84,6 +84,55 @@ class LogRecord:
     """Arrival order, set by the recorder; breaks ties between records of the same time."""
 
 
+class Backfill(list[LogRecord]):
+    """A batch of records read from a log's history: the lines it already held when lamptop
+    started following it. Sources hand it over like any batch; the recorder files it at once
+    (in time order among what it holds) instead of waiting its reorder window, which is there
+    to interleave live lines of several sources."""
+
+    __slots__ = ()
+
+
+_new = object.__new__
+_set_ts, _set_source, _set_kind, _set_level, _set_text = (
+    vars(LogRecord)[name].__set__ for name in ("ts", "source", "kind", "level", "text")
+)
+_set_lines, _set_fields, _set_raw, _set_from_line, _set_seq = (
+    vars(LogRecord)[name].__set__ for name in ("lines", "fields", "raw", "ts_from_line", "seq")
+)
+
+
+def make_record(
+    ts: datetime,
+    source: str,
+    kind: str,
+    level: Level,
+    text: str,
+    lines: tuple[str, ...] = (),
+    fields: Mapping[str, Any] | None = None,
+    raw: str = "",
+    ts_from_line: bool = True,
+) -> LogRecord:
+    """``LogRecord(...)`` of the same values (``seq`` 0), built two to three times faster.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, ten calls
+    by name; the parsers make one record per line read (tens of thousands a second when a
+    server is busy), so they build it here, setting each slot through its descriptor.
+    """
+    rec: LogRecord = _new(LogRecord)
+    _set_ts(rec, ts)
+    _set_source(rec, source)
+    _set_kind(rec, kind)
+    _set_level(rec, level)
+    _set_text(rec, text)
+    _set_lines(rec, lines)
+    _set_fields(rec, {} if fields is None else fields)
+    _set_raw(rec, raw)
+    _set_from_line(rec, ts_from_line)
+    _set_seq(rec, 0)
+    return rec
+
+
 @dataclass(frozen=True, slots=True)
 class Worker:
     """One row of mod_status's ExtendedStatus worker table."""

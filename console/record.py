@@ -134,9 +134,16 @@ async def write_stats(path: str, recorder: Recorder, every: float = 1.0) -> None
     lag from it (``bench/follow.py``); unset, nothing of this runs."""
 
     def line() -> None:
-        snap = recorder.snapshot()
-        url = next((u for r in reversed(snap.records) if (u := r.fields.get("url"))), None)
-        doc = {"t": time.time(), "counts": dict(snap.counts), "total": snap.total, "url": url}
+        recorder.release()
+        # the ring itself, not a snapshot's copy of it: this runs on the loop, between changes
+        ring = recorder.records
+        url = next((u for r in reversed(ring) if (u := r.fields.get("url"))), None)
+        doc = {
+            "t": time.time(),
+            "counts": dict(recorder.counts),
+            "total": recorder.total,
+            "url": url,
+        }
         with open(path, "a", encoding="utf-8") as out:
             out.write(json.dumps(doc) + "\n")
 

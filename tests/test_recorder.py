@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError, fields, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from console.events import LogRecord, SourceState
+import pytest
+
+from console.events import Backfill, LogRecord, SourceState, make_record
 from console.recorder import Recorder
 
 T0 = datetime(2026, 11, 26, 15, 0, 0, tzinfo=UTC)
@@ -99,3 +103,96 @@ def test_register_fixes_source_order_before_data() -> None:
     r.register("php")
     r.add_records([rec("php", 1)])
     assert r.snapshot().sources == ("access", "php")
+
+
+def test_a_record_is_numbered_in_place_once_and_copied_after() -> None:
+    r = Recorder(reorder=0)
+    fresh = rec("a", 1)
+    r.add_records([fresh])
+    r.release(force=True)
+    assert r.records[0] is fresh and fresh.seq == 1  # nobody else held it: no copy made
+    other = Recorder(reorder=0)
+    other.add_records([fresh, rec("a", 2)])  # already numbered: copied, the first keeps its 1
+    other.release(force=True)
+    assert fresh.seq == 1
+    assert [(x.seq, x is fresh) for x in other.records] == [(1, False), (2, False)]
+    assert other.records[0] == replace(fresh, seq=1) and other.records[0].text == "a@1"
+
+
+def test_backfill_goes_into_the_ring_at_once_and_live_records_still_wait() -> None:
+    clock = Clock()
+    r = Recorder(reorder=0.5, clock=clock)
+    seen: list[tuple[str, object]] = []
+    r.subscribe(lambda kind, value: seen.append((kind, value)))
+    r.add_records([rec("access", 10, "live")])
+    r.add_records(Backfill([rec("access", 2), rec("access", 1)]))
+    # no release call and no time passed: the history is there, sorted; the live line waits
+    assert [x.text for x in r.records] == ["access@1", "access@2"]
+    assert [x.seq for x in r.records] == [3, 2]
+    assert [[x.text for x in v] for k, v in seen if k == "records"] == [["access@1", "access@2"]]
+    assert r.snapshot().total == 3
+    clock.now += timedelta(seconds=1)
+    assert [x.text for x in r.snapshot().records] == ["access@1", "access@2", "live"]
+
+
+def test_a_later_backfill_interleaves_with_history_already_in_the_ring() -> None:
+    clock = Clock()
+    r = Recorder(reorder=0.5, clock=clock)
+    r.add_records(Backfill([rec("access", s) for s in (1, 3, 5)]))
+    clock.now += timedelta(seconds=1)
+    r.add_records([rec("access", 7, "live")])
+    clock.now += timedelta(seconds=1)
+    r.release()  # the live line is in the ring now, after the history
+    r.add_records(Backfill([rec("php", s) for s in (0, 2, 4, 6)]))  # the other log, read later
+    texts = [x.text for x in r.snapshot().records]
+    assert texts == [
+        "php@0", "access@1", "php@2", "access@3", "php@4", "access@5", "php@6", "live"
+    ]  # fmt: skip
+    assert r.snapshot().dropped == 0
+
+
+def test_backfill_into_a_full_ring_keeps_the_newest_records() -> None:
+    r = Recorder(max_records=4, reorder=0)
+    r.add_records([rec("a", s) for s in (10, 11, 12, 13)])
+    r.release(force=True)
+    r.add_records(Backfill([rec("b", 1), rec("b", 12.5)]))
+    snap = r.snapshot()
+    assert [x.text for x in snap.records] == ["a@11", "a@12", "b@12.5", "a@13"]
+    assert snap.dropped == 2 and snap.total == 6
+
+
+async def test_a_tail_hands_its_backfill_over_as_history(tmp_path: Path) -> None:
+    from console.parsing.apache_access import AccessLogParser
+    from console.sources.tail import FileTail
+
+    line = '192.0.2.1 - - [26/Nov/2026:15:00:0{n} +0000] "GET /{n} HTTP/1.1" 200 5 "-" "-"\n'
+    log = tmp_path / "access.log"
+    log.write_text("".join(line.format(n=n) for n in range(3)))
+    clock = Clock()
+    r = Recorder(reorder=0.5, clock=clock)
+    tail = FileTail(log, AccessLogParser("access"), r, backfill_lines=2)
+    try:
+        await tail.poll_once()
+        assert [x.fields["url"] for x in r.records] == ["/1", "/2"]  # without any wait
+        with log.open("a") as out:
+            out.write(line.format(n=3))
+        await tail.poll_once()
+        assert len(r.records) == 2  # a live line waits for company
+        clock.now += timedelta(seconds=1)
+        assert [x.fields["url"] for x in r.snapshot().records] == ["/1", "/2", "/3"]
+    finally:
+        await tail.aclose()
+
+
+def test_make_record_builds_the_same_record_as_the_dataclass() -> None:
+    args = (T0, "php", "php-error", "error", "PHP Fatal error", ("#0 {main}",), {"a": 1}, "raw")
+    fast = make_record(*args, ts_from_line=False)
+    assert fast == LogRecord(*args, ts_from_line=False)
+    assert fast.seq == 0 and fast.fields == {"a": 1}
+    bare = make_record(T0, "x", "k", "info", "t")
+    assert bare == LogRecord(ts=T0, source="x", kind="k", level="info", text="t")
+    assert bare.fields == {} and bare.fields is not make_record(T0, "x", "k", "info", "t").fields
+    with pytest.raises(FrozenInstanceError):
+        bare.text = "changed"  # type: ignore[misc]
+    # every field is set: a field added to LogRecord must be added to make_record too
+    assert all(hasattr(bare, f.name) for f in fields(LogRecord))

@@ -11,12 +11,17 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
 from typing import Any, ClassVar
 
-from console.events import Level, LogRecord
+from console.events import Level, LogRecord, make_record
 
 from .timeutil import local_zone
 
 #: Longest text kept for the one-line summary of a record; the full text stays in ``raw``.
 SUMMARY_MAX = 2000
+#: Parsers keep one string per distinct value of fields that repeat from line to line (user
+#: agents, methods, modules...), so that a ring of records holds each once; this many distinct
+#: values at most, then they start over (checked once per batch of lines). Bounded, unlike
+#: ``sys.intern``, and forgotten with the parser.
+SHARED_MAX = 4096
 
 
 class Parser:
@@ -60,26 +65,18 @@ class Parser:
         ts_from_line: bool = True,
     ) -> LogRecord:
         """A record of this parser's source and kind; ``text`` is cut to :data:`SUMMARY_MAX`."""
-        return LogRecord(
-            ts=ts,
-            source=self.source,
-            kind=self.kind,
-            level=level,
-            text=text[:SUMMARY_MAX],
-            lines=lines,
-            fields={} if fields is None else fields,
-            raw=raw,
-            ts_from_line=ts_from_line,
+        return make_record(
+            ts, self.source, self.kind, level, text[:SUMMARY_MAX], lines, fields, raw, ts_from_line
         )
 
     def unparsed(self, line: str, arrival: datetime) -> LogRecord:
         """A record for a line that matches nothing: kept whole, stamped with arrival time."""
-        return LogRecord(
-            ts=arrival,
-            source=self.source,
-            kind=self.kind,
-            level="unparsed",
-            text=line[:SUMMARY_MAX],
+        return make_record(
+            arrival,
+            self.source,
+            self.kind,
+            "unparsed",
+            line[:SUMMARY_MAX],
             raw=line,
             ts_from_line=False,
         )

@@ -44,7 +44,7 @@ from typing import Literal, Protocol, cast
 
 import aiofiles
 
-from console.events import LogRecord, SourceState, SourceStatus
+from console.events import Backfill, LogRecord, SourceState, SourceStatus
 from console.parsing.base import Parser
 
 from . import Sink, StateReporter
@@ -155,6 +155,7 @@ class FileTail:
         self._link: str | None = None
         self._last_data: float | None = None
         self._behind = self._trouble = False
+        self._history = False
         self._failures = 0
 
     @property
@@ -227,7 +228,8 @@ class FileTail:
         elif self.parser.pending and now - self._last_data >= self.flush_after:
             records = self.parser.flush(arrival)
         if records:
-            self.sink.add_records(records)
+            self.sink.add_records(Backfill(records) if self._history else records)
+        self._history = False
 
     def _resolve(self) -> os.stat_result | None:
         """Stat the path; on anything but a regular file, report why and return None."""
@@ -291,6 +293,7 @@ class FileTail:
             ident, offset = _ident(fst), 0
             if how == "backfill":
                 offset = await self._find_start(f, fst.st_size, self.backfill_lines)
+                self._history = True  # what this round reads was there before: no reorder wait
             elif how == "resume" and ident == ident0 and fst.st_size >= size0:
                 offset = await self._find_start(f, size0, 0)
             await f.seek(offset)
