@@ -4,6 +4,10 @@ A bundle is written under a temporary name (``.NAME.partial``) and renamed when 
 The directory is 0700 and its files 0600: they hold client addresses and URLs. If writing
 fails part way (disk full), what was written is kept, the directory is renamed to
 ``NAME-PARTIAL`` and, where the disk allows, a ``PARTIAL.txt`` says what is missing.
+
+A bundle of full rings holds tens of thousands of records and is written while the server is
+in trouble: ``snapshot.json`` and ``logs.txt`` are streamed to their files a buffer at a time,
+never built whole in memory, and JSON goes through the standard library's C encoder.
 """
 
 from __future__ import annotations
@@ -13,22 +17,25 @@ import json
 import os
 import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from console import __version__
+from console.events import StatusSample, SystemSample
 from console.recorder import Snapshot
 from console.redact import redact_snapshot, redact_trigger, redact_value
-from console.report import logs_text, make_report
+from console.report import logs_chunks, make_report
 from console.rules import Trigger
 from console.serialize import (
+    encode_json,
     iso,
     jsonable,
     parse_ts,
     record_from_dict,
+    record_json,
     record_to_dict,
     state_from_dict,
     state_to_dict,
@@ -39,6 +46,8 @@ from console.serialize import (
 )
 
 SCHEMA_VERSION = 1
+
+Doc = dict[str, Any]
 
 
 class BundleError(Exception):
@@ -52,17 +61,7 @@ def bundle_name(trigger: Trigger, host: str) -> str:
     return f"{stamp}-{safe_host}-{reason}"
 
 
-def bundle_data(
-    snap: Snapshot,
-    trigger: Trigger,
-    *,
-    host: str,
-    start: datetime,
-    end: datetime,
-    filter_desc: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The ``snapshot.json`` document for a snapshot cut to its window."""
-    win = snap.window(start, end)
+def _head(snap: Snapshot, trigger: Trigger, host: str, start: datetime, end: datetime) -> Doc:
     return {
         "schema_version": SCHEMA_VERSION,
         "lamptop_version": __version__,
@@ -76,9 +75,37 @@ def bundle_data(
             "values": jsonable(trigger.values),
         },
         "window": {"start": iso(start), "end": iso(end)},
-        "status": [status_to_dict(s) for s in win.status],
-        "system": [system_to_dict(s) for s in win.system],
-        "records": [record_to_dict(r) for r in win.records],
+    }
+
+
+def _lists(win: Snapshot) -> list[tuple[str, Sequence[Any], Callable[[Any], Doc]]]:
+    """The long parts of the document, in their order: name, items, item to dict."""
+    return [
+        ("status", win.status, status_to_dict),
+        ("system", win.system, system_to_dict),
+        ("records", win.records, record_to_dict),
+    ]
+
+
+def _status_json(s: StatusSample) -> str:
+    return encode_json(status_to_dict(s))
+
+
+def _system_json(s: SystemSample) -> str:
+    return encode_json(system_to_dict(s))
+
+
+def _json_lists(win: Snapshot) -> list[tuple[str, Sequence[Any], Callable[[Any], str]]]:
+    """:func:`_lists` with each item's JSON text instead of its dict."""
+    return [
+        ("status", win.status, _status_json),
+        ("system", win.system, _system_json),
+        ("records", win.records, record_json),
+    ]
+
+
+def _tail(snap: Snapshot, filter_desc: Mapping[str, Any] | None) -> Doc:
+    return {
         "sources": {name: state_to_dict(st) for name, st in snap.states.items()},
         "source_history": [state_to_dict(st) for st in snap.state_history],
         "source_order": list(snap.sources),
@@ -87,17 +114,88 @@ def bundle_data(
     }
 
 
-def _write(path: Path, data: str | bytes) -> None:
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+def bundle_data(
+    snap: Snapshot,
+    trigger: Trigger,
+    *,
+    host: str,
+    start: datetime,
+    end: datetime,
+    filter_desc: Mapping[str, Any] | None = None,
+) -> Doc:
+    """The ``snapshot.json`` document for a snapshot cut to its window, as one dict."""
+    doc = _head(snap, trigger, host, start, end)
+    for key, items, to_dict in _lists(snap.window(start, end)):
+        doc[key] = [to_dict(x) for x in items]
+    doc.update(_tail(snap, filter_desc))
+    return doc
+
+
+#: Samples or records encoded per piece handed to the writer.
+_BATCH = 500
+#: Characters gathered before each write to the file.
+_BUFFER = 1 << 20
+
+
+def snapshot_json(
+    snap: Snapshot,
+    win: Snapshot,
+    trigger: Trigger,
+    *,
+    host: str,
+    start: datetime,
+    end: datetime,
+    filter_desc: Mapping[str, Any] | None = None,
+) -> Iterator[str]:
+    """:func:`bundle_data`'s document as JSON text, in pieces to stream to a file.
+
+    ``win`` is ``snap`` cut to the window: its samples and records go in. The layout keeps
+    the document readable line by line: the header first, then each status sample, system
+    sample and record on a line of its own, then the sources, counts and filter.
+    """
+    yield encode_json(_head(snap, trigger, host, start, end))[:-1]
+    for key, items, to_json in _json_lists(win):
+        yield f',\n"{key}": ['
+        for i in range(0, len(items), _BATCH):
+            lines = [to_json(x) for x in items[i : i + _BATCH]]
+            yield ("\n" if i == 0 else ",\n") + ",\n".join(lines)
+        yield "\n]"
+    yield ",\n" + encode_json(_tail(snap, filter_desc))[1:] + "\n"
+
+
+def _write(path: Path, data: str | bytes | Iterable[str]) -> None:
+    """Write ``data`` (text, bytes, or text in pieces) to a new 0600 file, then fsync it.
+
+    Pieces are gathered up to :data:`_BUFFER` characters per ``write``: a long document
+    costs a buffer of memory, not its whole size.
+    """
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        view = memoryview(raw)
-        while view:
-            n = os.write(fd, view)
-            view = view[n:]
+        if isinstance(data, bytes):
+            _write_all(fd, data)
+        elif isinstance(data, str):
+            _write_all(fd, data.encode("utf-8"))
+        else:
+            buf: list[str] = []
+            size = 0
+            for piece in data:
+                buf.append(piece)
+                size += len(piece)
+                if size >= _BUFFER:
+                    _write_all(fd, "".join(buf).encode("utf-8"))
+                    buf, size = [], 0
+            if buf:
+                _write_all(fd, "".join(buf).encode("utf-8"))
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _write_all(fd: int, raw: bytes) -> None:
+    view = memoryview(raw)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
 
 
 def write_bundle(
@@ -121,8 +219,9 @@ def write_bundle(
     host = host or socket.gethostname()
     start = trigger.at - timedelta(seconds=window)
     end = max(snap.taken_at, trigger.at + timedelta(seconds=tail))
+    win = snap.window(start, end)
     if redact:
-        snap = redact_snapshot(snap.window(start, end))
+        win = redact_snapshot(win)
         trigger = redact_trigger(trigger)
         filter_desc = redact_value(dict(filter_desc or {}))
     parent = Path(directory).expanduser()
@@ -139,15 +238,19 @@ def write_bundle(
     except OSError as exc:
         raise BundleError(f"cannot write in {parent}: {exc.strerror}") from None
 
-    doc = bundle_data(snap, trigger, host=host, start=start, end=end, filter_desc=filter_desc)
-    win = snap.window(start, end)
-    files: list[tuple[str, Any]] = [
-        ("snapshot.json", lambda: json.dumps(doc, ensure_ascii=False, indent=1)),
+    files: list[tuple[str, Callable[[], str | Iterable[str]]]] = [
+        (
+            "snapshot.json",
+            lambda: snapshot_json(
+                snap, win, trigger, host=host, start=start, end=end, filter_desc=filter_desc
+            ),
+        ),
         ("report.md", lambda: make_report(win, trigger, host=host, start=start, end=end)),
-        ("logs.txt", lambda: logs_text(win.records)),
+        ("logs.txt", lambda: logs_chunks(win.records)),
     ]
     if screen_svg is not None:
-        files.append(("screen.svg", lambda: screen_svg))
+        svg = screen_svg
+        files.append(("screen.svg", lambda: svg))
     written: list[str] = []
     for fname, make in files:
         try:

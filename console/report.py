@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
 from console.events import LogRecord
 from console.filters import is_own_request
 from console.recorder import Snapshot
 from console.rules import Trigger
+from console.serialize import iso_often
 
 MB = 1024 * 1024
 _NUMBERS = re.compile(r"\b\d+(\.\d+)?\b|0x[0-9a-f]+", re.IGNORECASE)
@@ -105,53 +106,37 @@ def make_report(
             out += ["No request in flight (or ExtendedStatus is off)."]
         out += [""]
 
-    access = [r for r in win.records if r.kind == "apache-access" and not is_own_request(r)]
+    tally = _Tally(win.records)
     out += ["## Requests in the window", ""]
-    if access:
-        out += [f"{len(access)} access log records.", ""]
-        for title, key in (
-            ("Top URLs", "url"),
-            ("Top clients", "client"),
-            ("Status codes", "status"),
+    if tally.access:
+        out += [f"{tally.access} access log records.", ""]
+        for title, key, counts in (
+            ("Top URLs", "url", tally.urls),
+            ("Top clients", "client", tally.clients),
+            ("Status codes", "status", tally.codes),
         ):
-            counts = Counter(
-                str(r.fields.get(key, "-"))
-                if key != "url"
-                else _path(str(r.fields.get("url", "-")))
-                for r in access
-            )
             out += [f"### {title}", ""]
             out += _table((key, "count"), counts.most_common(10))
             out += [""]
-        errs = Counter(
-            _path(str(r.fields.get("url", "-")))
-            for r in access
-            if isinstance(r.fields.get("status"), int) and r.fields["status"] >= 500
-        )
-        if errs:
-            out += ["### URLs answering 5xx", ""] + _table(("url", "count"), errs.most_common(10))
+        if tally.errs:
+            out += ["### URLs answering 5xx", ""]
+            out += _table(("url", "count"), tally.errs.most_common(10))
             out += [""]
     else:
         out += ["No access log records in the window.", ""]
 
-    errors = [r for r in win.records if r.level in ("error", "crit")]
     out += ["## Errors by message", ""]
-    if errors:
-        groups: Counter[tuple[str, str]] = Counter()
-        example: dict[tuple[str, str], str] = {}
-        for r in errors:
-            group = (r.source, _NUMBERS.sub("N", str(r.fields.get("message") or r.text))[:200])
-            groups[group] += 1
-            example.setdefault(group, r.text)
+    if tally.groups:
+        example = tally.example
         out += _table(
             ("count", "source", "message"),
-            ((n, src, example[(src, msg)]) for (src, msg), n in groups.most_common(20)),
+            ((n, src, example[(src, msg)]) for (src, msg), n in tally.groups.most_common(20)),
         )
     else:
         out += ["No error records in the window."]
     out += [""]
 
-    slow = [r for r in win.records if r.kind == "mysql-slow" and "query_time" in r.fields]
+    slow = tally.slow
     if slow:
         slow.sort(key=lambda r: -float(r.fields["query_time"]))
         out += ["## Slowest queries", ""]
@@ -196,6 +181,49 @@ def make_report(
     return "\n".join(out)
 
 
+class _Tally:
+    """What the report counts in the records of the window, gathered in one pass."""
+
+    def __init__(self, records: Iterable[LogRecord]) -> None:
+        paths: list[str] = []
+        clients: list[str] = []
+        codes: list[str] = []
+        errs: list[str] = []
+        groups: list[tuple[str, str]] = []
+        self.example: dict[tuple[str, str], str] = {}
+        """The text of the first record of each error group."""
+        self.slow: list[LogRecord] = []
+        """MySQL slow-log records with a query time."""
+        example, slow, blank = self.example, self.slow, _NUMBERS.sub
+        for r in records:
+            kind, f = r.kind, r.fields
+            if kind == "apache-access" and not is_own_request(r):
+                path = _path(str(f.get("url", "-")))
+                paths.append(path)
+                clients.append(str(f.get("client", "-")))
+                status = f.get("status", "-")
+                codes.append(str(status))
+                if isinstance(status, int) and status >= 500:
+                    errs.append(path)
+            elif kind == "mysql-slow" and "query_time" in f:
+                slow.append(r)
+            if r.level in ("error", "crit"):
+                group = (r.source, blank("N", str(f.get("message") or r.text))[:200])
+                groups.append(group)
+                if group not in example:
+                    example[group] = r.text
+        self.access = len(paths)
+        """Access log records, lamptop's own status polls left out."""
+        # Counting lists at the end is Counter's C loop; += per record would be Python's.
+        self.urls = Counter(paths)
+        self.clients = Counter(clients)
+        self.codes = Counter(codes)
+        self.errs = Counter(errs)
+        """URL paths of the access records answered with a 5xx."""
+        self.groups = Counter(groups)
+        """Error and critical records by (source, message with its numbers blanked)."""
+
+
 def _path(request_or_url: str) -> str:
     """``GET /a.php?x=1 HTTP/1.1`` or ``/a.php?x=1`` to ``/a.php``."""
     parts = request_or_url.split()
@@ -203,10 +231,18 @@ def _path(request_or_url: str) -> str:
     return target.split("?", 1)[0]
 
 
+def logs_chunks(records: Sequence[LogRecord], per_chunk: int = 1000) -> Iterator[str]:
+    """:func:`logs_text` in pieces of ``per_chunk`` records, to stream to a file."""
+    for i in range(0, len(records), per_chunk):
+        out: list[str] = []
+        for r in records[i : i + per_chunk]:
+            t = iso_often(r.ts)  # its date and time are strftime("%Y-%m-%d %H:%M:%S")'s
+            out.append(f"{t[:10]} {t[11:19]} {r.source:<10} {r.level:<8} {r.text}\n")
+            for line in r.lines:
+                out.append(f"    {line}\n")
+        yield "".join(out)
+
+
 def logs_text(records: Sequence[LogRecord]) -> str:
     """The interleaved records as text: one line each, continuation lines indented."""
-    out: list[str] = []
-    for r in records:
-        out.append(f"{r.ts.strftime('%Y-%m-%d %H:%M:%S')} {r.source:<10} {r.level:<8} {r.text}")
-        out.extend(f"    {line}" for line in r.lines)
-    return "\n".join(out) + ("\n" if out else "")
+    return "".join(logs_chunks(records))

@@ -1,10 +1,21 @@
-"""Plain-JSON forms of the event values (for ``lamptop parse`` and snapshot bundles)."""
+"""Plain-JSON forms of the event values (for ``lamptop parse`` and snapshot bundles).
+
+Bundles serialize tens of thousands of records and samples at once, so the ``*_to_dict``
+functions build their dicts by hand from the known fields (no ``dataclasses.asdict``, which
+deep-copies every value) and hand a record's parsed fields over as they are when they already
+are plain JSON values. The dicts they return may share such a mapping with the record: treat
+them as read-only, as the record's fields are. :func:`record_json` writes a record's JSON text
+directly, without the dict.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict
-from datetime import datetime
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import fields as dataclass_fields
+from datetime import UTC, datetime
+from json.encoder import encode_basestring
+from operator import attrgetter
 from typing import Any
 
 from console.events import (
@@ -24,8 +35,33 @@ def iso(ts: datetime) -> str:
     return ts.isoformat().replace("+00:00", "Z")
 
 
+_ISO_SEEN: dict[datetime, str] = {}
+
+
+def iso_often(ts: datetime) -> str:
+    """:func:`iso`, remembered for UTC times: a ring's records share a few times per second.
+
+    Only times whose tzinfo is ``UTC`` itself are remembered: equal datetimes in different
+    zones compare equal but print differently.
+    """
+    if ts.tzinfo is not UTC:
+        return iso(ts)
+    text = _ISO_SEEN.get(ts)
+    if text is None:
+        if len(_ISO_SEEN) >= 4096:
+            _ISO_SEEN.clear()
+        text = _ISO_SEEN[ts] = iso(ts)
+    return text
+
+
+#: Value types JSON takes as they are.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """Make parsed field values JSON-safe (tuples to lists, datetimes to ISO strings)."""
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, datetime):
         return iso(value)
     if isinstance(value, Mapping):
@@ -33,6 +69,20 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
     return value
+
+
+def plain_fields(fields: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``fields`` itself when it is a dict of text keys and scalar values (what the parsers
+    nearly always produce: nothing to convert, nothing to copy), else :func:`jsonable` of it."""
+    if type(fields) is dict:
+        scalars = _SCALARS
+        for k, v in fields.items():
+            if type(k) is not str or type(v) not in scalars:
+                break
+        else:
+            return fields
+    converted: dict[str, Any] = jsonable(fields)
+    return converted
 
 
 def record_to_dict(rec: LogRecord) -> dict[str, Any]:
@@ -43,13 +93,96 @@ def record_to_dict(rec: LogRecord) -> dict[str, Any]:
         "level": rec.level,
         "text": rec.text,
         "lines": list(rec.lines),
-        "fields": jsonable(rec.fields),
+        "fields": plain_fields(rec.fields),
         "ts_from_line": rec.ts_from_line,
     }
 
 
+_WORDS: dict[str, str] = {}
+
+
+def _word(text: str) -> str:
+    """A source, kind or level as a JSON string (remembered: there are only a few)."""
+    try:
+        return _WORDS[text]
+    except KeyError:
+        if len(_WORDS) >= 1024:
+            _WORDS.clear()
+        quoted = _WORDS[text] = encode_basestring(text)
+        return quoted
+
+
+def _convert(value: Any) -> Any:
+    """For the encoder: a value JSON does not take as it is, converted as :func:`jsonable`
+    converts it (the encoder itself takes tuples as lists)."""
+    if isinstance(value, datetime):
+        return iso_often(value)
+    if isinstance(value, Mapping):
+        return jsonable(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _encoder() -> Callable[[Any], str]:
+    """``json.dumps(value, ensure_ascii=False)``, faster, for values without cycles.
+
+    The C encoder that ``json.JSONEncoder`` uses is called directly: ``encode`` builds it
+    again on every call (a third of the time for a small dict). Values JSON does not take
+    as they are go through :func:`_convert` instead of being checked first.
+    """
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)  # not in the type stubs
+    if c_make_encoder is None:  # no C accelerator (another Python): the same, slower
+        encode: Callable[[Any], str] = json.JSONEncoder(
+            ensure_ascii=False, check_circular=False, default=_convert
+        ).encode
+        return encode
+    make = c_make_encoder(None, _convert, encode_basestring, None, ": ", ", ", False, False, True)
+
+    def encode_fast(value: Any) -> str:
+        return "".join(make(value, 0))
+
+    return encode_fast
+
+
+#: JSON text in one line, with the separators of ``json.dumps``, not ASCII-escaped; datetimes
+#: and other mappings converted as :func:`jsonable` converts them.
+encode_json = _encoder()
+
+
+def record_json(rec: LogRecord) -> str:
+    """``encode_json(record_to_dict(rec))``, the same text, about twice as fast: bundles write
+    every record of the window this way."""
+    lines = rec.lines
+    lines_json = "[" + ", ".join(map(encode_basestring, lines)) + "]" if lines else "[]"
+    flag = "true" if rec.ts_from_line else "false"
+    return (
+        f'{{"ts": "{iso_often(rec.ts)}", "source": {_word(rec.source)}, '
+        f'"kind": {_word(rec.kind)}, "level": {_word(rec.level)}, '
+        f'"text": {encode_basestring(rec.text)}, "lines": {lines_json}, '
+        f'"fields": {encode_json(rec.fields)}, "ts_from_line": {flag}}}'
+    )
+
+
+def _flat(cls: type) -> Callable[[Any], dict[str, Any]]:
+    """A function turning a flat dataclass (every field a scalar) into a dict, in field order:
+    what ``dataclasses.asdict`` gives for it, without its recursive deep copy."""
+    names = tuple(f.name for f in dataclass_fields(cls))
+    get = attrgetter(*names)
+
+    def to_dict(obj: Any) -> dict[str, Any]:
+        return dict(zip(names, get(obj), strict=True))
+
+    return to_dict
+
+
+_worker_dict = _flat(Worker)
+_process_dict = _flat(ProcessRow)
+_service_dict = _flat(ServiceMem)
+_proc_dict = _flat(ProcInfo)
+_state_dict = _flat(SourceState)
+
+
 def state_to_dict(state: SourceState) -> dict[str, Any]:
-    d = asdict(state)
+    d = _state_dict(state)
     d["ts"] = iso(state.ts)
     return d
 
@@ -107,9 +240,9 @@ def status_to_dict(s: StatusSample) -> dict[str, Any]:
         "extended": s.extended,
         "scoreboard": s.scoreboard,
         "counts": dict(s.counts),
-        "fields": jsonable(s.fields),
-        "workers": [asdict(w) for w in s.workers],
-        "processes": [asdict(p) for p in s.processes],
+        "fields": plain_fields(s.fields),
+        "workers": [_worker_dict(w) for w in s.workers],
+        "processes": [_process_dict(p) for p in s.processes],
     }
 
 
@@ -135,10 +268,25 @@ def status_from_dict(d: Mapping[str, Any]) -> StatusSample:
 
 
 def system_to_dict(s: SystemSample) -> dict[str, Any]:
-    d = asdict(s)
-    d["ts"] = iso(s.ts)
-    d["rss_by_pid"] = {str(k): v for k, v in s.rss_by_pid.items()}
-    return d
+    return {
+        "ts": iso(s.ts),
+        "mem_total": s.mem_total,
+        "mem_used": s.mem_used,
+        "mem_available": s.mem_available,
+        "swap_total": s.swap_total,
+        "swap_used": s.swap_used,
+        "load1": s.load1,
+        "load5": s.load5,
+        "load15": s.load15,
+        "cpu_percent": s.cpu_percent,
+        "cpu_count": s.cpu_count,
+        "services": [_service_dict(x) for x in s.services],
+        "top": [_proc_dict(p) for p in s.top],
+        "rss_by_pid": {str(k): v for k, v in s.rss_by_pid.items()},
+        "self_rss": s.self_rss,
+        "self_cpu": s.self_cpu,
+        "scanned": s.scanned,
+    }
 
 
 def system_from_dict(d: Mapping[str, Any]) -> SystemSample:

@@ -224,3 +224,67 @@ def test_damaged_and_newer_bundles(tmp_path: Path) -> None:
     (tmp_path / "snapshot.json").write_text('{"schema_version": 1, "created_at": "x"}')
     with pytest.raises(BundleError, match="damaged"):
         read_bundle(tmp_path)
+
+
+# -- streamed writing ---------------------------------------------------------------------------
+
+
+def test_snapshot_json_is_bundle_data_one_record_per_line(tmp_path: Path) -> None:
+    snap = filled_recorder().snapshot()
+    path = write_bundle(snap, trigger(), tmp_path, window=120, host="web1", filter_desc={"x": 1})
+    text = (path / "snapshot.json").read_text()
+    start, end = T0 + timedelta(seconds=270), snap.taken_at
+    doc = bundle_mod.bundle_data(snap, trigger(), host="web1", start=start, end=end)
+    doc["filter"] = {"x": 1}
+    assert json.loads(text) == json.loads(json.dumps(doc))
+    lines = text.splitlines()
+    assert len([ln for ln in lines if ln.startswith('{"ts": ')]) == 52 + 26 + 26
+    assert lines[0].startswith('{"schema_version": 1, ') and lines[-1].endswith("}")
+    for ln in lines:
+        if ln.startswith('{"ts": '):
+            json.loads(ln.rstrip(","))  # each sample and record is whole on its line
+
+
+def test_a_big_bundle_is_written_in_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_write = os.write
+    sizes: list[int] = []
+
+    def counting(fd: int, data: bytes) -> int:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith("snapshot.json"):
+            sizes.append(len(data))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(bundle_mod, "_BUFFER", 4096)
+    monkeypatch.setattr(bundle_mod, "_BATCH", 5)
+    monkeypatch.setattr(bundle_mod.os, "write", counting)
+    snap = filled_recorder().snapshot()
+    path = write_bundle(snap, trigger(), tmp_path, host="h")
+    size = (path / "snapshot.json").stat().st_size
+    assert size > 20_000 and sum(sizes) == size
+    assert len(sizes) > 5 and max(sizes) < 8192  # never the whole document at once
+    assert len(json.loads((path / "snapshot.json").read_text())["records"]) == 124
+    assert (path / "logs.txt").read_text().count("\n") == 124 + 62 * 2  # + stack traces
+
+
+def test_disk_full_half_way_through_snapshot_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = os.write
+    calls = {"n": 0}
+
+    def full_after_two_pieces(fd: int, data: bytes) -> int:
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(bundle_mod, "_BUFFER", 4096)
+    monkeypatch.setattr(bundle_mod, "_BATCH", 5)
+    monkeypatch.setattr(bundle_mod.os, "write", full_after_two_pieces)
+    with pytest.raises(BundleError) as err:
+        write_bundle(filled_recorder().snapshot(), trigger(), tmp_path, host="h")
+    assert "disk full" in str(err.value) and "kept nothing" in str(err.value)
+    assert "missing snapshot.json, report.md, logs.txt" in str(err.value)
+    partial = next(tmp_path.glob("*-PARTIAL"))
+    assert not (partial / "snapshot.json").exists()  # a cut document is not left behind
+    assert stat.S_IMODE(partial.stat().st_mode) == 0o700

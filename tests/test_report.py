@@ -1,0 +1,115 @@
+"""``report.md`` and ``logs.txt``: what the report counts in the window's records."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from console.events import Level, LogRecord
+from console.recorder import Snapshot
+from console.report import logs_chunks, logs_text, make_report
+from console.rules import Trigger
+
+T0 = datetime(2026, 11, 26, 15, 0, 0, tzinfo=UTC)
+
+
+def rec(
+    kind: str, level: Level, text: str, second: float = 0, source: str = "", **fields: Any
+) -> LogRecord:
+    return LogRecord(
+        ts=T0 + timedelta(seconds=second),
+        source=source or kind,
+        kind=kind,
+        level=level,
+        text=text,
+        fields=fields,
+    )
+
+
+def hit(url: str, status: int, client: str, agent: str = "curl/8") -> LogRecord:
+    level: Level = "error" if status >= 500 else "info"
+    return rec(
+        "apache-access",
+        level,
+        f"{client} GET {url} {status}",
+        url=url,
+        status=status,
+        client=client,
+        user_agent=agent,
+    )
+
+
+def report(records: list[LogRecord]) -> str:
+    snap = Snapshot(taken_at=T0, records=tuple(records), status=(), system=(), states={})
+    return make_report(snap, Trigger("key", T0), host="web1", start=T0, end=T0)
+
+
+def section(text: str, title: str) -> list[str]:
+    """The table rows under a heading, up to the next blank line after them."""
+    lines = text.splitlines()
+    i = lines.index(title) + 2
+    out = []
+    while i < len(lines) and lines[i]:
+        out.append(lines[i])
+        i += 1
+    return out[2:]  # without the header row and its rule
+
+
+def test_requests_errors_and_slow_queries_are_counted() -> None:
+    records = [
+        hit("/cart.php?id=1", 200, "192.0.2.1"),
+        hit("/cart.php?id=2", 500, "192.0.2.2"),
+        hit("/report.php", 503, "192.0.2.1"),
+        hit("/cart.php", 500, "192.0.2.1"),
+        # lamptop's own status polls: neither requests nor URLs, but still an error when 5xx
+        hit("/server-status?auto", 500, "127.0.0.1", agent="lamptop/0.1"),
+        rec("php-error", "error", "PHP Fatal error: out of memory (tried 20480 bytes) line 88"),
+        rec("php-error", "error", "PHP Fatal error: out of memory (tried 4096 bytes) line 88"),
+        rec("php-error", "warn", "PHP Warning: not an error"),
+        rec("mysql-slow", "warn", "q1", query_time=2.5, user="shop", query="SELECT  1"),
+        rec("mysql-slow", "warn", "q2", query_time=9.25, user="shop", query="SELECT\n 2"),
+        rec("mysql-slow", "warn", "no time"),
+    ]
+    text = report(records)
+    assert "4 access log records." in text
+    assert section(text, "### Top URLs") == ["| /cart.php | 3 |", "| /report.php | 1 |"]
+    assert section(text, "### Top clients") == ["| 192.0.2.1 | 3 |", "| 192.0.2.2 | 1 |"]
+    assert section(text, "### Status codes") == ["| 500 | 2 |", "| 200 | 1 |", "| 503 | 1 |"]
+    assert section(text, "### URLs answering 5xx") == ["| /cart.php | 2 |", "| /report.php | 1 |"]
+    errors = section(text, "## Errors by message")
+    assert (
+        errors[0]
+        == "| 2 | php-error | PHP Fatal error: out of memory (tried 20480 bytes) line 88 |"
+    )
+    assert len(errors) == 5  # the fatal group, three 5xx URLs, the own poll
+    assert any("/server-status?auto" in row for row in errors)
+    assert section(text, "## Slowest queries") == [
+        "| 9.25 | 2026-11-26 15:00:00 UTC | shop | SELECT 2 |",
+        "| 2.50 | 2026-11-26 15:00:00 UTC | shop | SELECT 1 |",
+    ]
+
+
+def test_a_window_without_records_says_so() -> None:
+    text = report([])
+    assert "No access log records in the window." in text
+    assert "No error records in the window." in text
+    assert "Slowest queries" not in text
+
+
+def test_logs_text_one_line_per_record_and_its_continuation_lines() -> None:
+    records = [
+        rec("php-error", "error", "PHP Fatal error: x", 1.5, source="php"),
+        rec("apache-access", "info", "192.0.2.1 GET / 200", 2, source="access"),
+    ]
+    records[0] = replace(records[0], lines=("Stack trace:", "#0 {main}"))
+    assert logs_text(records) == (
+        "2026-11-26 15:00:01 php        error    PHP Fatal error: x\n"
+        "    Stack trace:\n"
+        "    #0 {main}\n"
+        "2026-11-26 15:00:02 access     info     192.0.2.1 GET / 200\n"
+    )
+    assert logs_text([]) == ""
+    many = [rec("x", "info", f"line {i}", i) for i in range(25)]
+    chunks = list(logs_chunks(many, per_chunk=10))
+    assert len(chunks) == 3 and "".join(chunks) == logs_text(many)
