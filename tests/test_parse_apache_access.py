@@ -120,11 +120,11 @@ def test_plain_combined_line() -> None:
     assert r.ts_from_line
     assert r.level == "error"
     assert r.text == "127.0.0.5 GET /app/exception.php 500 185B"
+    # no "request": method, url and protocol hold all of "GET /app/exception.php HTTP/1.1"
     assert r.fields == {
         "client": "127.0.0.5",
         "ident": "",
         "user": "",
-        "request": "GET /app/exception.php HTTP/1.1",
         "method": "GET",
         "url": "/app/exception.php",
         "protocol": "HTTP/1.1",
@@ -160,6 +160,7 @@ def test_idle_connection_408_with_dash_request() -> None:
 def test_http09_request_without_protocol() -> None:
     r = parse_one(line_with("access_with_duration.log", '"GET /" 200'))
     assert (r.fields["method"], r.fields["url"], r.fields["protocol"]) == ("GET", "/", "")
+    assert r.fields["request"] == "GET /"  # kept: the three fields would say "GET / "
     assert (r.fields["status"], r.fields["bytes"]) == (200, 178)
     assert (r.fields["duration_s"], r.fields["duration_us"]) == (0, 97)
     assert r.text == "127.0.0.3 GET / 200 178B 0.1ms"
@@ -428,3 +429,56 @@ def test_apache_docs_millisecond_time_recipe_with_offset() -> None:
     assert all(r.ts_from_line for r in records)
     assert [r.level for r in records] == ["info", "warn"]
     assert not any(k.startswith("_t") for r in records for k in r.fields)
+
+
+# --- memory: a ring holds thousands of these -------------------------------------------------
+
+
+def test_request_line_is_kept_only_where_its_fields_cannot_rebuild_it() -> None:
+    def fields(request: str) -> dict[str, object]:
+        line = f'192.0.2.1 - - [26/Nov/2026:15:01:35 +0000] "{request}" 400 5 "-" "-"'
+        return dict(parse_one(line).fields)
+
+    for clean in ("GET /a?b=1 HTTP/1.1", "OPTIONS * HTTP/1.0", "GET  /two-spaces HTTP/1.1"):
+        f = fields(clean)
+        assert "request" not in f
+        assert f"{f['method']} {f['url']} {f['protocol']}" == clean
+    for odd in ("GARBAGE", "-", "GET /", "GET /a b c", ""):
+        assert fields(odd)["request"] == odd
+
+
+def test_repeated_values_are_one_string_across_records() -> None:
+    agent = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/120.0"
+    lines = [
+        f'192.0.2.{i % 3} - - [26/Nov/2026:15:01:35 +0000] "GET /p/{i} HTTP/1.1" 404 10 '
+        f'"https://example.test/" "{agent}"'
+        for i in range(30)
+    ]
+    parser = AccessLogParser()
+    records = parser.feed(lines[:15], ARRIVAL) + parser.feed(lines[15:], ARRIVAL)
+    for key in ("user_agent", "referer", "method", "protocol", "client", "status"):
+        values = [r.fields[key] for r in records]
+        # equal values of different records are the same object (three clients: three objects)
+        assert len({id(v) for v in values}) == len(set(values)), key
+    assert records[0].fields["user_agent"] == agent
+    assert len({id(r.fields["url"]) for r in records}) == 30  # URLs are not shared
+    assert len({id(r.ts) for r in records}) == 1  # nor re-made: one datetime per time written
+
+
+def test_shared_values_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from console.parsing import apache_access
+
+    monkeypatch.setattr(apache_access, "SHARED_MAX", 10)
+    parser = AccessLogParser()
+    for batch in range(5):
+        lines = [
+            f'198.51.100.{batch * 20 + i} - - [26/Nov/2026:15:01:35 +0000] "GET / HTTP/1.1" '
+            f'200 1 "-" "agent {batch} {i}"'
+            for i in range(20)
+        ]
+        records = parser.feed(lines, ARRIVAL)
+        assert [r.fields["user_agent"] for r in records] == [
+            f"agent {batch} {i}" for i in range(20)
+        ]
+        # one batch's distinct values at most, on top of the limit
+        assert len(parser._shared) <= 10 + 2 * 20 + 2

@@ -33,7 +33,7 @@ from typing import Any
 
 from console.events import Level, LogRecord, normalize_level
 
-from .base import LineParser
+from .base import SHARED_MAX, LineParser
 from .timeutil import TimeCache, parse_ctime
 
 _TS = r"[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)? \d{4}"
@@ -107,6 +107,8 @@ class ErrorLogParser(LineParser):
     def __init__(self, source: str | None = None, *, zone: tzinfo | None = None) -> None:
         super().__init__(source, zone=zone)
         self._time = TimeCache(partial(parse_ctime, zone=self.zone))
+        self._shared: dict[str, str] = {}
+        """One string per distinct level word, module, AH code and PHP level (they repeat)."""
 
     @classmethod
     def sniff(cls, lines: list[str]) -> float:
@@ -118,6 +120,8 @@ class ErrorLogParser(LineParser):
 
     def feed(self, lines: Iterable[str], arrival: datetime) -> list[LogRecord]:
         out: list[LogRecord] = []
+        if len(self._shared) > SHARED_MAX:
+            self._shared.clear()
         parse = self.parse_records
         for line in lines:
             if line:
@@ -135,13 +139,14 @@ class ErrorLogParser(LineParser):
             return [self._bare(line, arrival)]
         stamp_text, module, word, pid, tid, src, errno, errtext, client, code, message = m.groups()
         ts = self._stamp(stamp_text)
-        fields: dict[str, Any] = {"level_word": word}
+        share = self._shared.setdefault
+        fields: dict[str, Any] = {"level_word": share(word, word)}
         if module is not None:
-            fields["module"] = module
+            fields["module"] = module = share(module, module)
         if pid is not None:
-            fields["pid"] = int(pid)
+            fields["pid"] = pid_number = int(pid)
             if tid is not None:
-                fields["tid"] = int(tid)
+                fields["tid"] = pid_number if tid == pid else int(tid)
         if src is not None:
             fields["src"] = src
         if errno is not None:
@@ -155,7 +160,7 @@ class ErrorLogParser(LineParser):
             else:
                 fields["client"] = client
         if code is not None:
-            fields["code"] = code
+            fields["code"] = code = share(code, code)
         message = message.rstrip()
         ref = message.rfind(_REFERER)
         if ref > 0 and " " not in message[ref + len(_REFERER) :]:
@@ -208,7 +213,7 @@ class ErrorLogParser(LineParser):
         first, *rest = split_escaped_lines(message)
         fields = dict(base)
         fields["php"] = True
-        fields["php_level"] = word
+        fields["php_level"] = self._shared.setdefault(word, word)
         fields["message"] = message
         if truncated:
             fields["truncated"] = True
