@@ -1,6 +1,6 @@
 """Parse throughput: lines per second per core for each log format lamptop reads.
 
-Generates realistic text in each of the 7 formats (multi-line entries where the format has
+Generates realistic text in each of the 9 formats (multi-line entries where the format has
 them: PHP-FPM slow log stacks, MySQL slow-log entries), feeds it to the parser in chunks of
 1,000 lines as the tail does, and divides the lines by the process CPU time spent (so the
 figure is per core, whatever else the machine is doing). Best of ``--repeat`` runs.
@@ -86,6 +86,19 @@ def lines_for(kind: str, n: int, seed: int = 1) -> list[str]:
         elif kind == "mysql-error":
             stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t))
             out.append(f"{stamp} {i} [Warning] Aborted connection {i} to db: 'shop' user: 'shop'")
+        elif kind == "mysql-general":
+            if i % 20 == 1:
+                stamp = time.strftime("%y%m%d %H:%M:%S", time.gmtime(t))
+                out.append(f"{stamp}\t{i:6d} Connect\tshop@localhost on shop using Socket")
+            out.append(f"\t\t{i:6d} Query\tSELECT * FROM orders WHERE customer_id = {i}")
+        elif kind == "php-fpm-access":
+            stamp = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(t))
+            script = rng.choice(("index.php", "cart.php", "report.php"))
+            out.append(
+                f'- -  {stamp} "GET /{script}?id={i}" 200 /var/www/shop/{script} '
+                f"{rng.random() * 900:.3f} {rng.choice((2048, 4096, 131072))} "
+                f"{rng.random() * 90:.2f}%"
+            )
         else:
             raise ValueError(kind)
     return out

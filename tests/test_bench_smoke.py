@@ -9,10 +9,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
+from console.events import LOG_KINDS
+
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.insert(0, str(BENCH))
 
 import follow  # noqa: E402
+import parse  # noqa: E402
 from measure import StatusServer  # noqa: E402
 
 
@@ -39,3 +44,11 @@ def test_quick_follow_of_lamptop_record_loses_no_lines(tmp_path: Path) -> None:
     assert result.received is not None
     assert result.lost == 0, result
     assert result.cpu_pct is not None and result.peak_rss_mb
+
+
+@pytest.mark.parametrize("kind", LOG_KINDS)
+def test_parse_bench_has_lines_of_every_kind_lamptop_reads(kind: str) -> None:
+    # a format added to lamptop without lines in the parse bench would stop the whole bench
+    result = parse.measure(kind, 300, repeat=1)
+    assert result["lines"] >= 300
+    assert result["records"] and result["unparsed"] == 0, result
