@@ -7,10 +7,11 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import RenderResult
 from textual.reactive import reactive
-from textual.widget import Widget
+
+from widgets.drawn import PlainWidget
 
 
-class FrozenBanner(Widget):
+class FrozenBanner(PlainWidget):
     """One line across the screen, shown only while :attr:`text` is set."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"banner--word", "banner--text"}

@@ -8,13 +8,13 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import RenderResult
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from console.events import SourceState, StatusSample, SystemSample
 from console.metrics import human_bytes, human_duration, request_rates
+from widgets.drawn import PlainWidget
 
 
-class HeaderBar(Widget):
+class HeaderBar(PlainWidget):
     """Two lines: Apache (version, uptime, traffic, workers), then the machine and lamptop."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {

@@ -10,10 +10,10 @@ from textual.app import RenderResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from console.filters import redact
 from console.metrics import InFlight, human_bytes, human_duration
+from widgets.drawn import PlainWidget
 
 #: Seconds after which a request's age is shown as a warning, then as an error.
 SLOW, STUCK = 10.0, 60.0
@@ -33,7 +33,7 @@ def _columns(width: int) -> list[tuple[str, int, str]]:
     return cols
 
 
-class InFlightTable(Widget, can_focus=True):
+class InFlightTable(PlainWidget, can_focus=True):
     """One row per busy worker with a request: pid, state, age, memory, client, vhost, request."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {

@@ -108,3 +108,56 @@ MAIN_ONLY = frozenset(
         "save",
     }
 )
+
+#: The log pane's own keys (they act on the selected record and the scroll position).
+LOG_KEYS: list[BindingType] = [
+    Binding(
+        "enter",
+        "open",
+        "detail",
+        show=False,
+        id="open-record",
+        tooltip="logs: open the selected record (all lines, all fields)",
+    ),
+    Binding(
+        "up,k",
+        "move(-1)",
+        "previous record",
+        show=False,
+        id="log-up",
+        tooltip="logs: previous record (stops following)",
+    ),
+    Binding(
+        "down,j",
+        "move(1)",
+        "next record",
+        show=False,
+        id="log-down",
+        tooltip="logs: next record",
+    ),
+    Binding("pageup", "page(-1)", "page up", show=False, id="log-page-up", tooltip="logs: page up"),
+    Binding(
+        "pagedown",
+        "page(1)",
+        "page down",
+        show=False,
+        id="log-page-down",
+        tooltip="logs: page down",
+    ),
+    Binding(
+        "home",
+        "home",
+        "oldest record",
+        show=False,
+        id="log-home",
+        tooltip="logs: oldest record",
+    ),
+    Binding(
+        "end",
+        "follow",
+        "follow",
+        show=False,
+        id="follow",
+        tooltip="follow the newest records again",
+    ),
+]

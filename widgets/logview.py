@@ -3,7 +3,8 @@
 Only the lines on screen are rendered (the Line API: ``render_line``), and rendered lines are
 cached by record, so a burst of new records costs one repaint. The pane keeps the positions of
 the records its filter lets through and extends that list with each new snapshot's records,
-re-filtering the whole ring only when the filter itself changes.
+re-filtering the whole ring only when the filter itself changes. New records repaint the pane
+only when they change what is on screen: while it follows, or while the view is not full.
 """
 
 from __future__ import annotations
@@ -11,19 +12,21 @@ from __future__ import annotations
 from datetime import UTC, tzinfo
 from typing import ClassVar
 
-from rich.text import Text
-from textual.binding import Binding, BindingType
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import BindingType
 from textual.cache import LRUCache
 from textual.events import MouseScrollUp
 from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import var
+from textual.reactive import Reactive, var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from console.events import LogRecord
 from console.filters import LogFilter, effective_level, http_status, redact
 from console.logindex import LogIndex
+from widgets.keys import LOG_KEYS
 
 #: Source tags take one of these colours, by the source's position (the 1..9 key order).
 SOURCE_COLOURS = 6
@@ -56,6 +59,9 @@ def clean(text: str) -> str:
 class LogView(ScrollView, can_focus=True):
     """Log records, one line each (plus continuation lines when expanded), newest last."""
 
+    auto_links: Reactive[bool] = Reactive(False)
+    """No links are drawn: Textual would otherwise restyle every line of every repaint."""
+
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "logview--time",
         "logview--error",
@@ -86,59 +92,7 @@ class LogView(ScrollView, can_focus=True):
     LogView > .logview--src-4 { color: $foreground; text-style: bold; }
     LogView > .logview--src-5 { color: $text-muted; text-style: bold; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "enter",
-            "open",
-            "detail",
-            show=False,
-            id="open-record",
-            tooltip="logs: open the selected record (all lines, all fields)",
-        ),
-        Binding(
-            "up,k",
-            "move(-1)",
-            "previous record",
-            show=False,
-            id="log-up",
-            tooltip="logs: previous record (stops following)",
-        ),
-        Binding(
-            "down,j",
-            "move(1)",
-            "next record",
-            show=False,
-            id="log-down",
-            tooltip="logs: next record",
-        ),
-        Binding(
-            "pageup", "page(-1)", "page up", show=False, id="log-page-up", tooltip="logs: page up"
-        ),
-        Binding(
-            "pagedown",
-            "page(1)",
-            "page down",
-            show=False,
-            id="log-page-down",
-            tooltip="logs: page down",
-        ),
-        Binding(
-            "home",
-            "home",
-            "oldest record",
-            show=False,
-            id="log-home",
-            tooltip="logs: oldest record",
-        ),
-        Binding(
-            "end",
-            "follow",
-            "follow",
-            show=False,
-            id="follow",
-            tooltip="follow the newest records again",
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = LOG_KEYS
 
     records: var[tuple[LogRecord, ...]] = var((), always_update=True)
     """The records of the snapshot on screen, oldest first."""
@@ -169,6 +123,10 @@ class LogView(ScrollView, can_focus=True):
         self._cursor: int | None = None
         """Ordinal of the selected record (None: the newest)."""
         self._cache: LRUCache[tuple[int, int, bool], Strip] = LRUCache(2048)
+        self._base: Style | None = None
+        """The pane's own style (background, colour), worked out once: see :meth:`_base_style`."""
+        self._styles: dict[str, Style] = {}
+        """Component class styles, kept until the styles change: see :meth:`_component`."""
 
     # -- what the app reads --------------------------------------------------------------------
     @property
@@ -190,7 +148,7 @@ class LogView(ScrollView, can_focus=True):
     def watch_records(self, records: tuple[LogRecord, ...]) -> None:
         removed = self.index.sync(records)
         if removed is not None:
-            self._update_size(removed)
+            self._update_size(removed, appended=True)
 
     def watch_filter(self, new: LogFilter) -> None:
         self.index.set_filter(new)
@@ -217,18 +175,34 @@ class LogView(ScrollView, can_focus=True):
         self._cache.clear()
         self._update_size(0)
 
-    def _update_size(self, removed_rows: int) -> None:
+    def _update_size(self, removed_rows: int, *, appended: bool = False) -> None:
+        """Follow a new row count; ``appended``: only new rows at the end and ``removed_rows``
+        dropped from the top changed (else anything may have)."""
+        old_rows = self.virtual_size.height
         size = Size(0, self.index.rows)
-        grew = size != self.virtual_size
-        self.virtual_size = size
+        resized = size != self.virtual_size
+        view = self.scrollable_content_region.height
+        if resized:
+            # A new row count changes the scroll range, not what is on screen. Only when the
+            # scrollbar comes or goes does the layout change; else its thumb is told directly.
+            self.set_reactive(LogView.virtual_size, size)
+            if (size.height > view) != self.show_vertical_scrollbar:
+                self.refresh(repaint=False, layout=True)
+            elif self.show_vertical_scrollbar:
+                self.vertical_scrollbar.window_virtual_size = size.height
+            if self.scroll_y > self.max_scroll_y:  # fewer rows: the view moves up with them
+                self.scroll_to(y=self.max_scroll_y, animate=False, force=True)
         if self.follow:
             self._to_end()
-            if grew:  # the scroll range follows the new size only after a refresh
+            if resized and not self.show_vertical_scrollbar and size.height > view:
+                # scrolling starts once the layout has shown the scrollbar
                 self.call_after_refresh(self._to_end)
         else:
             if removed_rows:
                 self.scroll_to(y=max(0, self.scroll_y - removed_rows), animate=False)
             self._clamp_cursor()
+            if appended and not removed_rows and old_rows >= self.scroll_y + view:
+                return  # rows were added below a full view: nothing on screen moved
         self.refresh()
 
     # -- cursor and scrolling ----------------------------------------------------------------------
@@ -246,10 +220,11 @@ class LogView(ScrollView, can_focus=True):
     def _to_end(self) -> None:
         if not self.follow:
             return
-        self._cursor = None
+        if self._cursor is not None:  # the selection goes back to the newest record
+            self._cursor = None
+            self.refresh()
         height = self.scrollable_content_region.height
         self.scroll_to(y=max(0, self.index.rows - height), animate=False)
-        self.refresh()
 
     def _select(self, j: int) -> None:
         if not self.index:
@@ -317,14 +292,29 @@ class LogView(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()
+        self._base = None
+        self._styles.clear()
+
+    def _base_style(self) -> Style:
+        """:attr:`rich_style` walks every ancestor's styles: work it out once per style change."""
+        if self._base is None:
+            self._base = self.rich_style
+        return self._base
+
+    def _component(self, name: str) -> Style:
+        """The style of a component class. Textual forgets its own copy on every repaint, and
+        working it out again walks every ancestor's styles: keep it until the styles change."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(name)
+        return style
 
     # -- drawing ---------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
         where = self.index.locate(self.scroll_offset.y + y)
         if where is None:
-            return Strip.blank(width, base)
+            return Strip.blank(width, self._base_style())
         j, sub = where
         cursor = self.has_focus and j == self._cursor_index()
         key = (self.index.ordinal(j), sub, cursor)
@@ -338,40 +328,62 @@ class LogView(ScrollView, can_focus=True):
         return max(4, min(10, max((len(s) for s in self.sources), default=4)))
 
     def _render_row(self, rec: LogRecord, sub: int, width: int, cursor: bool) -> Strip:
-        style = self.get_component_rich_style
-        base = self.rich_style
+        """One row, built as segments: a row is drawn once, but rich's Text would cost more
+        than everything else in it (same look as ``Text(...).truncate(width, "ellipsis")``)."""
+        style = self._component
+        muted = style("logview--muted")
         tag_width = self._tag_width()
         indent = 9 + tag_width + 1 + 6 + 2
         if sub == 0:
-            line = Text(no_wrap=True, end="", style=base)
-            line.append(rec.ts.astimezone(self.zone).strftime("%H:%M:%S "), style("logview--time"))
+            line = base = self._base_style()
             try:
                 colour = self.sources.index(rec.source) % SOURCE_COLOURS
             except ValueError:
                 colour = SOURCE_COLOURS - 1
-            line.append(
-                rec.source[:tag_width].ljust(tag_width) + " ", style(f"logview--src-{colour}")
-            )
             status = http_status(rec) if rec.kind == "apache-access" else None
             level = effective_level(rec)
             word = str(status) if status is not None else _LEVEL_WORD.get(level, level.upper())
             level_class = _LEVEL_CLASS.get(level)
-            line.append(f"{word[:5]:<5} ", style(level_class) if level_class else base)
             mark = ("▾ " if self.expanded else "▸ ") if rec.lines else "  "
-            line.append(mark, style("logview--muted"))
+            parts = [
+                Segment(
+                    rec.ts.astimezone(self.zone).strftime("%H:%M:%S "),
+                    base + style("logview--time"),
+                ),
+                Segment(
+                    rec.source[:tag_width].ljust(tag_width) + " ",
+                    base + style(f"logview--src-{colour}"),
+                ),
+                Segment(f"{word[:5]:<5} ", base + style(level_class) if level_class else base),
+                Segment(mark, base + muted),
+            ]
             body = rec.text
         else:
-            line = Text(" " * (indent - 2) + "│ ", style=style("logview--muted"), no_wrap=True)
+            line = muted
+            parts = [Segment(" " * (indent - 2) + "│ ", muted)]
             body = rec.lines[sub - 1]
         body = clean(body[: max(0, width - indent) + 200])
         if self.redacted:
             body = redact(body)
-        start = len(line)
-        line.append(body, style("logview--muted") if sub else base)
-        match = style("logview--match")
-        for a, b in self.filter.spans(body):
-            line.stylize(match, start + a, start + b)
-        line.truncate(width, overflow="ellipsis", pad=True)
+        done = 0
+        spans = self.filter.spans(body)
+        if spans:
+            match = line + style("logview--match")
+            for a, b in spans:
+                if a > done:
+                    parts.append(Segment(body[done:a], line))
+                parts.append(Segment(body[a:b], match))
+                done = b
+        if done < len(body):
+            parts.append(Segment(body[done:], line))
+        strip = Strip(parts)
+        if strip.cell_length > width:
+            # the last cell that fits becomes an ellipsis, in the style it had
+            last = next(iter(strip.crop(width - 1, width)), None)
+            ellipsis = Segment("…", last.style if last is not None else line)
+            strip = Strip([*strip.crop(0, max(0, width - 1)), ellipsis])
+        strip = strip.extend_cell_length(width, line)
         if cursor:
-            line.stylize(style("logview--cursor"))
-        return Strip(line.render(self.app.console)).crop_extend(0, width, base)
+            over = style("logview--cursor")
+            strip = Strip([Segment(t, (s or line) + over, c) for t, s, c in strip], width)
+        return strip.crop_extend(0, width, self._base_style())

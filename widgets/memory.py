@@ -6,12 +6,11 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.app import RenderResult
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from console.events import SystemSample
 from console.metrics import buckets, human_bytes, scanned, service_trends
+from widgets.drawn import DrawnText
 
 #: Eighths of a cell, from empty to full, for the bars of the sparklines.
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -35,7 +34,7 @@ def _ratio(used: int, total: int) -> float:
     return used / total if total > 0 else 0.0
 
 
-class MemoryView(Widget):
+class MemoryView(DrawnText):
     """Used memory and swap as sparklines, RSS per service with a trend, the top processes."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -58,14 +57,17 @@ class MemoryView(Widget):
     MemoryView > .memory--down { color: $success; }
     """
 
-    samples: reactive[tuple[SystemSample, ...]] = reactive(())
+    samples: reactive[tuple[SystemSample, ...]] = reactive((), repaint=False)
     """System samples, oldest first."""
+
+    def _watch_samples(self) -> None:
+        self.redraw()
 
     def _level(self, ratio: float) -> Style:
         name = "crit" if ratio >= 0.9 else "warn" if ratio >= 0.75 else "ok"
         return self.get_component_rich_style(f"memory--{name}")
 
-    def render(self) -> RenderResult:
+    def draw(self) -> Text:
         width, height = self.size.width, self.size.height
         style = self.get_component_rich_style
         out = Text(no_wrap=True, overflow="ellipsis", end="")

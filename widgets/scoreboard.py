@@ -1,7 +1,8 @@
 """The Apache scoreboard: a cell per worker slot coloured by state, a legend and a gauge.
 
 When the status source is in trouble the pane says why, and keeps the last scoreboard it
-saw, greyed, with its age.
+saw, greyed, with its age. A new sample costs a repaint only when what is drawn changes, and a
+layout only when the height the pane needs changes.
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.app import RenderResult
 from textual.geometry import Size
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from console.events import SourceState, StatusSample
 from console.metrics import saturation
+from widgets.drawn import DrawnText
 
 #: Scoreboard characters, what they mean, and the component class that colours them.
 MODES: tuple[tuple[str, str, str], ...] = (
@@ -57,7 +57,7 @@ def cell_rows(scoreboard: str, width: int, rows: int) -> list[str]:
     return [text[i : i + width] for i in range(0, len(text), width)]
 
 
-class ScoreboardView(Widget):
+class ScoreboardView(DrawnText):
     """Slots by state, counts, and how full the server is."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -92,14 +92,30 @@ class ScoreboardView(Widget):
     ScoreboardView > .scoreboard--gauge-empty { color: $text-disabled; }
     """
 
-    sample: reactive[StatusSample | None] = reactive(None, layout=True)
+    sample: reactive[StatusSample | None] = reactive(None, repaint=False)
     """The latest status sample."""
-    problem: reactive[SourceState | None] = reactive(None, layout=True)
+    problem: reactive[SourceState | None] = reactive(None, repaint=False)
     """The status source's state when it is not ok."""
-    age: reactive[int | None] = reactive(None)
+    age: reactive[int | None] = reactive(None, repaint=False)
     """Whole seconds since :attr:`sample` was taken (shown while there is a problem)."""
-    note: reactive[str] = reactive("")
+    note: reactive[str] = reactive("", repaint=False)
     """Shown when there is nothing else to show (e.g. no status URL is known)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shape: tuple[bool, int, int] | None = None
+        """What :meth:`get_content_height` depends on, at the last layout."""
+
+    def _changed(self) -> None:
+        sample = self.sample
+        shape = (sample is None, len(sample.scoreboard) if sample else 0, len(self._problem_text()))
+        if shape != self._shape:
+            self._shape = shape
+            self.refresh(layout=True)
+        else:
+            self.redraw()
+
+    _watch_sample = _watch_problem = _watch_age = _watch_note = _changed
 
     def _problem_text(self) -> str:
         problem = self.problem
@@ -124,7 +140,7 @@ class ScoreboardView(Widget):
         cells = math.ceil(len(self.sample.scoreboard) / width) if self.sample.scoreboard else 0
         return lines + min(MAX_ROWS, cells) + 1
 
-    def render(self) -> RenderResult:
+    def draw(self) -> Text:
         width, height = self.size.width, self.size.height
         style = self.get_component_rich_style
         out = Text(no_wrap=True, overflow="ellipsis", end="")

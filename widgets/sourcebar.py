@@ -7,20 +7,29 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import RenderResult
 from textual.reactive import reactive
-from textual.widget import Widget
 
+from widgets.drawn import PlainWidget
 from widgets.logview import SOURCE_COLOURS
 
 
+def rounded_rate(rate: float) -> float:
+    """``rate`` to the precision the bar shows (whole numbers from 10/s, else tenths): a rate
+    that moves by less than that leaves the bar as it is, with no repaint."""
+    if rate >= 9.95:
+        return float(round(rate))
+    return round(max(rate, 0.0), 1)
+
+
 def format_rate(rate: float) -> str:
-    if rate >= 10:
-        return f"{rate:.0f}/s"
-    if rate > 0:
-        return f"{rate:.1f}/s"
+    shown = rounded_rate(rate)
+    if shown >= 10:
+        return f"{shown:.0f}/s"
+    if shown > 0:
+        return f"{shown:.1f}/s"
     return "0/s"
 
 
-class SourceBar(Widget):
+class SourceBar(PlainWidget):
     """``1 access 12/s  2 apache 0/s  3 php 0.4/s``: the keys that show and hide sources."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -43,7 +52,7 @@ class SourceBar(Widget):
     sources: reactive[tuple[str, ...]] = reactive(())
     """Source names in key order."""
     rates: reactive[tuple[float, ...]] = reactive(())
-    """Records per second of each source, in the same order."""
+    """Records per second of each source, in the same order (see :func:`rounded_rate`)."""
     hidden: reactive[frozenset[str]] = reactive(frozenset())
     """Sources the log filter hides."""
 

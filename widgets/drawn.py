@@ -1,0 +1,74 @@
+"""Base widgets that cost little to repaint: kept styles, no links, no repaint without change.
+
+Textual forgets a widget's component class styles on every repaint and works each out again by
+walking every ancestor's styles; :class:`PlainWidget` keeps them until the styles change. It
+also draws no links, so Textual need not restyle every line of every repaint looking for them.
+
+A new sample arrives every second, but what a pane draws from it often stays the same (an idle
+server's scoreboard, a steady memory line). A repaint costs far more than building the text
+again, so :class:`DrawnText` widgets build it, compare it with what is on screen, and repaint
+only when it differs. Their reactive attributes are declared with ``repaint=False`` and their
+watchers call :meth:`DrawnText.redraw`.
+"""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import RenderResult
+from textual.reactive import Reactive
+from textual.widget import Widget
+
+
+def set_changed(widget: Widget, name: str, value: object) -> None:
+    """Assign a reactive only when the value differs (Textual repaints on every change)."""
+    if getattr(widget, name) != value:
+        setattr(widget, name, value)
+
+
+class PlainWidget(Widget):
+    """A widget drawn with its component class styles and without links."""
+
+    auto_links: Reactive[bool] = Reactive(False)
+    """No links are drawn."""
+
+    def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self._kept: dict[tuple[tuple[str, ...], bool], Style] = {}
+        """Component class styles by (names, partial), until the styles change."""
+
+    def get_component_rich_style(
+        self, *names: str, partial: bool = False, default: Style | None = None
+    ) -> Style:
+        key = (names, partial)
+        style = self._kept.get(key)
+        if style is None:
+            style = super().get_component_rich_style(*names, partial=partial, default=default)
+            self._kept[key] = style
+        return style
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._kept.clear()
+
+
+class DrawnText(PlainWidget):
+    """Base for widgets whose whole content is the :class:`Text` that :meth:`draw` returns."""
+
+    def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self._drawn: Text | None = None
+        """What the last :meth:`render` drew."""
+
+    def draw(self) -> Text:
+        """The content at the widget's current size."""
+        raise NotImplementedError
+
+    def render(self) -> RenderResult:
+        self._drawn = self.draw()
+        return self._drawn
+
+    def redraw(self) -> None:
+        """Repaint when what :meth:`draw` gives now differs from what is on screen."""
+        if self._drawn is None or self.draw() != self._drawn:
+            self.refresh()
