@@ -1,47 +1,50 @@
-"""The live console: sources run as workers, and a timer hands each pane the latest snapshot.
+"""The live console: sources run as workers, and a clock hands each pane the latest snapshot.
 
-This is the one place where sources meet widgets. Panes never read the recorder: every
-``refresh`` seconds the app takes a :class:`~console.recorder.Snapshot` and gives each pane
-the immutable pieces it draws. Freezing is "stop handing new snapshots": while
-:attr:`LamptopApp.frozen` is true the panes keep showing :attr:`LamptopApp.frozen_snapshot`.
+This is the one place where sources meet widgets. Panes never read the recorder: the app takes
+a :class:`~console.recorder.Snapshot` and gives each pane the immutable pieces it draws.
+Drawing is what the console costs, so the app ticks every ``refresh`` seconds and a
+:class:`~console.pacing.Pacer`, told by the recorder what changed, says what is due on that
+tick: new records for the log pane at most twice a second, new samples and the clock once a
+second, nothing when nothing changed. Keys act at once. Freezing is "stop handing new
+snapshots": while :attr:`LamptopApp.frozen` is true the panes keep showing
+:attr:`LamptopApp.frozen_snapshot`.
 """
 
 from __future__ import annotations
 
 import platform
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive, var
-from textual.screen import ModalScreen, Screen
-from textual.widget import Widget
-from textual.widgets import Footer, Input, Static
+from textual.reactive import reactive
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from console.config import Config
 from console.engine import Engine
-from console.events import SourceState
-from console.filters import FilterError, LogFilter, redact
-from console.flight import FlightRecorder, Saved
+from console.events import SourceState, StatusSample, SystemSample
+from console.filters import FilterError, LogFilter
+from console.freezing import FreezingApp
 from console.metrics import in_flight, problems, request_path, status_state
+from console.pacing import LOG_EVERY, Pacer
 from console.parsing.timeutil import local_zone
 from console.recorder import Recorder, Snapshot
-from console.rules import Trigger
 from widgets.banner import FrozenBanner
-from widgets.detail import DetailScreen
+from widgets.drawn import set_changed
+from widgets.footer import KeysFooter
 from widgets.header import HeaderBar
-from widgets.help import HelpRow, HelpScreen, help_rows
 from widgets.inflight import InFlightTable
-from widgets.keys import KEYS, MAIN_ONLY
 from widgets.logview import LogView
 from widgets.memory import MemoryView
 from widgets.scoreboard import ScoreboardView
-from widgets.sourcebar import SourceBar
+from widgets.sourcebar import SourceBar, rounded_rate
+
+if TYPE_CHECKING:
+    from console.flight import FlightRecorder
 
 #: Source kinds that are not logs: they get no number key and no place in the log pane.
 NOT_LOGS = frozenset({"mod-status", "system"})
@@ -51,12 +54,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class LamptopApp(App[int]):
+class LamptopApp(FreezingApp):
     """Header, scoreboard with requests in flight, memory, and every log interleaved."""
 
     CSS_PATH = "lamptop.tcss"
     TITLE = "lamptop"
-    BINDINGS: ClassVar[list[BindingType]] = KEYS
     HORIZONTAL_BREAKPOINTS = [
         (0, "-cramped"),
         (60, "-narrow"),
@@ -68,12 +70,8 @@ class LamptopApp(App[int]):
         (36, "-tall"),
     ]
 
-    frozen: reactive[bool] = reactive(False)
-    """The panes show :attr:`frozen_snapshot` instead of live data."""
-    frozen_snapshot: var[Snapshot | None] = var(None, always_update=True)
-    """The snapshot the panes are pinned to while :attr:`frozen`."""
-    log_filter: reactive[LogFilter] = reactive(LogFilter)
-    """What the log pane shows."""
+    log_filter: reactive[LogFilter] = reactive(LogFilter, repaint=False)
+    """What the log pane shows (no repaint of its own: the panes repaint what changes)."""
 
     def __init__(
         self,
@@ -93,7 +91,6 @@ class LamptopApp(App[int]):
         self.clock = clock or utcnow
         self.title_note = title_note
         self.flight = flight
-        """Spike rules and bundle writing; None where nothing can be saved."""
         self.bundle = bundle
         """(snapshot, what it is) of a saved bundle shown read-only (``lamptop open``)."""
         self.zone = local_zone(self.config.timezone)
@@ -101,13 +98,17 @@ class LamptopApp(App[int]):
         self.live_snapshot: Snapshot | None = None
         """The latest snapshot taken, frozen or not."""
         self.shown_snapshot: Snapshot | None = None
-        """The snapshot the panes show."""
+        """The snapshot the panes were last handed data from."""
         self.log_sources: tuple[str, ...] = ()
         """Log sources in number-key order."""
+        self.pacer = Pacer(log_every=max(LOG_EVERY, self.config.refresh))
+        """What the recorder changed and when it is due on screen."""
+        self.wall: Callable[[], float] = time.time
+        """The wall clock the pacer counts half-seconds and seconds on."""
+        self._samples_shown: tuple[StatusSample | None, SystemSample | None] | None = None
+        self._tick_queued = False
         self._source_workers: dict[Worker[Any], str] = {}
         self._status_path = "/server-status"
-        if engine is not None and engine.plan.status_url:
-            self._status_path = request_path(f"GET {engine.plan.status_url}") or self._status_path
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -127,7 +128,7 @@ class LamptopApp(App[int]):
                 )
                 yield Static("", id="filter-error")
             yield LogView(id="log")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self._header = self.query_one(HeaderBar)
@@ -136,6 +137,7 @@ class LamptopApp(App[int]):
         self._memory = self.query_one(MemoryView)
         self._bar = self.query_one(SourceBar)
         self._logs = self.query_one(LogView)
+        self._banner = self.query_one(FrozenBanner)
         self.set_keymap(dict(self.config.keys))
         self._logs_pane = self.query_one("#logs-pane")
         self._workers_pane = self.query_one("#workers-pane")
@@ -146,32 +148,39 @@ class LamptopApp(App[int]):
         log.redacted = self._table.redacted = self.config.redact
         self._header.zone, self._header.note = self.zone, self.title_note
         self._header.host = self.host
-        if self.engine is None:
-            self._board.note = "no status source"
-        elif not self.engine.plan.status_url:
-            self._board.note = "no mod_status URL found: give --status URL"
-        if self.engine is not None:
-            for name, run in self.engine.runners():
-                worker: Worker[None] = self.run_worker(
-                    run(), name=f"source {name}", group="sources", exit_on_error=False
-                )
-                self._source_workers[worker] = name
+        self.recorder.subscribe(self._recorder_changed)
+        self._start_sources()
         if self.flight is not None:
             flight = self.flight
             flight.on_trigger, flight.on_saved = self._rule_fired, self._saved
             flight.screen = self.export_screenshot
-            flight.filter_desc = self._filter_desc
+            flight.filter_desc = lambda: self.log_filter.as_dict()
             self.run_worker(flight.run(), name="flight", group="flight", exit_on_error=False)
         if self.bundle is not None:
             snap, what = self.bundle
             self.frozen_snapshot, self.frozen = snap, True
-            banner = self.query_one(FrozenBanner)
-            banner.word, banner.text = "BUNDLE", f"{what} · read-only · q quits"
+            self._banner.word, self._banner.text = "BUNDLE", f"{what} · read-only · q quits"
+        self.watch(log, "follow", self._update_titles, init=False)
         log.focus()
         self.refresh_panes()
-        self.set_interval(self.config.refresh, self.refresh_panes, name="snapshot")
+        self.set_interval(self.config.refresh, self.tick, name="tick")
 
     # -- sources -----------------------------------------------------------------------------------
+    def _start_sources(self) -> None:
+        engine = self.engine
+        if engine is None:
+            self._board.note = "no status source"
+            return
+        if not engine.plan.status_url:
+            self._board.note = "no mod_status URL found: give --status URL"
+        else:
+            self._status_path = request_path(f"GET {engine.plan.status_url}") or self._status_path
+        for name, run in engine.runners():
+            worker: Worker[None] = self.run_worker(
+                run(), name=f"source {name}", group="sources", exit_on_error=False
+            )
+            self._source_workers[worker] = name
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         name = self._source_workers.get(event.worker)
         if name is None or event.state not in (WorkerState.ERROR, WorkerState.SUCCESS):
@@ -190,69 +199,108 @@ class LamptopApp(App[int]):
             )
         )
 
+    def _recorder_changed(self, kind: str, value: object) -> None:
+        """The recorder released records, took a sample or a state: note it for the pacer."""
+        if self.pacer.note(kind) and not self._tick_queued and self.is_running:
+            self._tick_queued = True  # the first records or sample, a state: now, not next tick
+            self.call_later(self.tick)
+
     # -- snapshots into panes ----------------------------------------------------------------------
-    def refresh_panes(self) -> None:
-        """Take a snapshot; show it unless frozen (then show the frozen one)."""
+    def tick(self) -> None:
+        """Hand the panes what the pacer says is due now (nothing, when nothing changed)."""
+        self._tick_queued = False
         if not self.is_running or not self._logs.is_attached:
             return
-        self.live_snapshot = self.recorder.snapshot()
-        snap = self.live_snapshot
+        self.recorder.release()
+        due = self.pacer.due(self.wall())
+        if self.frozen:
+            if due.second:
+                self.show_frozen_note()
+            return
+        if due.snapshot:
+            snap = self.live_snapshot = self.shown_snapshot = self.recorder.snapshot()
+            if due.logs:
+                self._show_logs(snap)
+            if due.samples:
+                self._show_samples(snap)
+        if due.second or due.samples:
+            self._show_second()
+
+    def refresh_panes(self) -> None:
+        """Take a snapshot and show all of it now; while frozen, show the frozen one."""
+        if not self.is_running or not self._logs.is_attached:
+            return
+        live = self.live_snapshot = self.recorder.snapshot()
+        seen = bool(live.status or live.system)
+        self.pacer.shown(self.wall(), records=bool(live.records), samples=seen)
+        snap = live
         if self.frozen and self.frozen_snapshot is not None:
             snap = self.frozen_snapshot
-            if self.bundle is None:
-                since = self.live_snapshot.total - snap.total
-                at = snap.taken_at.astimezone(self.zone).strftime("%H:%M:%S")
-                _set(
-                    self.query_one(FrozenBanner),
-                    "text",
-                    f"at {at} · {since:,} records arrived since · space: live · s: save",
-                )
         self.show_snapshot(snap)
 
     def show_snapshot(self, snap: Snapshot) -> None:
         """Hand every pane its part of ``snap``; unchanged parts are not reassigned."""
-        old = self.shown_snapshot
         self.shown_snapshot = snap
-        status, system = snap.latest_status, snap.latest_system
-        old_status = old.latest_status if old else None
-        old_system = old.latest_system if old else None
+        self._show_logs(snap)
+        self._show_samples(snap)
+        self._show_second()
+
+    def _find_log_sources(self, snap: Snapshot) -> None:
         self.log_sources = tuple(
             s for s in snap.sources if (st := snap.states.get(s)) is None or st.kind not in NOT_LOGS
         )
+        set_changed(self._logs, "sources", self.log_sources)
+        set_changed(self._bar, "sources", self.log_sources)
+
+    def _show_logs(self, snap: Snapshot) -> None:
+        self._find_log_sources(snap)
+        self._logs.records = snap.records
+
+    def _show_samples(self, snap: Snapshot) -> None:
+        """Header figures, scoreboard, requests in flight and memory: what changed."""
+        self._find_log_sources(snap)
+        status, system = snap.latest_status, snap.latest_system
+        old_status, old_system = self._samples_shown or (None, None)
+        first = self._samples_shown is None
+        self._samples_shown = (status, system)
         header = self._header
-        if status is not old_status or old is None:
+        if status is not old_status or first:
             header.status = snap.status[-2:]
-        if system is not old_system or old is None:
+        if system is not old_system or first:
             header.system = system
             self._memory.samples = snap.system[-400:]
-        _set(header, "problems", problems(snap.states.values()))
-        now = snap.taken_at if self.frozen else self.clock()
-        _set(header, "now", now.replace(microsecond=0))
+        set_changed(header, "problems", problems(snap.states.values()))
         if status:
-            _set(header, "host", str(status.fields.get("ServerName") or self.host))
-
+            set_changed(header, "host", str(status.fields.get("ServerName") or self.host))
         board = self._board
         state = status_state(snap.states)
         problem = state if state is not None and not state.ok else None
-        _set(board, "sample", status)
-        _set(board, "problem", problem)
+        set_changed(board, "sample", status)
+        set_changed(board, "problem", problem)
         self._workers_pane.set_class(status is None and problem is not None, "-blind")
-        age = int((now - status.ts).total_seconds()) if status and problem else None
-        _set(board, "age", age)
         table = self._table
-        if status is not old_status or system is not old_system or old is None:
+        if status is not old_status or system is not old_system or first:
             rss = system.rss_by_pid if system else None
-            _set(table, "rows", in_flight(status, rss, exclude_path=self._status_path))
-        _set(table, "stale", problem is not None)
+            set_changed(table, "rows", in_flight(status, rss, exclude_path=self._status_path))
+        set_changed(table, "stale", problem is not None)
 
-        log = self._logs
-        _set(log, "sources", self.log_sources)
-        if old is None or snap.records is not old.records:
-            log.records = snap.records
-        bar = self._bar
-        _set(bar, "sources", self.log_sources)
-        _set(bar, "rates", tuple(round(snap.rates.get(s, 0.0), 1) for s in self.log_sources))
+    def _show_second(self) -> None:
+        """The clock, the age of a stale scoreboard, the rates and the titles."""
+        snap = self.shown_snapshot
+        frozen = self.frozen and snap is not None
+        now = snap.taken_at if frozen and snap is not None else self.clock()
+        set_changed(self._header, "now", now.replace(microsecond=0))
+        status = snap.latest_status if snap is not None else None
+        age = None
+        if status is not None and self._board.problem is not None:
+            age = int((now - status.ts).total_seconds())
+        set_changed(self._board, "age", age)
+        rates = snap.rates if frozen and snap is not None else self.recorder.rates()
+        shown = tuple(rounded_rate(rates.get(s, 0.0)) for s in self.log_sources)
+        set_changed(self._bar, "rates", shown)
         self._update_titles()
+        if frozen:
+            self.show_frozen_note()
 
     def _update_titles(self) -> None:
         log, pane = self._logs, self._logs_pane
@@ -261,13 +309,13 @@ class LamptopApp(App[int]):
         tiny, cramped = (log.screen.has_class(c) for c in ("-tiny", "-cramped"))
         hidden = "workers+memory need 20 rows" if tiny else ""
         title = " · ".join(t for t in ("logs", described, hidden) if t)
-        _set(pane, "border_title", title)
+        set_changed(pane, "border_title", title)
         workers = "workers · memory needs 60 cols" if cramped else "workers"
-        _set(self._workers_pane, "border_title", workers)
+        set_changed(self._workers_pane, "border_title", workers)
         where = "following" if log.follow else "paused · end follows"
-        _set(pane, "border_subtitle", f"{log.shown:,} of {len(log.records):,} · {where}")
+        set_changed(pane, "border_subtitle", f"{log.shown:,} of {len(log.records):,} · {where}")
         rows = self._table.rows
-        _set(self._workers_pane, "border_subtitle", f"{len(rows)} in flight" if rows else "")
+        set_changed(self._workers_pane, "border_subtitle", f"{len(rows)} in flight" if rows else "")
 
     # -- the filter --------------------------------------------------------------------------------
     def watch_log_filter(self, log_filter: LogFilter) -> None:
@@ -332,118 +380,8 @@ class LamptopApp(App[int]):
 
     def action_follow(self) -> None:
         self._logs.follow = True
-        self._update_titles()
 
     def on_log_view_selected(self, event: LogView.Selected) -> None:
+        from widgets.detail import DetailScreen  # on first use: the first frame does without
+
         self.push_screen(DetailScreen(event.record, self.zone, redacted=self.config.redact))
-
-    # -- freeze and save -------------------------------------------------------------------------
-    def watch_frozen(self, frozen: bool) -> None:
-        if not frozen and hasattr(self, "_header"):
-            self.query_one(FrozenBanner).text = ""
-        if hasattr(self, "_header"):
-            notes = [self.title_note] if self.title_note else []
-            word = "BUNDLE" if self.bundle is not None else "FROZEN"
-            self._header.note = " ".join([*notes, word] if frozen else notes)
-
-    def action_freeze(self) -> None:
-        """Pin every pane to the latest snapshot, or go back to live."""
-        if self.frozen:
-            self.frozen = False
-            self.frozen_snapshot = None
-        elif self.live_snapshot is not None:
-            self.frozen_snapshot = self.live_snapshot
-            self.frozen = True
-        self.refresh_panes()
-
-    async def action_save(self) -> None:
-        """Freeze (if live) and save a bundle of what is frozen."""
-        if self.flight is None:
-            self.notify("nothing can be saved here", severity="warning")
-            return
-        if not self.frozen:
-            self.action_freeze()
-        snap = self.frozen_snapshot
-        if snap is None:
-            return
-        self.notify("saving a snapshot…", timeout=2)
-        await self.flight.save(Trigger("key", snap.taken_at, message="saved by hand"), snap)
-
-    def _rule_fired(self, trigger: Trigger) -> None:
-        message = redact(trigger.message) if self.config.redact else trigger.message
-        self.notify(
-            f"{message}\nsaving a bundle in {self.flight.tail if self.flight else 0:.0f} s",
-            title=f"rule {trigger.rule}",
-            severity="warning",
-            timeout=10,
-        )
-        if self.config.snapshot_freeze_on_rule and not self.frozen:
-            self.action_freeze()
-
-    def _saved(self, result: Saved) -> None:
-        if result.path is not None:
-            self.notify(f"{result.path}", title="snapshot saved", timeout=15)
-        else:
-            self.notify(f"{result.error}", title="snapshot NOT saved", severity="error", timeout=30)
-
-    def _filter_desc(self) -> dict[str, object]:
-        f = self.log_filter
-        return {
-            "regex": f.text,
-            "hidden_sources": sorted(f.hidden),
-            "min_level": f.min_level,
-            "http_errors": f.http_errors,
-            "client": f.client,
-            "url": f.url,
-            "pid": f.pid,
-            "described": f.describe(),
-        }
-
-    # -- keys, help, command palette ---------------------------------------------------------------
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in MAIN_ONLY and isinstance(self.screen, ModalScreen):
-            return False
-        if action in ("freeze", "save") and self.bundle is not None:
-            return False
-        return True
-
-    def key_bindings(self) -> Iterable[tuple[Widget | App[Any] | Screen[Any], Binding]]:
-        """The console's own bindings with the node that runs them, in help order."""
-        log, table = self._logs, self._table
-        seen: set[str] = set()
-        for node, bindings in (
-            (self, KEYS),
-            (log, LogView.BINDINGS),
-            (table, InFlightTable.BINDINGS),
-        ):
-            for binding in bindings:
-                if isinstance(binding, Binding) and binding.id and binding.id not in seen:
-                    seen.add(binding.id)
-                    yield node, binding
-
-    def help_rows(self) -> tuple[HelpRow, ...]:
-        """(keys, description, id) of every binding, with keys as remapped by the config."""
-        bindings = [b for _, b in self.key_bindings()]
-        return help_rows(bindings, self.config.keys, self.get_key_display)
-
-    def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.help_rows()))
-
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        if isinstance(screen, ModalScreen):
-            return
-        for node, binding in self.key_bindings():
-            assert binding.id is not None
-            title = binding.tooltip or binding.description
-            yield SystemCommand(
-                title.capitalize(),
-                f"key {binding.key} · id {binding.id}",
-                partial(node.run_action, binding.action),
-            )
-
-
-def _set(widget: Widget, name: str, value: object) -> None:
-    """Assign a reactive only when the value differs (Textual repaints on every change)."""
-    if getattr(widget, name) != value:
-        setattr(widget, name, value)

@@ -75,7 +75,7 @@ class Config:
     snapshot_tail: float = 10.0
     """Seconds a rule's bundle waits after the trigger, so the moments after it are in too."""
     refresh: float = 0.25
-    """Seconds between repaints."""
+    """Seconds between looks for new data; the log pane redraws at most every max(0.5, this)."""
     keys: Mapping[str, str] = field(default_factory=dict)
     """Key remapping: binding id to keys (``"freeze" = "f5"``)."""
     rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

@@ -195,6 +195,19 @@ class LogFilter:
             parts.append(f"{len(self.hidden)} hidden")
         return " · ".join(parts)
 
+    def as_dict(self) -> dict[str, object]:
+        """The filter as a bundle records it (``filter`` in ``snapshot.json``)."""
+        return {
+            "regex": self.text,
+            "hidden_sources": sorted(self.hidden),
+            "min_level": self.min_level,
+            "http_errors": self.http_errors,
+            "client": self.client,
+            "url": self.url,
+            "pid": self.pid,
+            "described": self.describe(),
+        }
+
     # -- changes (each returns a new filter) --------------------------------------------------
     def with_text(self, text: str) -> LogFilter:
         """Raises :class:`FilterError` for a bad expression."""

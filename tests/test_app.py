@@ -399,3 +399,16 @@ async def test_redact_masks_clients_on_screen() -> None:
         await pilot.press("enter")
         body = str(app.screen.query_one("#detail-body", Static).render())
         assert "203.0.113" not in body
+
+
+async def test_narrowing_the_filter_while_paused_keeps_the_pane_full() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("up")  # paused at the bottom of 77 records
+        log = app.query_one(LogView)
+        assert not log.follow
+        await pilot.press("e", "e")  # errors only: far fewer rows
+        await pilot.pause()
+        assert log.shown < 77 and log.scroll_y <= log.max_scroll_y
+        lines = log_lines(app)
+        assert all(line.strip() for line in lines[: min(len(lines), log.shown)])

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from console.app import LamptopApp
 from console.bundle import read_bundle
@@ -141,3 +145,43 @@ async def test_save_into_an_unwritable_place_says_so_and_keeps_running(tmp_path:
         await pilot.pause(0.3)
         assert not app.frozen
     assert blocker.read_text() == "x"  # the file in the way was not touched
+
+
+async def test_s_returns_at_once_and_the_bundle_holds_the_frozen_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import console.flight
+
+    write = console.flight.write_bundle
+
+    def slow_write(*args: Any, **kw: Any) -> Path:
+        time.sleep(0.5)  # a slow disk: the console must keep answering meanwhile
+        return write(*args, **kw)
+
+    monkeypatch.setattr(console.flight, "write_bundle", slow_write)
+    app, flight = live_app(tmp_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause(0.3)
+        banner = app.query_one(FrozenBanner)
+        texts: list[str] = []
+
+        def shown(text: str) -> None:
+            texts.append(text)
+
+        app.watch(banner, "text", shown, init=False)
+        await pilot.press("s")
+        await pilot.press("s")  # again while the first is written: said, not saved twice
+        await pilot.press("x")  # and the keys still work
+        assert app.log_filter.http_errors
+        for _ in range(40):
+            await pilot.pause(0.1)
+            if flight.saved:
+                break
+        await pilot.pause(0.1)
+        notes = [n.message for n in app._notifications]
+    assert len(flight.saved) == 1 and flight.saved[0].path is not None
+    assert any("being saved" in n for n in notes)
+    assert any("saving a snapshot" in t for t in texts)
+    assert texts[-1].endswith("space: live · s: save")
+    svg = (flight.saved[0].path / "screen.svg").read_text()
+    assert "FROZEN" in svg and "arrived" in svg  # the banner, drawn before the picture

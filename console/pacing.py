@@ -1,0 +1,99 @@
+"""When the console draws what: a few frames a second while lines stream in, none when idle.
+
+Drawing, not parsing, is what the console costs: every frame renders and composites again each
+pane whose data changed, and a scrolling log pane is every visible row. So the number of frames
+sets the cost, not the number of lines. The app ticks a few times a second and asks a
+:class:`Pacer` what is due on that tick:
+
+* the log pane, when records were released, at most once per half second (the half-second
+  slots of the wall clock, so that one of them falls on the once-a-second beat below);
+* the other panes (scoreboard, requests in flight, memory, header figures), when a new sample
+  arrived, on the beat: the status and system samples of one second land in one frame;
+* the clock, the rates above the logs and the pane titles, on the first tick of each second
+  (the widgets repaint only when their text changed);
+* the first records and the first sample, and any change of a source's state, at once: the
+  first screen should not wait, and a source going down should show without delay.
+
+Keys never wait for the pacer: the app acts on them at once. Pure Python: no Textual, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+#: Shortest time between two redraws of the log pane while records stream in, seconds.
+LOG_EVERY = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """What one tick should hand to the panes."""
+
+    logs: bool = False
+    """New records for the log pane."""
+    samples: bool = False
+    """New samples or source states for the other panes."""
+    second: bool = False
+    """A new second: clock, rates, titles."""
+
+    @property
+    def snapshot(self) -> bool:
+        """A new snapshot is needed (the clock and rates do without one)."""
+        return self.logs or self.samples
+
+
+class Pacer:
+    """Collects what changed in the recorder and hands it out on the ticks where it is due."""
+
+    def __init__(self, log_every: float = LOG_EVERY) -> None:
+        self.log_every = log_every
+        self._records = False
+        self._samples = False
+        self._states = False
+        self._records_shown = False
+        self._samples_shown = False
+        self._log_slot = -1
+        self._second = -1
+
+    def note(self, kind: str) -> bool:
+        """Take a recorder event kind (``records``, ``status``, ``system``, ``state``).
+
+        Returns True when it should be shown without waiting for the next tick: the first
+        records, the first sample, a source's new state.
+        """
+        if kind == "records":
+            self._records = True
+            return not self._records_shown
+        if kind in ("status", "system"):
+            self._samples = True
+            return not self._samples_shown
+        if kind == "state":
+            self._states = True
+            return True
+        return False
+
+    def due(self, now: float) -> Due:
+        """What is due at ``now`` (wall-clock seconds); what it hands out counts as shown."""
+        second = math.floor(now)
+        beat = second != self._second
+        slot = math.floor(now / self.log_every)
+        logs = self._records and (slot != self._log_slot or not self._records_shown)
+        samples = self._states or (self._samples and (beat or not self._samples_shown))
+        if logs:
+            self._records, self._records_shown, self._log_slot = False, True, slot
+        if samples:
+            self._samples_shown = self._samples_shown or self._samples
+            self._samples = self._states = False
+        if beat:
+            self._second = second
+        return Due(logs=logs, samples=samples, second=beat)
+
+    def shown(self, now: float, *, records: bool, samples: bool) -> None:
+        """Everything was just drawn from a fresh snapshot (start, a key, unfreezing);
+        ``records`` and ``samples`` say whether it held any."""
+        self._records = self._samples = self._states = False
+        self._records_shown = self._records_shown or records
+        self._samples_shown = self._samples_shown or samples
+        self._log_slot = math.floor(now / self.log_every)
+        self._second = math.floor(now)

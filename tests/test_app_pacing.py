@@ -1,0 +1,217 @@
+"""What the console draws when: the pacer alone, then the app driven tick by tick."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from console.app import LamptopApp
+from console.config import Config
+from console.pacing import Due, Pacer
+from tests.scripted import T0, access, fixed_clock, scripted_recorder, status_sample
+from widgets.logview import LogView
+from widgets.memory import MemoryView
+from widgets.scoreboard import ScoreboardView
+
+SIZE = (120, 40)
+#: A wall-clock time on a whole second.
+NOW = 1_700_000_000.0
+
+
+def started(now: float = NOW) -> Pacer:
+    """A pacer whose first screen showed records and samples at ``now``."""
+    pacer = Pacer()
+    pacer.shown(now, records=True, samples=True)
+    return pacer
+
+
+# -- the pacer -------------------------------------------------------------------------------
+def test_nothing_changed_nothing_due_but_the_clock() -> None:
+    pacer = started()
+    assert pacer.due(NOW + 0.25) == Due()
+    assert pacer.due(NOW + 0.5) == Due()
+    assert pacer.due(NOW + 1.0) == Due(second=True)
+    assert pacer.due(NOW + 1.25) == Due()
+
+
+def test_streaming_records_redraw_the_log_pane_at_most_twice_a_second() -> None:
+    pacer = started()
+    redraws = []
+    for step in range(1, 401):  # records every 10 ms for 4 s, a tick after each batch
+        now = NOW + step * 0.01
+        pacer.note("records")
+        if pacer.due(now).logs:
+            redraws.append(now)
+    assert len(redraws) == 8
+    gaps = [b - a for a, b in zip(redraws, redraws[1:], strict=False)]
+    assert min(gaps) == pytest.approx(0.5)
+
+
+def test_log_redraws_fall_on_the_second_beat() -> None:
+    pacer = started(NOW + 0.3)
+    pacer.note("records")
+    assert pacer.due(NOW + 0.5) == Due(logs=True)
+    pacer.note("records")
+    assert pacer.due(NOW + 0.75) == Due()
+    assert pacer.due(NOW + 1.0) == Due(logs=True, second=True)
+
+
+def test_samples_wait_for_the_beat_and_share_one_frame() -> None:
+    pacer = started(NOW + 0.1)
+    pacer.note("status")
+    assert pacer.due(NOW + 0.25) == Due()
+    pacer.note("system")
+    assert pacer.due(NOW + 0.75) == Due()
+    assert pacer.due(NOW + 1.0) == Due(samples=True, second=True)
+    assert pacer.due(NOW + 1.25) == Due()
+
+
+def test_first_records_and_first_sample_and_states_are_shown_at_once() -> None:
+    pacer = Pacer()
+    pacer.shown(NOW + 0.1, records=False, samples=False)
+    assert pacer.note("records") is True
+    assert pacer.due(NOW + 0.2) == Due(logs=True)
+    assert pacer.note("records") is False  # from now on, on the half-second
+    assert pacer.due(NOW + 0.3) == Due()
+    assert pacer.note("status") is True
+    assert pacer.due(NOW + 0.35) == Due(samples=True)
+    assert pacer.note("system") is False
+    assert pacer.due(NOW + 0.4) == Due()
+    assert pacer.note("state") is True  # a source went down: no waiting
+    assert pacer.due(NOW + 0.45) == Due(samples=True)
+
+
+def test_a_full_refresh_counts_as_shown() -> None:
+    pacer = started()
+    pacer.note("records")
+    pacer.note("status")
+    pacer.shown(NOW + 0.6, records=True, samples=True)
+    assert pacer.due(NOW + 0.75) == Due()
+    assert pacer.due(NOW + 1.0) == Due(second=True)
+
+
+def test_a_longer_refresh_setting_spaces_the_log_redraws() -> None:
+    pacer = Pacer(log_every=1.0)
+    pacer.shown(NOW, records=True, samples=True)
+    pacer.note("records")
+    assert pacer.due(NOW + 0.5) == Due()
+    assert pacer.due(NOW + 1.0) == Due(logs=True, second=True)
+
+
+# -- the app, tick by tick -------------------------------------------------------------------
+def make_app(**kw: Any) -> LamptopApp:
+    app = LamptopApp(
+        kw.pop("recorder", None) or scripted_recorder(),
+        config=Config(timezone="UTC"),
+        clock=fixed_clock,
+        **kw,
+    )
+    app.host = "web1"
+    return app
+
+
+class Refreshes:
+    """Counts the repaints widgets ask for."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *widgets: Any) -> None:
+        self.calls: list[tuple[str, bool]] = []
+        for widget in widgets:
+            original = widget.refresh
+
+            def spy(*a: Any, _w: Any = widget, _o: Any = original, **k: Any) -> Any:
+                self.calls.append((type(_w).__name__, bool(k.get("layout"))))
+                return _o(*a, **k)
+
+            monkeypatch.setattr(widget, "refresh", spy)
+
+    def of(self, name: str) -> int:
+        return sum(1 for n, _ in self.calls if n == name)
+
+
+async def test_a_tick_with_nothing_new_takes_no_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        before = app.live_snapshot
+        taken: list[int] = []
+        snapshot = app.recorder.snapshot
+
+        def counted() -> Any:
+            taken.append(1)
+            return snapshot()
+
+        monkeypatch.setattr(app.recorder, "snapshot", counted)
+        log = app.query_one(LogView)
+        spies = Refreshes(monkeypatch, log, app.query_one(ScoreboardView))
+        for _ in range(6):
+            app.tick()
+        assert taken == [] and app.live_snapshot is before
+        assert spies.calls == []
+
+
+async def test_records_reach_the_log_pane_on_the_next_half_second() -> None:
+    app = make_app()
+    now = [NOW + 0.1]
+    app.wall = lambda: now[0]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        log = app.query_one(LogView)
+        app.refresh_panes()
+        app.recorder.add_records([access(99, T0 + timedelta(seconds=1), 200, "/", "192.0.2.1", 1)])
+        app.recorder.release(force=True)
+        now[0] = NOW + 0.3
+        app.tick()  # released, but the pane was drawn in this half-second: it waits
+        assert len(app.recorder.records) == 78 and log.shown == 77
+        now[0] = NOW + 0.5
+        app.tick()
+        assert log.shown == 78
+        app.tick()
+        assert log.shown == 78
+
+
+async def test_a_source_going_down_shows_without_waiting() -> None:
+    from console.events import SourceState
+
+    app = make_app()
+    now = [NOW + 0.1]
+    app.wall = lambda: now[0]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.refresh_panes()
+        app.recorder.set_state(SourceState(T0, "php", "php-error", "error", message="gone"))
+        now[0] = NOW + 0.2
+        app.tick()
+        header = app.query_one("#header")
+        assert [p.source for p in header.problems] == ["php"]  # type: ignore[attr-defined]
+
+
+async def test_drawing_the_same_again_repaints_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder = scripted_recorder()
+    app = make_app(recorder=recorder)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        board, memory = app.query_one(ScoreboardView), app.query_one(MemoryView)
+        spies = Refreshes(monkeypatch, board, memory)
+        last = recorder.status[-1]
+        # the next poll says the same: another sample, drawn the same
+        board.sample = status_sample(last.ts + timedelta(seconds=1), 120_020, 880_070.0)
+        memory.redraw()
+        assert spies.calls == []
+
+
+async def test_a_longer_scoreboard_asks_for_a_layout(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        board = app.query_one(ScoreboardView)
+        spies = Refreshes(monkeypatch, board)
+        sample = board.sample
+        assert sample is not None
+        board.sample = replace(sample, scoreboard=sample.scoreboard.replace("W", "_", 1))
+        assert spies.calls == [("ScoreboardView", False)]  # drawn differently: a repaint
+        board.sample = replace(sample, scoreboard=sample.scoreboard + "." * 300)
+        assert spies.calls[-1] == ("ScoreboardView", True)  # needs more rows: a layout
