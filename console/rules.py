@@ -55,6 +55,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "swap_growing": {"enabled": True, "mb": 64.0, "seconds": 60.0, "cooldown": 300.0},
     "log_trouble": {
         "enabled": True,
+        "seconds": 60.0,
         "cooldown": 300.0,
         "patterns": [
             r"AH00161|server reached MaxRequestWorkers",
@@ -245,7 +246,11 @@ class LogTrouble(Rule):
     def on_records(self, records: Sequence[LogRecord], now: datetime) -> Trigger | None:
         if self._re is None or not self.ready(now):
             return None
+        # Only what is happening now: a line of last night read back at start is not a spike.
+        oldest = now - timedelta(seconds=float(self.settings["seconds"]))
         for r in records:
+            if r.ts < oldest:
+                continue
             m = self._re.search(r.text)
             if m:
                 return self.fire(

@@ -139,6 +139,19 @@ def test_log_records_that_announce_trouble(text: str) -> None:
     assert len(fired) == 1 and fired[0].values["source"] == "x"
 
 
+def test_old_trouble_read_back_at_start_does_not_fire() -> None:
+    book = only("log_trouble")
+    text = "[mpm_prefork:error] AH00161: server reached MaxRequestWorkers setting"
+    old = LogRecord(
+        ts=T0 - timedelta(hours=3), source="x", kind="apache-error", level="error", text=text
+    )
+    assert book.feed("records", (old,), T0) == []
+    recent = LogRecord(
+        ts=T0 - timedelta(seconds=30), source="x", kind="apache-error", level="error", text=text
+    )
+    assert len(book.feed("records", (recent,), T0)) == 1
+
+
 def test_quiet_records_do_not_fire() -> None:
     book = only("log_trouble")
     rec = LogRecord(ts=T0, source="x", kind="apache-error", level="notice", text="AH00094 ok")
