@@ -1,6 +1,6 @@
 """First paint: from starting ``lamptop`` to a full first screen, in a real terminal (tmux).
 
-The access log holds 200 lines and the error log 20 before the start (what lamptop backfills), and
+The access log holds 200 lines and the error log 19 before the start (what lamptop backfills), and
 a loopback mod_status page answers. Two times are taken from the moment ``tmux new-session``
 is called, by polling ``tmux capture-pane`` every 10 ms:
 
@@ -39,7 +39,11 @@ from measure import (  # noqa: E402
 def one(status_url: str, timeout: float = 15.0) -> dict[str, float | None]:
     tmp = Path(tempfile.mkdtemp(prefix="lamptop-paint-"))
     access, error = tmp / "access.log", tmp / "error.log"
-    gen.run(str(access), str(error), 200, 1.0, end_marker=False)
+    gen.run(str(access), str(error), 199, 1.0, end_marker=False)
+    # The 200th access line is stamped a second later, so that it is the newest record:
+    # access times have whole seconds, and the error lines of the same second sort after them.
+    with access.open("a") as f:
+        f.write(gen.Lines(seed=2).access(time.time() + 1.0, 200) + "\n")
     cmd = [*lamptop_cmd(), *watch_args(access, error, tmp / "snapshots", status_url)]
     env = lamptop_env()
     t0 = time.monotonic()
