@@ -7,6 +7,11 @@ from textual.binding import Binding, BindingType
 #: The number keys 1..9 show in the footer as one group.
 SOURCE_GROUP = Binding.Group("sources", compact=True)
 
+#: ``end``: on the app for any pane, and on the log pane over the scroll view's own ``end``.
+FOLLOW = Binding(
+    "end", "follow", "follow", show=False, id="follow", tooltip="follow the newest records again"
+)
+
 #: Every key of the console. Each has an id, so ``[keys]`` in the config file can remap it;
 #: the tooltip is the longer description the help screen and the command palette show.
 KEYS: list[BindingType] = [
@@ -59,14 +64,7 @@ KEYS: list[BindingType] = [
         id="expand",
         tooltip="show or hide continuation lines (stack traces, queries)",
     ),
-    Binding(
-        "end",
-        "follow",
-        "follow",
-        show=False,
-        id="follow",
-        tooltip="follow the newest records again",
-    ),
+    FOLLOW,
     Binding(
         "tab",
         "focus_next",
@@ -152,12 +150,5 @@ LOG_KEYS: list[BindingType] = [
         id="log-home",
         tooltip="logs: oldest record",
     ),
-    Binding(
-        "end",
-        "follow",
-        "follow",
-        show=False,
-        id="follow",
-        tooltip="follow the newest records again",
-    ),
+    FOLLOW,
 ]
