@@ -293,3 +293,14 @@ async def test_run_samples_and_scans_on_schedule() -> None:
     assert sink.states[0].kind == "system"
     assert ticks >= 15  # the loop kept running during scans
     assert all(s.self_rss > 0 for s in sink.system)
+
+
+def test_samples_between_scans_share_one_pid_map() -> None:
+    # A sample a second, kept 15 minutes: a copy of the per-PID map in each (150 Apache workers
+    # on a real server) would cost megabytes; the samples between two scans share the scan's.
+    sampler = SystemSampler(MemorySink())
+    scanned = sampler.sample_once(True)
+    between = [sampler.sample_once(False) for _ in range(3)]
+    assert all(s.rss_by_pid is scanned.rss_by_pid for s in between)
+    rescanned = sampler.sample_once(True)
+    assert rescanned.rss_by_pid is not scanned.rss_by_pid

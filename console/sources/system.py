@@ -148,7 +148,8 @@ class SystemSampler:
             cpu_count=self._cpu_count,
             services=self._scan.services,
             top=self._scan.top,
-            rss_by_pid=dict(self._scan.rss_by_pid),
+            # one map per scan, shared by the samples until the next: never changed once made
+            rss_by_pid=self._scan.rss_by_pid,
             self_rss=self_rss,
             self_cpu=self_cpu,
             scanned=scan,
