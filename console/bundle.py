@@ -132,7 +132,7 @@ def bundle_data(
 
 
 #: Samples or records encoded per piece handed to the writer.
-_BATCH = 500
+_BATCH = 100
 #: Characters gathered before each write to the file.
 _BUFFER = 1 << 20
 
