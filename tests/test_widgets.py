@@ -136,3 +136,10 @@ def test_the_console_imports_without_the_help_and_detail_screens() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_sparkline_shows_a_little_use_and_nothing_for_none() -> None:
+    from widgets.memory import spark_rows
+
+    rows = spark_rows([0.0, 0.02, 0.5, 1.0], 2)
+    assert rows == [" " + " " + " " + "█", " " + "▁" + "█" + "█"]

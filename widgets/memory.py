@@ -25,6 +25,8 @@ def spark_rows(fractions: list[float], rows: int) -> list[str]:
         line = []
         for f in fractions:
             eighths = round(max(0.0, min(1.0, f)) * rows * 8) - r * 8
+            if r == 0 and f > 0.0:
+                eighths = max(1, eighths)  # a little used still shows: an empty chart looks broken
             line.append(BLOCKS[max(0, min(8, eighths))])
         out.append("".join(line))
     return out
