@@ -44,7 +44,7 @@ class FlightRecorder:
         window: float = 300.0,
         tail: float = 10.0,
         host: str | None = None,
-        on_trigger: Callable[[Trigger], None] | None = None,
+        on_trigger: Callable[[Trigger, str], None] | None = None,
         on_saved: Callable[[Saved], None] | None = None,
         screen: Callable[[], str | None] | None = None,
         filter_desc: Callable[[], Mapping[str, Any]] | None = None,
@@ -77,19 +77,26 @@ class FlightRecorder:
 
     def _on_event(self, kind: str, value: object) -> None:
         for trigger in self.rules.feed(kind, value, self.recorder.clock()):
-            if self.on_trigger is not None:
-                self.on_trigger(trigger)
+            last = self._last_rule_bundle
             if self._waiting is not None:
                 self._also.append(trigger)
+                self._tell(trigger, f"noted in the bundle of rule {self._waiting.rule}")
                 continue
-            last = self._last_rule_bundle
             if last is not None and trigger.at - last < self.min_gap:
+                ago = (trigger.at - last).total_seconds()
+                self._tell(trigger, f"no new bundle: the last was saved {ago:.0f} s ago")
                 continue
+            self._tell(trigger, f"saving a bundle in {self.tail:g} s")
             self._waiting = trigger
             if self._queue is None:
                 self._early.append(trigger)
             else:
                 self._queue.put_nowait(trigger)
+
+    def _tell(self, trigger: Trigger, outcome: str) -> None:
+        """Say that ``trigger`` fired and what comes of it (a bundle, or why none)."""
+        if self.on_trigger is not None:
+            self.on_trigger(trigger, outcome)
 
     async def save(
         self, trigger: Trigger, snap: Snapshot | None = None, *, tail: float = 0.0

@@ -56,7 +56,8 @@ class FreezingApp(KeyedApp):
             since = self.recorder.total - snap.total
             at = snap.taken_at.astimezone(self.zone).strftime("%H:%M:%S")
             keys = "saving a snapshot…" if self._saving else "space: live · s: save"
-            set_changed(self._banner, "text", f"at {at} · {since:,} records arrived since · {keys}")
+            records = f"{since:,} record{'' if since == 1 else 's'}"
+            set_changed(self._banner, "text", f"at {at} · {records} arrived since · {keys}")
 
     def watch_frozen(self, frozen: bool) -> None:
         if not hasattr(self, "_header"):
@@ -106,10 +107,10 @@ class FreezingApp(KeyedApp):
             if self.frozen:
                 self.show_frozen_note()
 
-    def _rule_fired(self, trigger: Trigger) -> None:
+    def _rule_fired(self, trigger: Trigger, outcome: str) -> None:
         message = redact(trigger.message) if self.config.redact else trigger.message
         self.notify(
-            f"{message}\nsaving a bundle in {self.flight.tail if self.flight else 0:.0f} s",
+            f"{message}\n{outcome}",
             title=f"rule {trigger.rule}",
             severity="warning",
             timeout=10,

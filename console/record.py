@@ -48,9 +48,9 @@ class Printer:
                 msg += f" ({value.hint})"
             self.line(msg)
 
-    def on_trigger(self, t: Trigger) -> None:
+    def on_trigger(self, t: Trigger, outcome: str) -> None:
         message = redact(t.message) if self.redact else t.message
-        self.line(f"rule {t.rule} fired: {message}")
+        self.line(f"rule {t.rule} fired: {message} ({outcome})")
 
     def on_saved(self, s: Saved) -> None:
         if s.path is not None:

@@ -182,7 +182,15 @@ async def test_one_incident_one_bundle(tmp_path) -> None:  # type: ignore[no-unt
     now = datetime.now(UTC)
     recorder = Recorder(reorder=0, clock=lambda: now)
     cfg = {n: {"enabled": n in ("memory_high", "load_high")} for n in DEFAULTS}
-    flight = FlightRecorder(recorder, RuleBook(build_rules(cfg)), tmp_path, tail=0.3, min_gap=60.0)
+    told: list[tuple[str | None, str]] = []
+    flight = FlightRecorder(
+        recorder,
+        RuleBook(build_rules(cfg)),
+        tmp_path,
+        tail=0.3,
+        min_gap=60.0,
+        on_trigger=lambda t, outcome: told.append((t.rule, outcome)),
+    )
     task = asyncio.create_task(flight.run())
     try:
         recorder.add_system(
@@ -231,3 +239,26 @@ async def test_one_incident_one_bundle(tmp_path) -> None:  # type: ignore[no-unt
     assert [a["rule"] for a in saved.trigger.values["also_fired"]] == ["load_high"]
     report = (saved.path / "report.md").read_text()
     assert "Also fired" in report and "`load_high`" in report
+    assert told == [
+        ("memory_high", "saving a bundle in 0.3 s"),
+        ("load_high", "noted in the bundle of rule memory_high"),
+    ]
+
+
+def test_a_rule_soon_after_a_bundle_says_none_is_saved(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from console.flight import FlightRecorder
+    from console.recorder import Recorder
+
+    recorder = Recorder(reorder=0, clock=lambda: T0)
+    cfg = {n: {"enabled": n == "memory_high"} for n in DEFAULTS}
+    told: list[str] = []
+    flight = FlightRecorder(
+        recorder,
+        RuleBook(build_rules(cfg)),
+        tmp_path,
+        min_gap=60.0,
+        on_trigger=lambda t, outcome: told.append(outcome),
+    )
+    flight._last_rule_bundle = T0 - timedelta(seconds=12)  # a rule's bundle was just written
+    recorder.add_system(sysmp(0, int(GB * 0.97)))
+    assert told == ["no new bundle: the last was saved 12 s ago"]
