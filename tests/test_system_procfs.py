@@ -28,9 +28,15 @@ def sleeper(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     shutil.copy(sleep, exe)
     exe.chmod(0o755)
     proc = subprocess.Popen([str(exe), "30"])
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and psutil.Process(proc.pid).name() != LONG_NAME:
-        time.sleep(0.01)
+    # Wait until it sleeps: while the loader still maps libraries its RSS grows, and a test
+    # comparing two readings taken moments apart would race with it.
+    ps, deadline, rss = psutil.Process(proc.pid), time.monotonic() + 5, -1
+    while time.monotonic() < deadline:
+        now = ps.memory_info().rss
+        if ps.name() == LONG_NAME and ps.status() == psutil.STATUS_SLEEPING and now == rss:
+            break
+        rss = now
+        time.sleep(0.02)
     yield proc
     proc.kill()
     proc.wait()
