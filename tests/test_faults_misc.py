@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from console.bundle import BundleError, write_bundle
+from console.parsing.modstatus import parse_html
 from console.rules import Trigger
 from tests.scripted import T0, scripted_recorder
 from tests.test_app import log_lines, make_app, screen_text
@@ -322,17 +323,18 @@ def test_redact_masks_clients_queries_and_users_in_every_bundle_file(
     """`lamptop record --redact`: the log records, the workers in flight (the status page
     lists clients and requests with query strings), report.md and logs.txt hold none of them;
     without --redact they are there (so the check can fail)."""
-    status_dir = ROOT / "tests/fixtures/status/event"
-    auto, html = (status_dir / "auto_010.txt").read_bytes(), (status_dir / "html_010.html")
+    status_dir = ROOT / "tests/fixtures/status/prefork"
+    auto, html = (status_dir / "auto_021.txt").read_bytes(), (status_dir / "html_021.html")
     status_html = html.read_text()
 
     def pages(h: object) -> None:  # a status page whose workers serve other clients
         _send(h, 200, auto if h.path.endswith("?auto") else html.read_bytes())  # type: ignore[arg-type, attr-defined]
 
     srv = local_server(pages)
-    found = set(re.findall(r"<td>(\d+\.\d+\.\d+\.\d+)</td>", status_html))
-    clients = sorted(found - {"127.0.0.1"})  # 127.0.0.1 is also the server, in the status URL
-    queries = sorted(set(re.findall(r"GET [^ <?]*(\?[^ <]+)", status_html)))
+    at_work = [w for w in parse_html(status_html)[0] if w.mode not in "_."]  # samples keep these
+    # 127.0.0.1 is also the server, in the status URL
+    clients = sorted({w.client for w in at_work} - {"127.0.0.1", ""})
+    queries = sorted({m.group(1) for w in at_work if (m := re.search(r"(\?[^ ]+)", w.request))})
     assert clients and queries, "the status fixture lists clients and query strings"
     results = {}
     for redact in (False, True):

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from console.events import SourceState
+from console.parsing.modstatus import parse_html
 from console.sources.status import MAX_BYTES, StatusPoller, split_url
 from tests.apache_server import ApacheServer, free_port
 from tests.conftest import FIXTURES
@@ -334,6 +335,26 @@ async def test_status_pages_from_a_local_server(local_server: Callable[..., Loca
     assert sample.mpm == "event" and sample.busy == 23 and sample.limit == 60
     assert len(sample.workers) == 30 and sample.extended
     assert [path for path, _ in srv.seen] == ["/server-status?auto", "/server-status"]
+
+
+async def test_samples_keep_the_rows_of_slots_at_work(
+    local_server: Callable[..., LocalServer],
+) -> None:
+    auto = (STATUS / "prefork/auto_090.txt").read_bytes()
+    html = (STATUS / "prefork/html_090.html").read_bytes()
+
+    def prefork_pages(handler: BaseHTTPRequestHandler) -> None:
+        body, kind = (auto, "plain") if handler.path.endswith("?auto") else (html, "html")
+        _send(handler, 200, body, Content_Type=f"text/{kind}; charset=ISO-8859-1")
+
+    srv = local_server(prefork_pages)
+    poller = StatusPoller(f"http://127.0.0.1:{srv.port}/server-status", MemorySink(), **FAST)
+    sample = await poller.poll_once()
+    assert sample is not None
+    rows = parse_html(html.decode("latin-1"))[0]
+    busy = tuple(w for w in rows if w.mode not in "_.")
+    assert 0 < len(busy) < len(rows)  # the page lists idle and open slots too
+    assert sample.workers == busy
 
 
 async def test_credentials_move_from_url_to_auth(local_server: Callable[..., LocalServer]) -> None:

@@ -24,6 +24,7 @@ import urllib3
 
 from console import __version__
 from console.events import SourceStatus, StatusSample
+from console.metrics import QUIET_MODES
 from console.parsing.modstatus import NotModStatus, build_sample, parse_html
 from console.sources import Sink, StateReporter
 from console.sources.deadline import Deadline
@@ -219,9 +220,11 @@ class StatusPoller:
             tables.forget()
             return WorkerTable(hint="worker table unavailable: the HTML page is not mod_status's")
         extended = bool(info["extended"])
-        table = WorkerTable(
-            workers, processes, extended, "" if extended else HINT_EXTENDED, read_at
-        )
+        # Samples are kept for 15 minutes, one a second: they keep the rows of the slots at
+        # work. Idle and open slots say nothing the scoreboard string does not already say,
+        # and on a 150-slot server they are most of the table.
+        busy = tuple(w for w in workers if w.mode not in QUIET_MODES)
+        table = WorkerTable(busy, processes, extended, "" if extended else HINT_EXTENDED, read_at)
         tables.keep(table)
         return table
 
