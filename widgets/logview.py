@@ -19,13 +19,14 @@ from textual.cache import LRUCache
 from textual.events import MouseScrollUp
 from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import Reactive, var
+from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from console.events import LogRecord
 from console.filters import LogFilter, effective_level, http_status, redact
 from console.logindex import LogIndex
+from widgets.drawn import PlainWidget
 from widgets.keys import LOG_KEYS
 
 #: Source tags take one of these colours, by the source's position (the 1..9 key order).
@@ -56,11 +57,11 @@ def clean(text: str) -> str:
     return text.translate(_CONTROLS)
 
 
-class LogView(ScrollView, can_focus=True):
-    """Log records, one line each (plus continuation lines when expanded), newest last."""
+class LogView(PlainWidget, ScrollView, can_focus=True):
+    """Log records, one line each (plus continuation lines when expanded), newest last.
 
-    auto_links: Reactive[bool] = Reactive(False)
-    """No links are drawn: Textual would otherwise restyle every line of every repaint."""
+    A :class:`~widgets.drawn.PlainWidget`: component styles kept, no links (Textual would
+    otherwise restyle every line of every repaint)."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "logview--time",
@@ -125,8 +126,6 @@ class LogView(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple[int, int, bool], Strip] = LRUCache(2048)
         self._base: Style | None = None
         """The pane's own style (background, colour), worked out once: see :meth:`_base_style`."""
-        self._styles: dict[str, Style] = {}
-        """Component class styles, kept until the styles change: see :meth:`_component`."""
 
     # -- what the app reads --------------------------------------------------------------------
     @property
@@ -293,21 +292,12 @@ class LogView(ScrollView, can_focus=True):
         super().notify_style_update()
         self._cache.clear()
         self._base = None
-        self._styles.clear()
 
     def _base_style(self) -> Style:
         """:attr:`rich_style` walks every ancestor's styles: work it out once per style change."""
         if self._base is None:
             self._base = self.rich_style
         return self._base
-
-    def _component(self, name: str) -> Style:
-        """The style of a component class. Textual forgets its own copy on every repaint, and
-        working it out again walks every ancestor's styles: keep it until the styles change."""
-        style = self._styles.get(name)
-        if style is None:
-            style = self._styles[name] = self.get_component_rich_style(name)
-        return style
 
     # -- drawing ---------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
@@ -330,7 +320,7 @@ class LogView(ScrollView, can_focus=True):
     def _render_row(self, rec: LogRecord, sub: int, width: int, cursor: bool) -> Strip:
         """One row, built as segments: a row is drawn once, but rich's Text would cost more
         than everything else in it (same look as ``Text(...).truncate(width, "ellipsis")``)."""
-        style = self._component
+        style = self.get_component_rich_style
         muted = style("logview--muted")
         tag_width = self._tag_width()
         indent = 9 + tag_width + 1 + 6 + 2
