@@ -219,6 +219,7 @@ class LamptopApp(FreezingApp):
             return
         if due.snapshot:
             snap = self.live_snapshot = self.shown_snapshot = self.recorder.snapshot()
+            self._find_log_sources(snap)
             if due.logs:
                 self._show_logs(snap)
             if due.samples:
@@ -241,6 +242,7 @@ class LamptopApp(FreezingApp):
     def show_snapshot(self, snap: Snapshot) -> None:
         """Hand every pane its part of ``snap``; unchanged parts are not reassigned."""
         self.shown_snapshot = snap
+        self._find_log_sources(snap)
         self._show_logs(snap)
         self._show_samples(snap)
         self._show_second()
@@ -253,12 +255,10 @@ class LamptopApp(FreezingApp):
         set_changed(self._bar, "sources", self.log_sources)
 
     def _show_logs(self, snap: Snapshot) -> None:
-        self._find_log_sources(snap)
         self._logs.records = snap.records
 
     def _show_samples(self, snap: Snapshot) -> None:
         """Header figures, scoreboard, requests in flight and memory: what changed."""
-        self._find_log_sources(snap)
         status, system = snap.latest_status, snap.latest_system
         old_status, old_system = self._samples_shown or (None, None)
         first = self._samples_shown is None
