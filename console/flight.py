@@ -44,7 +44,7 @@ class FlightRecorder:
         window: float = 300.0,
         tail: float = 10.0,
         host: str | None = None,
-        on_trigger: Callable[[Trigger, str], None] | None = None,
+        on_trigger: Callable[[Trigger, str, bool], None] | None = None,
         on_saved: Callable[[Saved], None] | None = None,
         screen: Callable[[], str | None] | None = None,
         filter_desc: Callable[[], Mapping[str, Any]] | None = None,
@@ -80,7 +80,8 @@ class FlightRecorder:
             last = self._last_rule_bundle
             if self._waiting is not None:
                 self._also.append(trigger)
-                self._tell(trigger, f"noted in the bundle of rule {self._waiting.rule}")
+                noted = f"noted in the bundle of rule {self._waiting.rule}"
+                self._tell(trigger, noted, joined=True)
                 continue
             if last is not None and trigger.at - last < self.min_gap:
                 ago = (trigger.at - last).total_seconds()
@@ -93,10 +94,11 @@ class FlightRecorder:
             else:
                 self._queue.put_nowait(trigger)
 
-    def _tell(self, trigger: Trigger, outcome: str) -> None:
-        """Say that ``trigger`` fired and what comes of it (a bundle, or why none)."""
+    def _tell(self, trigger: Trigger, outcome: str, *, joined: bool = False) -> None:
+        """Say that ``trigger`` fired and what comes of it (a bundle, or why none); ``joined``:
+        it is one more rule of the incident whose bundle is pending (its report lists it)."""
         if self.on_trigger is not None:
-            self.on_trigger(trigger, outcome)
+            self.on_trigger(trigger, outcome, joined)
 
     async def save(
         self, trigger: Trigger, snap: Snapshot | None = None, *, tail: float = 0.0

@@ -107,7 +107,9 @@ class FreezingApp(KeyedApp):
             if self.frozen:
                 self.show_frozen_note()
 
-    def _rule_fired(self, trigger: Trigger, outcome: str) -> None:
+    def _rule_fired(self, trigger: Trigger, outcome: str, joined: bool = False) -> None:
+        if joined:
+            return  # one alert per incident: the others are named when its bundle is saved
         message = redact(trigger.message) if self.config.redact else trigger.message
         self.notify(
             f"{message}\n{outcome}",
@@ -120,6 +122,8 @@ class FreezingApp(KeyedApp):
 
     def _saved(self, result: Saved) -> None:
         if result.path is not None:
-            self.notify(f"{result.path}", title="snapshot saved", timeout=15)
+            also = [str(a["rule"]) for a in result.trigger.values.get("also_fired", ())]
+            text = f"{result.path}\nalso fired: {', '.join(also)}" if also else f"{result.path}"
+            self.notify(text, title="snapshot saved", timeout=15)
         else:
             self.notify(f"{result.error}", title="snapshot NOT saved", severity="error", timeout=30)

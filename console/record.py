@@ -48,7 +48,7 @@ class Printer:
                 msg += f" ({value.hint})"
             self.line(msg)
 
-    def on_trigger(self, t: Trigger, outcome: str) -> None:
+    def on_trigger(self, t: Trigger, outcome: str, joined: bool = False) -> None:
         message = redact(t.message) if self.redact else t.message
         self.line(f"rule {t.rule} fired: {message} ({outcome})")
 

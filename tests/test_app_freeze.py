@@ -6,6 +6,7 @@ import json
 import re
 import stat
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from console.bundle import read_bundle
 from console.config import Config
 from console.flight import FlightRecorder
 from console.recorder import Recorder
+from console.rules import DEFAULTS as DEFAULT_RULES
 from console.rules import RuleBook, build_rules
 from tests.scripted import ScriptedEngine, fixed_clock, scripted_recorder
 from widgets.banner import FrozenBanner
@@ -186,3 +188,46 @@ async def test_s_returns_at_once_and_the_bundle_holds_the_frozen_screen(
     assert texts[-1].endswith("space: live · s: save")
     svg = (flight.saved[0].path / "screen.svg").read_text()
     assert "FROZEN" in svg and "arrived" in svg  # the banner, drawn before the picture
+
+
+async def test_one_alert_per_incident_and_the_saved_note_names_the_other_rules(
+    tmp_path: Path,
+) -> None:
+    from console.events import SystemSample
+    from tests.scripted import T0
+
+    recorder = scripted_recorder()
+    only = ("memory_high", "load_high")
+    rules = RuleBook(build_rules({n: {"enabled": n in only} for n in DEFAULT_RULES}))
+    flight = FlightRecorder(recorder, rules, tmp_path / "snaps", window=3600, tail=0.2)
+    app = LamptopApp(recorder, config=Config(timezone="UTC"), clock=fixed_clock, flight=flight)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        gb = 1 << 30
+        recorder.add_system(  # memory at 97 % and load 20 on 2 cores: both rules fire at once
+            SystemSample(
+                ts=T0 + timedelta(seconds=5),
+                mem_total=gb,
+                mem_used=int(gb * 0.97),
+                mem_available=gb // 33,
+                swap_total=0,
+                swap_used=0,
+                load1=20.0,
+                load5=5.0,
+                load15=2.0,
+                cpu_percent=100.0,
+                cpu_count=2,
+            )
+        )
+        for _ in range(40):
+            await pilot.pause(0.1)
+            if flight.saved:
+                break
+        await pilot.pause(0.2)
+        notes = [(n.title, n.message) for n in app._notifications]
+    assert len(flight.rules.fired) == 2 and len(flight.saved) == 1
+    alerts = [t for t, _ in notes if t.startswith("rule ")]
+    assert alerts == [f"rule {flight.saved[0].trigger.rule}"]
+    other = next(r for r in only if r != flight.saved[0].trigger.rule)
+    saved = [m for t, m in notes if t == "snapshot saved"]
+    assert len(saved) == 1 and saved[0].endswith(f"also fired: {other}")

@@ -189,7 +189,7 @@ async def test_one_incident_one_bundle(tmp_path) -> None:  # type: ignore[no-unt
         tmp_path,
         tail=0.3,
         min_gap=60.0,
-        on_trigger=lambda t, outcome: told.append((t.rule, outcome)),
+        on_trigger=lambda t, outcome, joined: told.append((t.rule, outcome)),
     )
     task = asyncio.create_task(flight.run())
     try:
@@ -257,7 +257,7 @@ def test_a_rule_soon_after_a_bundle_says_none_is_saved(tmp_path) -> None:  # typ
         RuleBook(build_rules(cfg)),
         tmp_path,
         min_gap=60.0,
-        on_trigger=lambda t, outcome: told.append(outcome),
+        on_trigger=lambda t, outcome, joined: told.append(outcome),
     )
     flight._last_rule_bundle = T0 - timedelta(seconds=12)  # a rule's bundle was just written
     recorder.add_system(sysmp(0, int(GB * 0.97)))
