@@ -31,7 +31,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -313,13 +313,25 @@ class ApacheServer:
             return ""
 
 
-def _require_apache() -> None:
-    if APACHE_BIN.exists() and (MODULES_DIR / "mod_status.so").exists():
-        return
-    why = f"{APACHE_BIN} (Debian apache2) is not installed"
+def unavailable(why: str) -> NoReturn:
+    """A real server or tool a test needs is missing: skip on a laptop, fail under ``CI=true``
+    (``.ci/run`` installs everything the tests need)."""
     if os.environ.get("CI") == "true":
         pytest.fail(why)
     pytest.skip(why)
+
+
+def require_tool(name: str, package: str) -> str:
+    """The path of the program ``name`` from Debian's ``package``, or :func:`unavailable`."""
+    found = shutil.which(name)
+    if found is None:
+        unavailable(f"{name} ({package}) is not installed")
+    return found
+
+
+def _require_apache() -> None:
+    if not (APACHE_BIN.exists() and (MODULES_DIR / "mod_status.so").exists()):
+        unavailable(f"{APACHE_BIN} (Debian apache2) is not installed")
 
 
 def _options(param: Any) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +16,7 @@ from console.config import Config, LogSpec
 from console.engine import Engine, make_plan
 from console.record import record
 from console.recorder import Recorder, Snapshot
-from tests.apache_server import ApacheServer
+from tests.apache_server import ApacheServer, require_tool
 
 pytestmark = pytest.mark.apache
 
@@ -138,7 +137,6 @@ async def test_stopped_apache_shows_as_refused_then_recovers(apache: ApacheServe
         await asyncio.gather(task, return_exceptions=True)
 
 
-@pytest.mark.skipif(shutil.which("ab") is None, reason="ab (apache2-utils) not installed")
 async def test_record_under_ab_load_writes_a_bundle_naming_the_hammered_url(
     apache: ApacheServer, tmp_path: Path
 ) -> None:
@@ -156,9 +154,10 @@ async def test_record_under_ab_load_writes_a_bundle_naming_the_hammered_url(
     rules["workers_near_limit"] = {"ratio": 0.5, "seconds": 1.0, "cooldown": 600.0}
     cfg = watch_config(apache, rules=rules, snapshot_dir=str(tmp_path / "snaps"), snapshot_tail=1.0)
     out = io.StringIO()
+    ab = require_tool("ab", "apache2-utils")
     hammer = apache.sleep_url + "?1"
     load = await asyncio.create_subprocess_exec(
-        "ab",
+        ab,
         "-q",
         "-n",
         "60",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
 import ssl
 import subprocess
@@ -20,7 +19,7 @@ import requests
 from console.events import SourceState
 from console.parsing.modstatus import parse_html
 from console.sources.status import MAX_BYTES, StatusPoller, split_url
-from tests.apache_server import ApacheServer, free_port
+from tests.apache_server import ApacheServer, free_port, require_tool
 from tests.conftest import FIXTURES
 from tests.helpers import MemorySink
 
@@ -525,9 +524,7 @@ async def test_extended_false_fetches_only_auto(local_server: Callable[..., Loca
 
 
 def _self_signed(tmp_path: Path) -> ssl.SSLContext:
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("openssl is not installed")
+    openssl = require_tool("openssl", "openssl")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
