@@ -133,7 +133,7 @@ def measure(kind: str, n: int, repeat: int = 3, chunk: int = 1000) -> dict[str, 
 
 
 def run(n: int = 200_000, repeat: int = 3) -> list[dict[str, object]]:
-    from console.events import LOG_KINDS
+    from console.core.events import LOG_KINDS
 
     return [measure(kind, n, repeat) for kind in LOG_KINDS]
 

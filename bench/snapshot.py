@@ -1,6 +1,6 @@
 """Snapshot latency with full rings.
 
-* ``bundle``: in this process, a :class:`~console.recorder.Recorder` filled to its default
+* ``bundle``: in this process, a :class:`~console.core.recorder.Recorder` filled to its default
   sizes (20,000 log records from generated access and error lines, 900 mod_status samples with
   worker tables, 900 system samples with process lists, all inside the 5-minute window), then
   ``recorder.snapshot()`` and ``write_bundle()`` timed together: what a key press or a rule
@@ -43,10 +43,10 @@ sys.path.insert(0, str(ROOT))
 
 
 def full_recorder():  # type: ignore[no-untyped-def]
-    from console.events import ProcInfo, ServiceMem, SystemSample
+    from console.core.events import ProcInfo, ServiceMem, SystemSample
+    from console.core.recorder import DEFAULT_RECORDS, DEFAULT_SAMPLES, Recorder
     from console.parsing import make_parser
     from console.parsing.modstatus import build_sample
-    from console.recorder import DEFAULT_RECORDS, DEFAULT_SAMPLES, Recorder
 
     rec = Recorder()
     now = time.time()
@@ -96,8 +96,8 @@ def full_recorder():  # type: ignore[no-untyped-def]
 
 
 def bundle_latency(runs: int = 5) -> dict[str, object]:
-    from console.bundle import write_bundle
-    from console.rules import Trigger
+    from console.incident.bundle import write_bundle
+    from console.incident.rules import Trigger
 
     rec = full_recorder()
     times = []

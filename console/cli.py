@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from console import __version__
-from console.config import Config, ConfigError, load, parse_log_arg
-from console.events import LOG_KINDS
-from console.rules import RuleError
+from console.core.config import Config, ConfigError, load, parse_log_arg
+from console.core.events import LOG_KINDS
+from console.incident.rules import RuleError
 
 EPILOG = """\
 commands:
@@ -206,36 +206,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "parse":
-            from console.commands import cmd_parse
+            from console.commands.sources import cmd_parse
 
             return cmd_parse(args)
         cfg = config_from_args(args)
         for warning in cfg.warnings:
             print(f"lamptop: warning: {warning}", file=sys.stderr)
         if args.command == "sources":
-            from console.commands import cmd_sources
+            from console.commands.sources import cmd_sources
 
             return cmd_sources(cfg, as_json=args.json, probe=not args.no_probe)
         if args.command == "demo":
-            from console.modes import run_demo
+            from console.commands.live import run_demo
 
             if args.speed <= 0:
                 print("lamptop: --speed must be greater than 0", file=sys.stderr)
                 return 2
             return run_demo(cfg, seed=args.seed, speed=args.speed)
         if args.command == "open":
-            from console.modes import run_open
+            from console.commands.live import run_open
 
             return run_open(cfg, args.bundle)
         if args.command == "record":
             import asyncio
 
-            from console.record import record
+            from console.commands.record import record
 
             return asyncio.run(
                 record(cfg, duration=args.duration, bundle_on_exit=args.bundle_on_exit)
             )
-        from console.commands import cmd_console
+        from console.commands.sources import cmd_console
 
         return cmd_console(cfg)
     except (ConfigError, RuleError) as exc:

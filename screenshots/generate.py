@@ -19,11 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from console.app import LamptopApp  # noqa: E402
-from console.config import Config  # noqa: E402
+from console.core.config import Config  # noqa: E402
+from console.core.recorder import Recorder  # noqa: E402
 from console.demo import OUTAGE_AT, Demo  # noqa: E402
-from console.engine import Engine, make_plan  # noqa: E402
-from console.recorder import Recorder  # noqa: E402
+from console.sources.engine import Engine, make_plan  # noqa: E402
+from console.tui.app import LamptopApp  # noqa: E402
 
 
 async def shoot(out: Path, size: tuple[int, int], seed: int) -> list[Path]:

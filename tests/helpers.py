@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from console.events import LogRecord, SourceState, StatusSample, SystemSample
+from console.core.events import LogRecord, SourceState, StatusSample, SystemSample
 
 
 class MemorySink:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from console.events import (
+from console.core.events import (
     LogRecord,
     ProcInfo,
     ServiceMem,
@@ -21,7 +21,7 @@ from console.events import (
     SystemSample,
     Worker,
 )
-from console.recorder import Recorder
+from console.core.recorder import Recorder
 
 T0 = datetime(2025, 3, 14, 13, 2, 0, tzinfo=UTC)
 MB = 1024 * 1024
@@ -282,7 +282,7 @@ class FakePlan:
 
 
 class ScriptedEngine:
-    """Stands in for :class:`console.engine.Engine`: its runners feed the recorder live."""
+    """Stands in for :class:`console.sources.engine.Engine`: its runners feed the recorder live."""
 
     def __init__(self, recorder: Recorder, *, crash_after: float | None = None) -> None:
         self.recorder = recorder

@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 
-from console.app import LamptopApp
-from console.config import Config
+from console.core.config import Config
+from console.tui.app import LamptopApp
 from tests.scripted import ScriptedEngine, scripted_recorder
 
 

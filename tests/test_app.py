@@ -9,10 +9,10 @@ from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from console.app import LamptopApp
-from console.config import Config
-from console.events import LogRecord
-from console.filters import http_status
+from console.core.config import Config
+from console.core.events import LogRecord
+from console.tui.app import LamptopApp
+from console.view.filters import http_status
 from tests.scripted import T0, ScriptedEngine, access, fixed_clock, scripted_recorder
 from widgets.detail import DetailScreen
 from widgets.help import HelpScreen

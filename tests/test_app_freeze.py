@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from console.app import LamptopApp
-from console.bundle import read_bundle
-from console.config import Config
-from console.flight import FlightRecorder
-from console.recorder import Recorder
-from console.rules import DEFAULTS as DEFAULT_RULES
-from console.rules import RuleBook, build_rules
+from console.core.config import Config
+from console.core.recorder import Recorder
+from console.incident.bundle import read_bundle
+from console.incident.flight import FlightRecorder
+from console.incident.rules import DEFAULTS as DEFAULT_RULES
+from console.incident.rules import RuleBook, build_rules
+from console.tui.app import LamptopApp
 from tests.scripted import ScriptedEngine, fixed_clock, scripted_recorder
 from widgets.banner import FrozenBanner
 from widgets.header import HeaderBar
@@ -153,15 +153,15 @@ async def test_save_into_an_unwritable_place_says_so_and_keeps_running(tmp_path:
 async def test_s_returns_at_once_and_the_bundle_holds_the_frozen_screen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import console.flight
+    import console.incident.flight
 
-    write = console.flight.write_bundle
+    write = console.incident.flight.write_bundle
 
     def slow_write(*args: Any, **kw: Any) -> Path:
         time.sleep(0.5)  # a slow disk: the console must keep answering meanwhile
         return write(*args, **kw)
 
-    monkeypatch.setattr(console.flight, "write_bundle", slow_write)
+    monkeypatch.setattr(console.incident.flight, "write_bundle", slow_write)
     app, flight = live_app(tmp_path)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause(0.3)
@@ -193,7 +193,7 @@ async def test_s_returns_at_once_and_the_bundle_holds_the_frozen_screen(
 async def test_one_alert_per_incident_and_the_saved_note_names_the_other_rules(
     tmp_path: Path,
 ) -> None:
-    from console.events import SystemSample
+    from console.core.events import SystemSample
     from tests.scripted import T0
 
     recorder = scripted_recorder()

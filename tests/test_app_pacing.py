@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from console.app import LamptopApp
-from console.config import Config
-from console.pacing import Due, Pacer
+from console.core.config import Config
+from console.tui.app import LamptopApp
+from console.view.pacing import Due, Pacer
 from tests.scripted import T0, access, fixed_clock, scripted_recorder, status_sample
 from widgets.logview import LogView
 from widgets.memory import MemoryView
@@ -172,7 +172,7 @@ async def test_records_reach_the_log_pane_on_the_next_half_second() -> None:
 
 
 async def test_a_source_going_down_shows_without_waiting() -> None:
-    from console.events import SourceState
+    from console.core.events import SourceState
 
     app = make_app()
     now = [NOW + 0.1]

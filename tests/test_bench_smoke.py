@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from console.events import LOG_KINDS
+from console.core.events import LOG_KINDS
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.insert(0, str(BENCH))

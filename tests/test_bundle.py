@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from console import bundle as bundle_mod
-from console.bundle import BundleError, read_bundle, write_bundle
-from console.events import (
+from console.core.events import (
     LogRecord,
     ProcInfo,
     ServiceMem,
@@ -20,8 +18,10 @@ from console.events import (
     SystemSample,
     Worker,
 )
-from console.recorder import Recorder
-from console.rules import Trigger
+from console.core.recorder import Recorder
+from console.incident import bundle as bundle_mod
+from console.incident.bundle import BundleError, read_bundle, write_bundle
+from console.incident.rules import Trigger
 
 T0 = datetime(2026, 11, 26, 15, 0, 0, tzinfo=UTC)
 MB = 1024**2

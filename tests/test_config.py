@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from console.config import ConfigError, LogSpec, load, parse_log_arg
+from console.core.config import ConfigError, LogSpec, load, parse_log_arg
 
 
 def write(tmp_path: Path, text: str) -> str:

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 CORE = [
-    "console.events",
+    "console.core.events",
     "console.parsing",
     "console.parsing.base",
     "console.parsing.timeutil",
@@ -19,29 +19,29 @@ CORE = [
     "console.parsing.fpm_access",
     "console.parsing.modstatus",
     "console.sources",
-    "console.sources.tail",
-    "console.sources.status",
-    "console.sources.system",
-    "console.recorder",
-    "console.config",
+    "console.sources.tail.follow",
+    "console.sources.status.poll",
+    "console.sources.system.sampler",
+    "console.core.recorder",
+    "console.core.config",
     "console.discover",
-    "console.engine",
-    "console.serialize",
-    "console.commands",
+    "console.sources.engine",
+    "console.incident.serialize",
+    "console.commands.sources",
     "console.cli",
     "console.demo",
-    "console.demo_stamps",
-    "console.demo_pages",
-    "console.demo_logs",
-    "console.demo_traffic",
-    "console.demo_prefork",
-    "console.demo_memory",
-    "console.demo_story",
-    "console.rules",
-    "console.bundle",
-    "console.flight",
-    "console.record",
-    "console.report",
+    "console.demo.stamps",
+    "console.demo.pages",
+    "console.demo.logs",
+    "console.demo.traffic",
+    "console.demo.prefork",
+    "console.demo.memory",
+    "console.demo.story",
+    "console.incident.rules",
+    "console.incident.bundle",
+    "console.incident.flight",
+    "console.commands.record",
+    "console.incident.report",
 ]
 
 
@@ -60,7 +60,7 @@ def test_core_imports_without_textual() -> None:
 
 
 def test_the_check_itself_sees_textual() -> None:
-    code = "import sys, console.app\nprint('textual' in sys.modules)"
+    code = "import sys, console.tui.app\nprint('textual' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )

@@ -24,7 +24,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from console.config import Config
+from console.core.config import Config
+from console.core.events import LogRecord, StatusSample, SystemSample
+from console.core.recorder import Recorder
 from console.demo import (
     LOOP,
     OUTAGE_AT,
@@ -35,12 +37,10 @@ from console.demo import (
     exit_on_signals,
     phase_at,
 )
-from console.demo_pages import PageInfo, Row, render_auto, render_html
-from console.engine import Engine, make_plan
-from console.events import LogRecord, StatusSample, SystemSample
+from console.demo.pages import PageInfo, Row, render_auto, render_html
 from console.parsing import parse_lines
 from console.parsing.modstatus import build_sample, parse_auto
-from console.recorder import Recorder
+from console.sources.engine import Engine, make_plan
 from tests.conftest import FIXTURES, ROOT
 from tests.helpers import MemorySink
 

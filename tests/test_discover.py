@@ -10,9 +10,9 @@ from typing import IO
 import pytest
 
 from console import discover as discover_mod
+from console.core.events import LOG_KINDS
 from console.discover import ADM_HINT, FALLBACK_STATUS_URLS, Discovery, LogCandidate, discover
-from console.discover_apache import DEFAULT_TRANSFER_FORMAT, logical_lines, words
-from console.events import LOG_KINDS
+from console.discover.apache import DEFAULT_TRANSFER_FORMAT, logical_lines, words
 
 from .conftest import FIXTURES
 

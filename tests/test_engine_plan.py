@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.config import Config, LogSpec
-from console.engine import guess_kind, log_names, make_plan
+from console.core.config import Config, LogSpec
+from console.sources.engine import guess_kind, log_names, make_plan
 from tests.conftest import FIXTURES
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from console.config import Config, LogSpec
-from console.engine import Engine, make_plan
-from console.record import record
-from console.recorder import Recorder, Snapshot
+from console.commands.record import record
+from console.core.config import Config, LogSpec
+from console.core.recorder import Recorder, Snapshot
+from console.sources.engine import Engine, make_plan
 from tests.apache_server import ApacheServer, require_tool
 
 pytestmark = pytest.mark.apache
@@ -191,7 +191,7 @@ async def test_record_under_ab_load_writes_a_bundle_naming_the_hammered_url(
 
 
 async def test_own_polls_are_recognised_in_the_real_access_log(apache: ApacheServer) -> None:
-    from console.filters import is_own_request
+    from console.view.filters import is_own_request
 
     cfg = watch_config(apache)
     recorder = Recorder(reorder=0.1)

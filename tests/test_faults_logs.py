@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
-from console.events import LogRecord
+from console.core.events import LogRecord
 from console.parsing import make_parser
-from console.sources import tail as tail_mod
-from console.sources.tail import AsyncFile, FileTail
+from console.sources.tail import follow as tail_mod
+from console.sources.tail.follow import AsyncFile, FileTail
 from tests.helpers import MemorySink
 from tests.log_faults import FAULTS, FaultyWriter, check, number_of
 from tests.test_tail import EchoParser, expect, numbered, texts
@@ -304,7 +304,7 @@ def _follow_while_denied(path: str, granted_flag: str) -> dict[str, Any]:
         await asyncio.gather(task, return_exceptions=True)
 
     asyncio.run(go())
-    from console.commands import file_state
+    from console.commands.sources import file_state
 
     return {"states": states, "lines": lines, "sources": list(file_state(path))}
 
@@ -365,7 +365,7 @@ def test_sources_names_what_an_ordinary_user_needs() -> None:
         log = d / "secret.log"
         log.write_bytes(b"x\n")
         log.chmod(0o600)
-        from console.commands import file_state
+        from console.commands.sources import file_state
 
         got = _as_nobody(lambda p: list(file_state(p)), str(log))
     finally:

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from console.bundle import BundleError, write_bundle
+from console.incident.bundle import BundleError, write_bundle
+from console.incident.rules import Trigger
 from console.parsing.modstatus import parse_html
-from console.rules import Trigger
 from tests.scripted import T0, scripted_recorder
 from tests.test_app import log_lines, make_app, screen_text
 from tests.test_status_real_apache import LocalServer, _send, _status_pages, local_server

@@ -22,10 +22,10 @@ import psutil
 import pytest
 import requests
 
-from console.config import Config, LogSpec
-from console.engine import Engine, make_plan
-from console.recorder import Recorder
-from console.sources.status import StatusPoller
+from console.core.config import Config, LogSpec
+from console.core.recorder import Recorder
+from console.sources.engine import Engine, make_plan
+from console.sources.status.poll import StatusPoller
 from tests.apache_server import ApacheServer
 from tests.helpers import MemorySink
 

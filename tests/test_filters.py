@@ -4,8 +4,8 @@ from dataclasses import replace
 
 import pytest
 
-from console.events import LogRecord
-from console.filters import (
+from console.core.events import LogRecord
+from console.view.filters import (
     FilterError,
     LogFilter,
     effective_level,
@@ -131,7 +131,7 @@ def test_filters_metrics_and_log_index_are_headless() -> None:
     import sys
 
     code = (
-        "import sys, console.filters, console.metrics, console.logindex; "
+        "import sys, console.view.filters, console.view.metrics, console.view.logindex; "
         "sys.exit('textual' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
@@ -140,9 +140,9 @@ def test_filters_metrics_and_log_index_are_headless() -> None:
 def test_lamptops_own_status_polls_are_not_shown() -> None:
     from datetime import UTC, datetime
 
-    from console.events import LogRecord
-    from console.filters import LogFilter
-    from console.sources.status import USER_AGENT
+    from console.core.events import LogRecord
+    from console.sources.status.poll import USER_AGENT
+    from console.view.filters import LogFilter
 
     def rec(agent: str, url: str) -> LogRecord:
         return LogRecord(

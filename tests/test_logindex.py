@@ -3,9 +3,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from console.events import LogRecord
-from console.filters import LogFilter
-from console.logindex import LogIndex
+from console.core.events import LogRecord
+from console.view.filters import LogFilter
+from console.view.logindex import LogIndex
 from tests.scripted import T0, access, php_fatal
 
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from console.events import ServiceMem, SourceState, Worker
-from console.metrics import (
+from console.core.events import ServiceMem, SourceState, Worker
+from console.view.metrics import (
     buckets,
     human_bytes,
     human_duration,

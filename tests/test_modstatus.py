@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from console.events import ProcessRow, Worker
+from console.core.events import ProcessRow, Worker
 from console.parsing.modstatus import (
     NotModStatus,
     auto_from_html,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from console.events import LogRecord
+from console.core.events import LogRecord
 from console.parsing.apache_access import (
     AUTO_FORMATS,
     AccessLogParser,

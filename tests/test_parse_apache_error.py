@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from console.events import LogRecord
+from console.core.events import LogRecord
 from console.parsing.apache_error import ErrorLogParser, php_level, split_escaped_lines
 from tests.conftest import FIXTURES
 

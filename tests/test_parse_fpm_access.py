@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from console.events import LogRecord
+from console.core.events import LogRecord
 from console.parsing import detect_kind, make_parser
 from console.parsing.fpm_access import FpmAccessParser
 from tests.conftest import FIXTURES

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from console.events import LogRecord
+from console.core.events import LogRecord
 from console.parsing import mysql_slow
 from console.parsing.base import Parser
 from console.parsing.mysql import MysqlErrorParser, MysqlSlowParser

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from console.events import LOG_KINDS, LogRecord
+from console.core.events import LOG_KINDS, LogRecord
 from console.parsing import detect_kind
 from console.parsing.mysql_general import MysqlGeneralParser
 from tests.conftest import FIXTURES

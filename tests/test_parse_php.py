@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from console.events import LogRecord
+from console.core.events import LogRecord
 from console.parsing.base import Parser
 from console.parsing.fpm import FpmLogParser, FpmSlowParser
 from console.parsing.php import PhpErrorParser

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from console.config import Config, LogSpec
-from console.record import record
+from console.commands.record import record
+from console.core.config import Config, LogSpec
 
 LINES = [
     f'10.0.0.{n} - - [26/Nov/2026:15:01:35 +0000] "GET /bench/{n}?t=1.5 HTTP/1.1" 200 5 "-" "x"'

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from console.events import Backfill, LogRecord, SourceState, make_record
-from console.recorder import Recorder
+from console.core.events import Backfill, LogRecord, SourceState, make_record
+from console.core.recorder import Recorder
 
 T0 = datetime(2026, 11, 26, 15, 0, 0, tzinfo=UTC)
 
@@ -163,7 +163,7 @@ def test_backfill_into_a_full_ring_keeps_the_newest_records() -> None:
 
 async def test_a_tail_hands_its_backfill_over_as_history(tmp_path: Path) -> None:
     from console.parsing.apache_access import AccessLogParser
-    from console.sources.tail import FileTail
+    from console.sources.tail.follow import FileTail
 
     line = '192.0.2.1 - - [26/Nov/2026:15:00:0{n} +0000] "GET /{n} HTTP/1.1" 200 5 "-" "-"\n'
     log = tmp_path / "access.log"

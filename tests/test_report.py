@@ -6,10 +6,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from console.events import Level, LogRecord
-from console.recorder import Snapshot
-from console.report import logs_chunks, logs_text, make_report
-from console.rules import Trigger
+from console.core.events import Level, LogRecord
+from console.core.recorder import Snapshot
+from console.incident.report import logs_chunks, logs_text, make_report
+from console.incident.rules import Trigger
 
 T0 = datetime(2026, 11, 26, 15, 0, 0, tzinfo=UTC)
 

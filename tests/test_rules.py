@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from console.events import LogRecord, StatusSample, SystemSample
-from console.rules import DEFAULTS, RuleBook, RuleError, build_rules
+from console.core.events import LogRecord, StatusSample, SystemSample
+from console.incident.rules import DEFAULTS, RuleBook, RuleError, build_rules
 
 T0 = datetime(2026, 11, 26, 15, 0, 0, tzinfo=UTC)
 GB = 1024**3
@@ -176,8 +176,8 @@ async def test_one_incident_one_bundle(tmp_path) -> None:  # type: ignore[no-unt
     """Rules firing while a bundle waits for its tail join it; soon after, nothing new."""
     import asyncio
 
-    from console.flight import FlightRecorder
-    from console.recorder import Recorder
+    from console.core.recorder import Recorder
+    from console.incident.flight import FlightRecorder
 
     now = datetime.now(UTC)
     recorder = Recorder(reorder=0, clock=lambda: now)
@@ -246,8 +246,8 @@ async def test_one_incident_one_bundle(tmp_path) -> None:  # type: ignore[no-unt
 
 
 def test_a_rule_soon_after_a_bundle_says_none_is_saved(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from console.flight import FlightRecorder
-    from console.recorder import Recorder
+    from console.core.recorder import Recorder
+    from console.incident.flight import FlightRecorder
 
     recorder = Recorder(reorder=0, clock=lambda: T0)
     cfg = {n: {"enabled": n == "memory_high"} for n in DEFAULTS}

@@ -9,7 +9,7 @@ from types import MappingProxyType
 
 import pytest
 
-from console.events import (
+from console.core.events import (
     LogRecord,
     ProcessRow,
     ProcInfo,
@@ -19,7 +19,7 @@ from console.events import (
     SystemSample,
     Worker,
 )
-from console.serialize import (
+from console.incident.serialize import (
     encode_json,
     iso,
     iso_often,
@@ -166,7 +166,7 @@ def test_status_and_state_dicts_are_what_asdict_gave() -> None:
 
 
 def test_without_the_c_encoder_the_text_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    from console import serialize
+    from console.incident import serialize
 
     monkeypatch.setattr(json.encoder, "c_make_encoder", None)
     slow = serialize._encoder()

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from console.app import LamptopApp
-from console.config import Config
+from console.core.config import Config
+from console.tui.app import LamptopApp
 from tests.scripted import fixed_clock, scripted_recorder
 
 

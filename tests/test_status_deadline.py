@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 import requests
 
-from console.sources.deadline import Deadline
+from console.sources.status.deadline import Deadline
 from tests.test_status_real_apache import LocalServer, _send
 
 

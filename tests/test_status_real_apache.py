@@ -16,9 +16,9 @@ import psutil
 import pytest
 import requests
 
-from console.events import SourceState
+from console.core.events import SourceState
 from console.parsing.modstatus import parse_html
-from console.sources.status import MAX_BYTES, StatusPoller, split_url
+from console.sources.status.poll import MAX_BYTES, StatusPoller, split_url
 from tests.apache_server import ApacheServer, free_port, require_tool
 from tests.conftest import FIXTURES
 from tests.helpers import MemorySink

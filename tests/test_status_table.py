@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 import requests
 
-from console.events import StatusSample, Worker
+from console.core.events import StatusSample, Worker
 from console.parsing.modstatus import build_sample, parse_html
-from console.sources.status import HINT_EXTENDED, StatusPoller
-from console.sources.status_table import TableCache, WorkerTable, activity
+from console.sources.status.poll import HINT_EXTENDED, StatusPoller
+from console.sources.status.table import TableCache, WorkerTable, activity
 from tests.apache_server import ApacheServer
 from tests.conftest import FIXTURES
 from tests.helpers import MemorySink

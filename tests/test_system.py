@@ -16,9 +16,9 @@ from typing import Any
 import psutil
 import pytest
 
-from console.events import ProcInfo, SystemSample
-from console.sources import system as system_mod
-from console.sources.system import SystemSampler, service_of
+from console.core.events import ProcInfo, SystemSample
+from console.sources.system import sampler as system_mod
+from console.sources.system.sampler import SystemSampler, service_of
 from tests.helpers import MemorySink
 
 MB = 1024 * 1024

@@ -12,8 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from console.sources import procfs
-from console.sources.system import SystemSampler
+from console.sources.system import procfs
+from console.sources.system.sampler import SystemSampler
 from tests.helpers import MemorySink
 
 LONG_NAME = "lamptop-sleeper-with-a-long-name"

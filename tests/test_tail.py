@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from console.events import LogRecord
+from console.core.events import LogRecord
 from console.parsing.base import LineParser, MultilineParser
-from console.sources.lines import NUL_MARK, LineSplitter, permission_hint
-from console.sources.tail import AsyncFile, FileTail
+from console.sources.tail.follow import AsyncFile, FileTail
+from console.sources.tail.lines import NUL_MARK, LineSplitter, permission_hint
 from tests.conftest import FIXTURES
 from tests.helpers import MemorySink
 

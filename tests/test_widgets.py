@@ -12,9 +12,9 @@ from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.strip import Strip
 
-from console.app import LamptopApp
-from console.config import Config
-from console.filters import LogFilter
+from console.core.config import Config
+from console.tui.app import LamptopApp
+from console.view.filters import LogFilter
 from tests.scripted import T0, access, fixed_clock, scripted_recorder
 from widgets.footer import KeysFooter
 from widgets.logview import LogView
@@ -129,7 +129,7 @@ async def test_the_footer_is_built_once_at_start_and_again_when_its_keys_change(
 
 def test_the_console_imports_without_the_help_and_detail_screens() -> None:
     code = (
-        "import sys, console.app; "
+        "import sys, console.tui.app; "
         "print(sorted(m for m in ('widgets.help', 'widgets.detail') if m in sys.modules))"
     )
     out = subprocess.run(

@@ -13,9 +13,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from console.events import LogRecord
-from console.filters import redact as _redact
-from console.redact import redact_record
+from console.core.events import LogRecord
+from console.incident.redact import redact_record
+from console.view.filters import redact as _redact
 from widgets.logview import clean
 
 

@@ -9,8 +9,8 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual.reactive import reactive
 
-from console.events import SourceState, StatusSample, SystemSample
-from console.metrics import human_bytes, human_duration, request_rates
+from console.core.events import SourceState, StatusSample, SystemSample
+from console.view.metrics import human_bytes, human_duration, request_rates
 from widgets.drawn import PlainWidget
 
 

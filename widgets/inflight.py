@@ -11,8 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
 
-from console.filters import redact
-from console.metrics import InFlight, human_bytes, human_duration
+from console.view.filters import redact
+from console.view.metrics import InFlight, human_bytes, human_duration
 from widgets.drawn import PlainWidget
 
 #: Seconds after which a request's age is shown as a warning, then as an error.

@@ -23,9 +23,9 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from console.events import LogRecord
-from console.filters import LogFilter, effective_level, http_status, redact
-from console.logindex import LogIndex
+from console.core.events import LogRecord
+from console.view.filters import LogFilter, effective_level, http_status, redact
+from console.view.logindex import LogIndex
 from widgets.drawn import PlainWidget
 from widgets.keys import LOG_KEYS
 

@@ -8,8 +8,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
 
-from console.events import SystemSample
-from console.metrics import buckets, human_bytes, scanned, service_trends
+from console.core.events import SystemSample
+from console.view.metrics import buckets, human_bytes, scanned, service_trends
 from widgets.drawn import DrawnText
 
 #: Eighths of a cell, from empty to full, for the bars of the sparklines.

@@ -15,8 +15,8 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.reactive import reactive
 
-from console.events import SourceState, StatusSample
-from console.metrics import saturation
+from console.core.events import SourceState, StatusSample
+from console.view.metrics import saturation
 from widgets.drawn import DrawnText
 
 #: Scoreboard characters, what they mean, and the component class that colours them.

@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
 
-from console.events import LOG_KINDS, LogRecord
+from console.core.events import LOG_KINDS, LogRecord
 
 from .base import Parser
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from console.events import Level, LogRecord
+from console.core.events import Level, LogRecord
 
 from .base import SHARED_MAX, LineParser
 from .logformat import AUTO_FORMATS, NICKNAMES, CompiledFormat, compile_logformat

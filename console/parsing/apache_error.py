@@ -31,7 +31,7 @@ from datetime import datetime, tzinfo
 from functools import partial
 from typing import Any
 
-from console.events import Level, LogRecord, normalize_level
+from console.core.events import Level, LogRecord, normalize_level
 
 from .base import SHARED_MAX, LineParser
 from .timeutil import TimeCache, parse_ctime

@@ -1,4 +1,4 @@
-"""The parser contract: decoded lines in, :class:`~console.events.LogRecord` out.
+"""The parser contract: decoded lines in, :class:`~console.core.events.LogRecord` out.
 
 Parsers are pure: no I/O, no clock. A tail feeds them the lines it read together with the
 arrival time; a parser of a multi-line format holds the entry it is building until the next
@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
 from typing import Any, ClassVar
 
-from console.events import Level, LogRecord, make_record
+from console.core.events import Level, LogRecord, make_record
 
 from .timeutil import local_zone
 

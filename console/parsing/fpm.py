@@ -20,7 +20,7 @@ import re
 from datetime import datetime, tzinfo
 from typing import Any
 
-from console.events import Level, LogRecord
+from console.core.events import Level, LogRecord
 
 from .base import MultilineParser
 from .php import looks_dated, parse_php_message, php_fields

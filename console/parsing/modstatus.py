@@ -21,7 +21,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from console.events import ProcessRow, StatusSample, Worker
+from console.core.events import ProcessRow, StatusSample, Worker
 from console.parsing.modstatus_html import (
     BUSY_CHARS,
     NotModStatus,
@@ -157,8 +157,8 @@ def parse_status_text(text: str, ts: datetime, url: str = "") -> StatusSample:
 def status_to_dict(sample: StatusSample) -> dict[str, Any]:
     """A JSON-ready dict of a sample (``lamptop parse --kind mod-status`` prints this).
 
-    The same form snapshot bundles store (:func:`console.serialize.status_to_dict`).
+    The same form snapshot bundles store (:func:`console.incident.serialize.status_to_dict`).
     """
-    from console.serialize import status_to_dict as to_dict
+    from console.incident.serialize import status_to_dict as to_dict
 
     return to_dict(sample)

@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Mapping
 
-from console.events import ProcessRow, Worker
+from console.core.events import ProcessRow, Worker
 from console.parsing.modstatus_markup import Cell, Page, scan
 
 #: Scoreboard characters of slots that hold a request or a connection (``.`` and ``_`` do not).

@@ -22,7 +22,7 @@ import re
 from datetime import datetime, tzinfo
 from typing import Any
 
-from console.events import Level, LogRecord, normalize_level
+from console.core.events import Level, LogRecord, normalize_level
 
 from .base import MultilineParser
 from .mysql_slow import MysqlSlowParser

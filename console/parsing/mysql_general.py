@@ -35,7 +35,7 @@ import re
 from datetime import datetime, tzinfo
 from typing import Any
 
-from console.events import Level, LogRecord
+from console.core.events import Level, LogRecord
 
 from .base import SUMMARY_MAX, MultilineParser
 from .timeutil import TimeCache, parse_iso, parse_mysql_short

@@ -53,7 +53,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from console.events import LogRecord
+from console.core.events import LogRecord
 
 from .base import SUMMARY_MAX, MultilineParser
 from .timeutil import TimeCache, parse_iso, parse_mysql_short

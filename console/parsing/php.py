@@ -21,7 +21,7 @@ import re
 from datetime import datetime, tzinfo
 from typing import Any
 
-from console.events import Level, LogRecord
+from console.core.events import Level, LogRecord
 
 from .base import MultilineParser
 from .timeutil import TimeCache, parse_dmy

@@ -1,9 +1,9 @@
 """Async producers: log tails, the mod_status poller and the system sampler.
 
 A source never raises for an expected failure (missing file, refused connection, HTML where
-text was expected): it reports a :class:`~console.events.SourceState` to its sink, backs off
+text was expected): it reports a :class:`~console.core.events.SourceState` to its sink, backs off
 and keeps trying. Sources hand everything they read to a :class:`Sink`, which in the running
-program is the :class:`~console.recorder.Recorder`, on the event loop's thread.
+program is the :class:`~console.core.recorder.Recorder`, on the event loop's thread.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
-from console.events import (
+from console.core.events import (
     LogRecord,
     SourceState,
     SourceStatus,

@@ -1,0 +1,177 @@
+"""``lamptop record``: the flight recorder without a screen, for tmux, systemd or cron."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from console.core.config import Config, state_dir
+from console.core.events import SourceState
+from console.core.recorder import Recorder
+from console.incident.flight import FlightRecorder, Saved
+from console.incident.rules import RuleBook, Trigger, build_rules
+from console.sources import Sink
+from console.sources.engine import Engine, make_plan
+from console.view.filters import redact
+
+
+def snapshot_dir(cfg: Config) -> Path:
+    return Path(cfg.snapshot_dir).expanduser() if cfg.snapshot_dir else state_dir() / "snapshots"
+
+
+class Printer:
+    """One line per event, with a UTC time stamp: easy to read in journald or a tmux pane."""
+
+    def __init__(self, out: TextIO = sys.stdout, *, redact: bool = False) -> None:
+        self.out = out
+        self.redact = redact
+        """Mask client addresses, query strings and users in what rules say (``--redact``)."""
+
+    def line(self, text: str) -> None:
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.out.write(f"{stamp} {text}\n")
+        self.out.flush()
+
+    def on_event(self, kind: str, value: object) -> None:
+        if kind == "state" and isinstance(value, SourceState):
+            msg = f"source {value.source}: {value.status}"
+            if value.message:
+                msg += f": {value.message}"
+            if value.hint:
+                msg += f" ({value.hint})"
+            self.line(msg)
+
+    def on_trigger(self, t: Trigger, outcome: str, joined: bool = False) -> None:
+        message = redact(t.message) if self.redact else t.message
+        self.line(f"rule {t.rule} fired: {message} ({outcome})")
+
+    def on_saved(self, s: Saved) -> None:
+        if s.path is not None:
+            self.line(f"bundle saved: {s.path}")
+        else:
+            self.line(f"bundle FAILED: {s.error}")
+
+
+async def record(
+    cfg: Config,
+    *,
+    duration: float | None = None,
+    bundle_on_exit: bool = False,
+    out: TextIO = sys.stdout,
+    system: object | None = None,
+    recorder: Recorder | None = None,
+) -> int:
+    """Run sources, rules and bundles until a signal or ``duration`` seconds have passed."""
+    printer = Printer(out, redact=cfg.redact)
+    recorder = recorder or Recorder(max_records=cfg.max_records, max_samples=cfg.max_samples)
+    plan = make_plan(cfg)
+    rules = RuleBook(build_rules(cfg.rules))
+    directory = snapshot_dir(cfg)
+    flight = FlightRecorder(
+        recorder,
+        rules,
+        directory,
+        window=cfg.snapshot_window,
+        tail=cfg.snapshot_tail,
+        redact=cfg.redact,
+        on_trigger=printer.on_trigger,
+        on_saved=printer.on_saved,
+    )
+    recorder.subscribe(printer.on_event)
+    engine = Engine(cfg, recorder, plan, system=system)  # type: ignore[arg-type]
+    names = ", ".join(name for name, _ in engine.sources)
+    printer.line(f"lamptop record started: watching {names}; bundles go to {directory}")
+    for path, why in plan.skipped:
+        printer.line(f"not watched: {path}: {why}")
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    tasks = [asyncio.create_task(supervise(name, run, recorder)) for name, run in engine.runners()]
+    tasks.append(asyncio.create_task(flight.run()))
+    if stats_path := os.environ.get("LAMPTOP_STATS_FILE"):
+        tasks.append(asyncio.create_task(write_stats(stats_path, recorder)))
+    try:
+        if duration is not None:
+            await asyncio.wait_for(stop.wait(), timeout=duration)
+        else:
+            await stop.wait()
+    except TimeoutError:
+        pass
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.remove_signal_handler(sig)
+            except (NotImplementedError, RuntimeError):
+                pass
+    recorder.release(force=True)
+    await flight.drain()
+    if bundle_on_exit:
+        await flight.save(Trigger("exit", datetime.now(UTC), message="saved on exit"))
+    snap = recorder.snapshot()
+    printer.line(f"lamptop record stopped: {snap.total} records, {len(snap.status)} status samples")
+    return 0
+
+
+async def write_stats(path: str, recorder: Recorder, every: float = 1.0) -> None:
+    """With ``LAMPTOP_STATS_FILE`` set: append one JSON line per second (and one when stopped)
+    to ``path``, saying what the recorder holds: wall time, records received per source and in
+    all, and the URL of the newest record in the ring that has one. Benchmarks read loss and
+    lag from it (``bench/follow.py``); unset, nothing of this runs."""
+
+    def line() -> None:
+        recorder.release()
+        # the ring itself, not a snapshot's copy of it: this runs on the loop, between changes
+        ring = recorder.records
+        url = next((u for r in reversed(ring) if (u := r.fields.get("url"))), None)
+        doc = {
+            "t": time.time(),
+            "counts": dict(recorder.counts),
+            "total": recorder.total,
+            "url": url,
+        }
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(doc) + "\n")
+
+    try:
+        while True:
+            line()
+            await asyncio.sleep(every)
+    finally:
+        line()
+
+
+async def supervise(name: str, run: object, sink: Sink, *, restart_after: float = 5.0) -> None:
+    """Run a source; if it dies of a bug, say so as its state and start it again."""
+    while True:
+        try:
+            await run()  # type: ignore[operator]
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a source bug must not stop the recording
+            sink.set_state(
+                SourceState(
+                    ts=datetime.now(UTC),
+                    source=name,
+                    kind="",
+                    status="error",
+                    message=f"stopped by an internal error ({type(exc).__name__}: {exc}); "
+                    f"restarting in {restart_after:.0f} s",
+                )
+            )
+            await asyncio.sleep(restart_after)

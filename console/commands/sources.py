@@ -1,0 +1,247 @@
+"""What each ``lamptop`` command does, once its arguments are read."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import stat
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from console.core.config import Config
+from console.core.events import LogRecord, SourceState, StatusSample, SystemSample
+from console.incident.serialize import record_to_dict
+from console.parsing import detect_kind, make_parser
+from console.parsing.timeutil import local_zone
+from console.sources.engine import Plan, make_plan
+
+
+def _chunks(stream: IO[bytes], size: int = 1 << 20) -> Iterator[list[str]]:
+    """Decoded lines of a byte stream, a chunk at a time, partial lines carried over."""
+    rest = b""
+    while True:
+        block = stream.read(size)
+        if not block:
+            break
+        block = rest + block
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            rest = block
+            continue
+        rest = block[cut + 1 :]
+        text = block[:cut].decode("utf-8", errors="replace")
+        yield [ln[:-1] if ln.endswith("\r") else ln for ln in text.split("\n")]
+    if rest:
+        yield [rest.decode("utf-8", errors="replace").rstrip("\r")]
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    """``lamptop parse FILE``: one JSON object per record on standard output."""
+    try:
+        stream: IO[bytes] = (
+            sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
+        )
+    except OSError as exc:
+        print(f"lamptop: {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    with stream:
+        kind = args.kind
+        if kind == "mod-status":
+            return _parse_status(stream.read().decode("utf-8", errors="replace"), args.file)
+        chunks = _chunks(stream)
+        first = next(chunks, [])
+        if kind is None:
+            kind = detect_kind(first)
+            if kind is None:
+                text = "\n".join(first)
+                if "Scoreboard:" in text or "Apache Server Status" in text:
+                    return _parse_status(text, args.file)
+                print(
+                    f"lamptop: {args.file}: cannot tell what kind of log this is; "
+                    "give --kind (see lamptop parse --help)",
+                    file=sys.stderr,
+                )
+                return 1
+        parser = make_parser(kind, zone=local_zone(args.timezone), fmt=args.format)
+        now = datetime.now(UTC)
+        out = sys.stdout
+        _emit(parser.feed(first, now), out)
+        for lines in chunks:
+            _emit(parser.feed(lines, now), out)
+        _emit(parser.flush(now), out)
+    return 0
+
+
+def _emit(records: Sequence[LogRecord], out: IO[str]) -> None:
+    for rec in records:
+        out.write(json.dumps(record_to_dict(rec), ensure_ascii=False))
+        out.write("\n")
+
+
+def _parse_status(text: str, name: str) -> int:
+    from console.parsing.modstatus import NotModStatus, build_sample, status_to_dict
+
+    now = datetime.now(UTC)
+    try:
+        if text.lstrip().startswith("<"):
+            sample = build_sample(now, name, _auto_from_html(text), text)
+        else:
+            sample = build_sample(now, name, text)
+    except NotModStatus as exc:
+        print(f"lamptop: {name}: not a mod_status page: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(status_to_dict(sample), ensure_ascii=False))
+    return 0
+
+
+def _auto_from_html(html: str) -> str:
+    """The scoreboard and counters from the HTML page, in ``?auto`` form."""
+    from console.parsing.modstatus import auto_from_html
+
+    return auto_from_html(html)
+
+
+# -- lamptop sources -------------------------------------------------------------------------
+
+
+def file_state(path: str) -> tuple[str, str]:
+    """(state, detail) of a log path: found, missing, unreadable, not-a-file."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "missing", "no such file (yet): lamptop will read it from its first line"
+    except PermissionError:
+        return "unreadable", "a folder on its path cannot be entered"
+    except OSError as exc:
+        return "error", exc.strerror or str(exc)
+    if not stat.S_ISREG(st.st_mode):
+        return "not-a-file", "not a regular file"
+    try:
+        with open(path, "rb"):
+            pass
+    except PermissionError:
+        from console.sources.tail.lines import permission_hint
+
+        return "unreadable", permission_hint(path, st)
+    except OSError as exc:
+        return "error", exc.strerror or str(exc)
+    return "found", f"{st.st_size} bytes"
+
+
+class _ProbeSink:
+    def __init__(self) -> None:
+        self.state: SourceState | None = None
+        self.sample: StatusSample | None = None
+
+    def add_records(self, records: Sequence[LogRecord]) -> None:
+        pass
+
+    def add_status(self, sample: StatusSample) -> None:
+        self.sample = sample
+
+    def add_system(self, sample: SystemSample) -> None:
+        pass
+
+    def set_state(self, state: SourceState) -> None:
+        self.state = state
+
+
+def probe_status(cfg: Config, url: str) -> tuple[str, str]:
+    """Ask the status URL once: (status, what it said)."""
+    from console.sources.status.poll import StatusPoller
+
+    sink = _ProbeSink()
+    auth = (cfg.status_user, cfg.status_password or "") if cfg.status_user else None
+    poller = StatusPoller(url, sink, auth=auth, verify=cfg.status_verify)
+    asyncio.run(poller.poll_once())
+    if sink.sample is not None:
+        s = sink.sample
+        what = f"{s.server_version or 'Apache'} {s.mpm}, {s.busy} busy of {s.limit} slots"
+        if not s.extended:
+            what += "; ExtendedStatus is off, in-flight requests will not show"
+        return "ok", what
+    if sink.state is not None:
+        return sink.state.status, sink.state.message
+    return "error", "no answer"
+
+
+def _shown_url(url: str | None) -> str | None:
+    """The status URL as printed: without the ``user:password@`` it may carry."""
+    if not url:
+        return url
+    from console.sources.status.poll import split_url
+
+    return split_url(url)[0]
+
+
+def sources_report(cfg: Config, plan: Plan, probe: bool) -> dict[str, Any]:
+    logs = []
+    for log in plan.logs:
+        state, detail = file_state(log.path)
+        logs.append(
+            {
+                "name": log.name,
+                "kind": log.kind,
+                "path": log.path,
+                "format": log.fmt,
+                "origin": log.origin,
+                "state": state,
+                "detail": detail,
+            }
+        )
+    status: dict[str, Any] = {
+        "url": _shown_url(plan.status_url),
+        "candidates": [_shown_url(u) for u in plan.status_candidates],
+    }
+    if plan.status_url and probe:
+        status["state"], status["detail"] = probe_status(cfg, plan.status_url)
+    elif plan.status_url:
+        status["state"], status["detail"] = "unknown", "not asked (--no-probe)"
+    else:
+        status["state"], status["detail"] = "missing", "no status URL found: give --status URL"
+    return {
+        "logs": logs,
+        "status": status,
+        "skipped": [{"path": p, "why": why} for p, why in plan.skipped],
+        "notes": list(plan.notes),
+    }
+
+
+def cmd_sources(cfg: Config, *, as_json: bool, probe: bool) -> int:
+    plan = make_plan(cfg)
+    report = sources_report(cfg, plan, probe)
+    readable = any(item["state"] == "found" for item in report["logs"])
+    readable = readable or report["status"]["state"] == "ok"
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0 if readable else 1
+    print("logs:")
+    if not report["logs"]:
+        print("  (none found: give --log PATH)")
+    for i, item in enumerate(report["logs"], 1):
+        key = str(i) if i <= 9 else " "
+        print(f"  [{key}] {item['name']:<12} {item['kind']:<14} {item['state']:<10} {item['path']}")
+        if item["state"] != "found":
+            print(f"      {item['detail']}")
+        if item["origin"]:
+            print(f"      from {item['origin']}")
+    st = report["status"]
+    print("status:")
+    print(f"  {st['url'] or '-'}  {st['state']}: {st['detail']}")
+    for entry in report["skipped"]:
+        print(f"skipped: {entry['path']}: {entry['why']}")
+    for note in report["notes"]:
+        print(f"note: {note}")
+    if not readable:
+        print("lamptop: nothing at all is readable here", file=sys.stderr)
+    return 0 if readable else 1
+
+
+def cmd_console(cfg: Config) -> int:
+    from console.commands.live import run_console
+
+    return run_console(cfg)

@@ -1,0 +1,271 @@
+"""Settings: defaults, then the config file, then ``LAMPTOP_*`` variables, then flags.
+
+The file is ``$XDG_CONFIG_HOME/lamptop/config.toml`` (``~/.config/lamptop/config.toml``) unless
+``--config`` names another. Loading never writes a file. Unknown keys give a warning that names
+them; a value of the wrong type is a :class:`ConfigError` with the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from console.core.events import LOG_KINDS
+
+
+class ConfigError(ValueError):
+    """A config file or value that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class LogSpec:
+    """One log file to follow."""
+
+    path: str
+    """Path of the file (it may not exist yet)."""
+    kind: str | None = None
+    """Log format, one of ``LOG_KINDS``; None: detect from the content."""
+    format: str | None = None
+    """Apache ``LogFormat`` string or nickname, for ``apache-access`` logs."""
+    name: str | None = None
+    """Label shown in the log pane; default: derived from the path."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything lamptop can be told. Every field has a default that works on Debian."""
+
+    logs: tuple[LogSpec, ...] = ()
+    """Logs to follow in addition to (or, with ``discover = false``, instead of) found ones."""
+    discover: bool = True
+    """Find logs and the status URL from the usual paths and the Apache, PHP, MySQL configs."""
+    status_url: str | None = None
+    """mod_status URL; None: discovered (``http://127.0.0.1/server-status``)."""
+    status_user: str | None = None
+    """Basic-auth user for the status URL."""
+    status_password: str | None = field(default=None, repr=False)
+    """Basic-auth password (or ``LAMPTOP_STATUS_PASSWORD``); never saved in bundles."""
+    status_verify: bool = True
+    """Verify HTTPS certificates of the status URL."""
+    status_interval: float = 1.0
+    """Seconds between status polls."""
+    system_interval: float = 1.0
+    """Seconds between memory and load readings."""
+    scan_interval: float = 5.0
+    """Seconds between process scans (per-service RSS, top processes)."""
+    timezone: str | None = None
+    """Zone of log timestamps written without one (Apache error log, MariaDB, php-fpm)."""
+    max_records: int = 20_000
+    """Log records kept in memory (all sources together)."""
+    max_samples: int = 900
+    """Status and system samples kept (900 = 15 minutes at 1 Hz)."""
+    backfill_lines: int = 200
+    """Lines read from the end of each log at start."""
+    snapshot_dir: str | None = None
+    """Where bundles go; None: ``$XDG_STATE_HOME/lamptop/snapshots``."""
+    snapshot_window: float = 300.0
+    """Seconds of history a bundle holds before its trigger."""
+    snapshot_freeze_on_rule: bool = False
+    """Freeze the screen when a spike rule fires (the console only)."""
+    snapshot_tail: float = 10.0
+    """Seconds a rule's bundle waits after the trigger, so the moments after it are in too."""
+    refresh: float = 0.25
+    """Seconds between looks for new data; the log pane redraws at most every max(0.5, this)."""
+    keys: Mapping[str, str] = field(default_factory=dict)
+    """Key remapping: binding id to keys (``"freeze" = "f5"``)."""
+    rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Spike rule settings by rule name."""
+    redact: bool = False
+    """Mask client IPs, query strings and users on screen and in bundles."""
+    warnings: tuple[str, ...] = ()
+    """Problems found while loading (unknown keys): shown to the user, never fatal."""
+
+
+#: TOML keys by table; each maps to a Config field and the type it must have.
+_TABLES: dict[str, dict[str, tuple[str, type | tuple[type, ...]]]] = {
+    "": {
+        "discover": ("discover", bool),
+        "timezone": ("timezone", str),
+        "refresh": ("refresh", (int, float)),
+        "redact": ("redact", bool),
+    },
+    "status": {
+        "url": ("status_url", str),
+        "user": ("status_user", str),
+        "password": ("status_password", str),
+        "verify": ("status_verify", bool),
+        "interval": ("status_interval", (int, float)),
+    },
+    "system": {
+        "interval": ("system_interval", (int, float)),
+        "scan_interval": ("scan_interval", (int, float)),
+    },
+    "recorder": {
+        "max_records": ("max_records", int),
+        "max_samples": ("max_samples", int),
+        "backfill_lines": ("backfill_lines", int),
+    },
+    "snapshot": {
+        "dir": ("snapshot_dir", str),
+        "window": ("snapshot_window", (int, float)),
+        "tail": ("snapshot_tail", (int, float)),
+        "freeze_on_rule": ("snapshot_freeze_on_rule", bool),
+    },
+}
+_SPECIAL_TABLES = {"log", "keys", "rules"}
+
+
+def default_path(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME", "~"), ".config")
+    return Path(base).expanduser() / "lamptop" / "config.toml"
+
+
+def state_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get("XDG_STATE_HOME") or os.path.join(env.get("HOME", "~"), ".local", "state")
+    return Path(base).expanduser() / "lamptop"
+
+
+def _type_name(t: type | tuple[type, ...]) -> str:
+    if isinstance(t, tuple):
+        return " or ".join(x.__name__ for x in t)
+    return {"str": "a string", "bool": "true or false", "int": "a whole number"}.get(
+        t.__name__, t.__name__
+    )
+
+
+def _check(key: str, value: Any, want: type | tuple[type, ...]) -> Any:
+    # bool is an int in Python; a number field must not accept true/false.
+    if isinstance(value, bool) and want is not bool:
+        raise ConfigError(f"{key}: expected {_type_name(want)}, got {value!r}")
+    if not isinstance(value, want):
+        raise ConfigError(f"{key}: expected {_type_name(want)}, got {value!r}")
+    return value
+
+
+def parse_log_arg(arg: str) -> LogSpec:
+    """``PATH`` or ``PATH=KIND`` (the ``--log`` flag)."""
+    path, sep, kind = arg.rpartition("=")
+    if sep and kind in LOG_KINDS:
+        return LogSpec(path=path, kind=kind)
+    if sep and re.fullmatch(r"[a-z-]+", kind):
+        raise ConfigError(f"--log {arg}: unknown kind {kind!r}; one of {', '.join(LOG_KINDS)}")
+    return LogSpec(path=arg)
+
+
+def from_mapping(data: Mapping[str, Any], origin: str = "config") -> Config:
+    """Build a Config from parsed TOML; raises ConfigError, collects unknown keys as warnings."""
+    values: dict[str, Any] = {}
+    warnings: list[str] = []
+    for key, value in data.items():
+        if key in _TABLES[""]:
+            name, want = _TABLES[""][key]
+            values[name] = _check(key, value, want)
+        elif key in _TABLES and key:
+            if not isinstance(value, dict):
+                raise ConfigError(f"[{key}] must be a table")
+            for sub, subval in value.items():
+                if sub not in _TABLES[key]:
+                    warnings.append(f"{origin}: unknown key {key}.{sub} (ignored)")
+                    continue
+                name, want = _TABLES[key][sub]
+                values[name] = _check(f"{key}.{sub}", subval, want)
+        elif key == "log":
+            values["logs"] = tuple(_log_specs(value, warnings, origin))
+        elif key == "keys":
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                raise ConfigError('[keys] maps binding ids to key names: freeze = "f5"')
+            values["keys"] = dict(value)
+        elif key == "rules":
+            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+                raise ConfigError("[rules.NAME] tables hold each rule's settings")
+            values["rules"] = {k: dict(v) for k, v in value.items()}
+        else:
+            warnings.append(f"{origin}: unknown key {key} (ignored)")
+    for name in ("status_interval", "system_interval", "scan_interval", "refresh"):
+        if name in values and values[name] <= 0:
+            raise ConfigError(f"{name.replace('_', '.', 1)}: must be greater than 0")
+    for name in ("max_records", "max_samples"):
+        if name in values and values[name] < 10:
+            raise ConfigError(f"recorder.{name}: must be at least 10")
+    return Config(**values, warnings=tuple(warnings))
+
+
+def _log_specs(value: Any, warnings: list[str], origin: str) -> list[LogSpec]:
+    if not isinstance(value, list):
+        raise ConfigError('logs are [[log]] tables: [[log]] path = "/var/log/..."')
+    specs = []
+    known = {f.name for f in fields(LogSpec)}
+    for i, item in enumerate(value, 1):
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+            raise ConfigError(f'[[log]] number {i}: needs path = "..."')
+        for k in item:
+            if k not in known:
+                warnings.append(f"{origin}: unknown key log.{k} (ignored)")
+        kind = item.get("kind")
+        if kind is not None and kind not in LOG_KINDS:
+            raise ConfigError(f"[[log]] {item['path']}: kind {kind!r} is not one of {LOG_KINDS}")
+        for k in ("format", "name"):
+            if k in item and not isinstance(item[k], str):
+                raise ConfigError(f"[[log]] {item['path']}: {k} must be a string")
+        specs.append(
+            LogSpec(path=item["path"], kind=kind, format=item.get("format"), name=item.get("name"))
+        )
+    return specs
+
+
+def load_file(path: Path) -> Config:
+    """Read one TOML file; a missing file is an empty config."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Config()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8", errors="replace"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return from_mapping(data, origin=str(path))
+
+
+def apply_env(cfg: Config, env: Mapping[str, str] | None = None) -> Config:
+    """``LAMPTOP_STATUS_URL``, ``LAMPTOP_STATUS_USER``, ``LAMPTOP_STATUS_PASSWORD``,
+    ``LAMPTOP_TIMEZONE``, ``LAMPTOP_SNAPSHOT_DIR``."""
+    env = os.environ if env is None else env
+    changes: dict[str, Any] = {}
+    for var, name in (
+        ("LAMPTOP_STATUS_URL", "status_url"),
+        ("LAMPTOP_STATUS_USER", "status_user"),
+        ("LAMPTOP_STATUS_PASSWORD", "status_password"),
+        ("LAMPTOP_TIMEZONE", "timezone"),
+        ("LAMPTOP_SNAPSHOT_DIR", "snapshot_dir"),
+    ):
+        if env.get(var):
+            changes[name] = env[var]
+    return replace(cfg, **changes) if changes else cfg
+
+
+def load(
+    path: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """The effective config: defaults < file < environment < ``overrides`` (the flags)."""
+    explicit = path is not None
+    file_path = Path(path).expanduser() if path else default_path(env)
+    if explicit and not file_path.exists():
+        raise ConfigError(f"{file_path}: no such config file")
+    cfg = apply_env(load_file(file_path), env)
+    if overrides:
+        extra_logs = tuple(overrides.get("logs", ()))
+        rest = {k: v for k, v in overrides.items() if k != "logs" and v is not None}
+        cfg = replace(cfg, **rest, logs=cfg.logs + extra_logs)
+    return cfg

@@ -1,0 +1,353 @@
+"""Snapshot bundles: one directory holding everything needed to explain an outage later.
+
+A bundle is written under a temporary name (``.NAME.partial``) and renamed when complete.
+The directory is 0700 and its files 0600: they hold client addresses and URLs. If writing
+fails part way (disk full), what was written is kept, the directory is renamed to
+``NAME-PARTIAL`` and, where the disk allows, a ``PARTIAL.txt`` says what is missing.
+
+A bundle of full rings holds tens of thousands of records and is written while the server is
+in trouble: ``snapshot.json`` and ``logs.txt`` are streamed to their files a buffer at a time,
+never built whole in memory, and JSON goes through the standard library's C encoder.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import socket
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from console import __version__
+from console.core.events import StatusSample, SystemSample
+from console.core.recorder import Snapshot
+from console.incident.redact import redact_snapshot, redact_trigger, redact_value
+from console.incident.report import logs_chunks, make_report
+from console.incident.rules import Trigger
+from console.incident.serialize import (
+    encode_json,
+    iso,
+    jsonable,
+    parse_ts,
+    record_from_dict,
+    record_json,
+    record_to_dict,
+    state_from_dict,
+    state_to_dict,
+    status_from_dict,
+    status_to_dict,
+    system_from_dict,
+    system_to_dict,
+)
+
+SCHEMA_VERSION = 1
+
+Doc = dict[str, Any]
+
+
+class BundleError(Exception):
+    """Writing or reading a bundle failed; the message is for the user."""
+
+
+def bundle_name(trigger: Trigger, host: str) -> str:
+    stamp = trigger.at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    safe_host = re.sub(r"[^A-Za-z0-9.-]+", "_", host)[:60] or "host"
+    reason = re.sub(r"[^A-Za-z0-9_-]+", "_", trigger.reason)[:40]
+    return f"{stamp}-{safe_host}-{reason}"
+
+
+def _head(snap: Snapshot, trigger: Trigger, host: str, start: datetime, end: datetime) -> Doc:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "lamptop_version": __version__,
+        "host": host,
+        "created_at": iso(snap.taken_at),
+        "trigger": {
+            "kind": trigger.kind,
+            "rule": trigger.rule,
+            "at": iso(trigger.at),
+            "message": trigger.message,
+            "values": jsonable(trigger.values),
+        },
+        "window": {"start": iso(start), "end": iso(end)},
+    }
+
+
+def _lists(win: Snapshot) -> list[tuple[str, Sequence[Any], Callable[[Any], Doc]]]:
+    """The long parts of the document, in their order: name, items, item to dict."""
+    return [
+        ("status", win.status, status_to_dict),
+        ("system", win.system, system_to_dict),
+        ("records", win.records, record_to_dict),
+    ]
+
+
+def _status_json(s: StatusSample) -> str:
+    return encode_json(status_to_dict(s))
+
+
+def _system_json(s: SystemSample) -> str:
+    return encode_json(system_to_dict(s))
+
+
+def _json_lists(win: Snapshot) -> list[tuple[str, Sequence[Any], Callable[[Any], str]]]:
+    """:func:`_lists` with each item's JSON text instead of its dict."""
+    return [
+        ("status", win.status, _status_json),
+        ("system", win.system, _system_json),
+        ("records", win.records, record_json),
+    ]
+
+
+def _tail(snap: Snapshot, filter_desc: Mapping[str, Any] | None) -> Doc:
+    return {
+        "sources": {name: state_to_dict(st) for name, st in snap.states.items()},
+        "source_history": [state_to_dict(st) for st in snap.state_history],
+        "source_order": list(snap.sources),
+        "counts": dict(snap.counts),
+        "filter": dict(filter_desc or {}),
+    }
+
+
+def bundle_data(
+    snap: Snapshot,
+    trigger: Trigger,
+    *,
+    host: str,
+    start: datetime,
+    end: datetime,
+    filter_desc: Mapping[str, Any] | None = None,
+) -> Doc:
+    """The ``snapshot.json`` document for a snapshot cut to its window, as one dict."""
+    doc = _head(snap, trigger, host, start, end)
+    for key, items, to_dict in _lists(snap.window(start, end)):
+        doc[key] = [to_dict(x) for x in items]
+    doc.update(_tail(snap, filter_desc))
+    return doc
+
+
+#: Samples or records encoded per piece handed to the writer.
+_BATCH = 100
+#: Characters gathered before each write to the file.
+_BUFFER = 1 << 20
+
+
+def snapshot_json(
+    snap: Snapshot,
+    win: Snapshot,
+    trigger: Trigger,
+    *,
+    host: str,
+    start: datetime,
+    end: datetime,
+    filter_desc: Mapping[str, Any] | None = None,
+) -> Iterator[str]:
+    """:func:`bundle_data`'s document as JSON text, in pieces to stream to a file.
+
+    ``win`` is ``snap`` cut to the window: its samples and records go in. The layout keeps
+    the document readable line by line: the header first, then each status sample, system
+    sample and record on a line of its own, then the sources, counts and filter.
+    """
+    yield encode_json(_head(snap, trigger, host, start, end))[:-1]
+    for key, items, to_json in _json_lists(win):
+        yield f',\n"{key}": ['
+        for i in range(0, len(items), _BATCH):
+            lines = [to_json(x) for x in items[i : i + _BATCH]]
+            yield ("\n" if i == 0 else ",\n") + ",\n".join(lines)
+        yield "\n]"
+    yield ",\n" + encode_json(_tail(snap, filter_desc))[1:] + "\n"
+
+
+def _write(path: Path, data: str | bytes | Iterable[str]) -> None:
+    """Write ``data`` (text, bytes, or text in pieces) to a new 0600 file, then fsync it.
+
+    Pieces are gathered up to :data:`_BUFFER` characters per ``write``: a long document
+    costs a buffer of memory, not its whole size.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        if isinstance(data, bytes):
+            _write_all(fd, data)
+        elif isinstance(data, str):
+            _write_all(fd, data.encode("utf-8"))
+        else:
+            buf: list[str] = []
+            size = 0
+            for piece in data:
+                buf.append(piece)
+                size += len(piece)
+                if size >= _BUFFER:
+                    _write_all(fd, "".join(buf).encode("utf-8"))
+                    buf, size = [], 0
+            if buf:
+                _write_all(fd, "".join(buf).encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, raw: bytes) -> None:
+    view = memoryview(raw)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def write_bundle(
+    snap: Snapshot,
+    trigger: Trigger,
+    directory: str | Path,
+    *,
+    window: float = 300.0,
+    tail: float = 0.0,
+    host: str | None = None,
+    filter_desc: Mapping[str, Any] | None = None,
+    screen_svg: str | None = None,
+    redact: bool = False,
+) -> Path:
+    """Write a bundle for ``snap`` and return its path; :class:`BundleError` on failure.
+
+    The window reaches ``window`` seconds back before the trigger and ``tail`` seconds after.
+    With ``redact``, client addresses, query strings and users are masked in every file
+    (``screen_svg`` is the screen, which masks them itself).
+    """
+    host = host or socket.gethostname()
+    start = trigger.at - timedelta(seconds=window)
+    end = max(snap.taken_at, trigger.at + timedelta(seconds=tail))
+    win = snap.window(start, end)
+    if redact:
+        win = redact_snapshot(win)
+        trigger = redact_trigger(trigger)
+        filter_desc = redact_value(dict(filter_desc or {}))
+    parent = Path(directory).expanduser()
+    try:
+        parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise BundleError(f"cannot create {parent}: {exc.strerror}") from None
+    name = bundle_name(trigger, host)
+    final = _free_name(parent, name)
+    temp = parent / f".{final.name}.partial"
+    try:
+        temp.mkdir(mode=0o700)
+        os.chmod(temp, 0o700)
+    except OSError as exc:
+        raise BundleError(f"cannot write in {parent}: {exc.strerror}") from None
+
+    files: list[tuple[str, Callable[[], str | Iterable[str]]]] = [
+        (
+            "snapshot.json",
+            lambda: snapshot_json(
+                snap, win, trigger, host=host, start=start, end=end, filter_desc=filter_desc
+            ),
+        ),
+        ("report.md", lambda: make_report(win, trigger, host=host, start=start, end=end)),
+        ("logs.txt", lambda: logs_chunks(win.records)),
+    ]
+    if screen_svg is not None:
+        svg = screen_svg
+        files.append(("screen.svg", lambda: svg))
+    written: list[str] = []
+    for fname, make in files:
+        try:
+            _write(temp / fname, make())
+            written.append(fname)
+        except OSError as exc:
+            missing = [f for f, _ in files if f not in written]
+            partial = _salvage(temp, parent, final, written, missing, exc)
+            what = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+            raise BundleError(
+                f"snapshot incomplete ({what}): kept {', '.join(written) or 'nothing'} in "
+                f"{partial}; missing {', '.join(missing)}"
+            ) from None
+    try:
+        os.rename(temp, final)
+    except OSError as exc:
+        raise BundleError(f"cannot finish {final}: {exc.strerror}; files are in {temp}") from None
+    return final
+
+
+def _free_name(parent: Path, name: str) -> Path:
+    candidate = parent / name
+    n = 2
+    while candidate.exists() or (parent / f".{candidate.name}.partial").exists():
+        candidate = parent / f"{name}-{n}"
+        n += 1
+    return candidate
+
+
+def _salvage(
+    temp: Path, parent: Path, final: Path, written: list[str], missing: list[str], exc: OSError
+) -> Path:
+    """Keep what was written under a name that says it is partial."""
+    target = parent / f"{final.name}-PARTIAL"
+    note = (
+        "This snapshot is PARTIAL: writing stopped with "
+        f"{exc.strerror or exc}.\nWritten: {', '.join(written) or 'nothing'}\n"
+        f"Missing: {', '.join(missing)}\n"
+    )
+    try:
+        (temp / (missing[0] if missing else "x")).unlink(missing_ok=True)
+    except OSError:
+        pass
+    try:
+        _write(temp / "PARTIAL.txt", note)
+    except OSError:
+        pass
+    try:
+        os.rename(temp, target)
+        return target
+    except OSError:
+        return temp
+
+
+# -- reading, for `lamptop open` -------------------------------------------------------------
+
+
+def read_bundle(path: str | Path) -> tuple[Snapshot, dict[str, Any]]:
+    """Load a bundle (its directory or its snapshot.json) as a Snapshot and its metadata."""
+    p = Path(path).expanduser()
+    doc_path = p / "snapshot.json" if p.is_dir() else p
+    try:
+        raw = doc_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BundleError(f"{p}: not a lamptop bundle (no snapshot.json)") from None
+    except OSError as exc:
+        raise BundleError(f"{doc_path}: cannot read: {exc.strerror}") from None
+    try:
+        doc = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise BundleError(
+            f"{doc_path}: damaged (not valid JSON: {exc.msg}, line {exc.lineno})"
+        ) from None
+    if not isinstance(doc, dict) or "schema_version" not in doc:
+        raise BundleError(f"{doc_path}: not a lamptop snapshot (no schema_version)")
+    version = doc["schema_version"]
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise BundleError(
+            f"{doc_path}: written by a newer lamptop (schema {version!r}, "
+            f"this one reads up to {SCHEMA_VERSION}): upgrade lamptop to open it"
+        )
+    try:
+        records = tuple(record_from_dict(r, i) for i, r in enumerate(doc["records"], 1))
+        snap = Snapshot(
+            taken_at=parse_ts(doc["created_at"]),
+            records=records,
+            status=tuple(status_from_dict(s) for s in doc["status"]),
+            system=tuple(system_from_dict(s) for s in doc["system"]),
+            states={k: state_from_dict(v) for k, v in doc.get("sources", {}).items()},
+            state_history=tuple(state_from_dict(s) for s in doc.get("source_history", [])),
+            sources=tuple(doc.get("source_order", [])),
+            counts={str(k): int(v) for k, v in doc.get("counts", {}).items()},
+            total=len(records),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"{doc_path}: damaged ({type(exc).__name__}: {exc})") from None
+    if not snap.sources:
+        names = dict.fromkeys(r.source for r in snap.records)
+        snap = replace(snap, sources=tuple(names))
+    return snap, doc

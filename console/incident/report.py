@@ -1,0 +1,248 @@
+"""``report.md`` and ``logs.txt`` of a bundle: what a person reads first."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+
+from console.core.events import LogRecord
+from console.core.recorder import Snapshot
+from console.incident.rules import Trigger
+from console.incident.serialize import iso_often
+from console.view.filters import is_own_request
+
+MB = 1024 * 1024
+_NUMBERS = re.compile(r"\b\d+(\.\d+)?\b|0x[0-9a-f]+", re.IGNORECASE)
+
+
+def _t(ts: datetime) -> str:
+    return ts.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _cell(text: object, width: int = 80) -> str:
+    s = str(text).replace("|", "\\|").replace("\n", " ")
+    return s if len(s) <= width else s[: width - 1] + "…"
+
+
+def _table(head: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def _mb(n: int | None) -> str:
+    return "-" if n is None else f"{n / MB:.0f} MB"
+
+
+def make_report(
+    win: Snapshot, trigger: Trigger, *, host: str, start: datetime, end: datetime
+) -> str:
+    out: list[str] = [f"# lamptop snapshot: {host}", ""]
+    what = (
+        f"rule `{trigger.rule}`"
+        if trigger.kind == "rule"
+        else {"key": "saved by hand", "exit": "saved on exit"}.get(trigger.kind, trigger.kind)
+    )
+    out += [f"**Trigger:** {what} at {_t(trigger.at)}"]
+    if trigger.message:
+        out += ["", f"> {trigger.message}"]
+    values = {k: v for k, v in trigger.values.items() if k != "also_fired"}
+    if values:
+        out += [""] + [f"- {k}: {v}" for k, v in values.items()]
+    also = trigger.values.get("also_fired") or []
+    if also:
+        out += ["", "Also fired while this bundle was being taken:", ""]
+        out += [f"- rule `{a['rule']}`: {a['message']}" for a in also]
+    out += ["", f"**Window:** {_t(start)} to {_t(end)}", ""]
+
+    sysw = win.system
+    if sysw:
+        used = [s.mem_used for s in sysw]
+        last = sysw[-1]
+        out += [
+            "## Memory",
+            "",
+            f"Used {_mb(min(used))} to {_mb(max(used))} of {_mb(last.mem_total)} in the window; "
+            f"at the end {_mb(last.mem_used)}, swap {_mb(last.swap_used)} of "
+            f"{_mb(last.swap_total)}, load {last.load1:.2f}.",
+            "",
+        ]
+
+    status = win.status[-1] if win.status else None
+    rss = next((s.rss_by_pid for s in reversed(sysw) if s.rss_by_pid), {})
+    out += ["## In-flight requests (oldest first)", ""]
+    if status is None:
+        out += ["No mod_status sample in the window.", ""]
+    else:
+        out += [
+            f"{status.busy} busy of {status.limit} slots at {_t(status.ts)}, "
+            f"scoreboard `{status.scoreboard}`",
+            "",
+        ]
+        live = [w for w in status.workers if w.mode not in "_." and w.request]
+        live.sort(key=lambda w: -w.seconds)
+        if live:
+            out += _table(
+                ("seconds", "pid", "state", "RSS", "client", "vhost", "request"),
+                (
+                    (
+                        f"{w.seconds:.0f}",
+                        w.pid or "-",
+                        w.mode,
+                        _mb(rss.get(w.pid or -1)),
+                        w.client,
+                        w.vhost,
+                        w.request,
+                    )
+                    for w in live[:30]
+                ),
+            )
+            urls = Counter(_path(w.request) for w in live)
+            top, n = urls.most_common(1)[0]
+            out += ["", f"Most common in-flight URL: `{top}` ({n} of {len(live)} workers)."]
+        else:
+            out += ["No request in flight (or ExtendedStatus is off)."]
+        out += [""]
+
+    tally = _Tally(win.records)
+    out += ["## Requests in the window", ""]
+    if tally.access:
+        out += [f"{tally.access} access log records.", ""]
+        for title, key, counts in (
+            ("Top URLs", "url", tally.urls),
+            ("Top clients", "client", tally.clients),
+            ("Status codes", "status", tally.codes),
+        ):
+            out += [f"### {title}", ""]
+            out += _table((key, "count"), counts.most_common(10))
+            out += [""]
+        if tally.errs:
+            out += ["### URLs answering 5xx", ""]
+            out += _table(("url", "count"), tally.errs.most_common(10))
+            out += [""]
+    else:
+        out += ["No access log records in the window.", ""]
+
+    out += ["## Errors by message", ""]
+    if tally.groups:
+        example = tally.example
+        out += _table(
+            ("count", "source", "message"),
+            ((n, src, example[(src, msg)]) for (src, msg), n in tally.groups.most_common(20)),
+        )
+    else:
+        out += ["No error records in the window."]
+    out += [""]
+
+    slow = tally.slow
+    if slow:
+        slow.sort(key=lambda r: -float(r.fields["query_time"]))
+        out += ["## Slowest queries", ""]
+        out += _table(
+            ("seconds", "time", "user", "query"),
+            (
+                (
+                    f"{float(r.fields['query_time']):.2f}",
+                    _t(r.ts),
+                    r.fields.get("user", "-"),
+                    " ".join(str(r.fields.get("query", r.text)).split())[:120],
+                )
+                for r in slow[:10]
+            ),
+        )
+        out += [""]
+
+    if sysw:
+        procs = next((s.top for s in reversed(sysw) if s.top), ())
+        grew = sorted(procs, key=lambda p: -p.growth)[:10]
+        out += ["## Processes that grew most", ""]
+        if grew:
+            out += _table(
+                ("pid", "name", "RSS", "grew", "command"),
+                ((p.pid, p.name, _mb(p.rss), _mb(p.growth), p.cmdline) for p in grew),
+            )
+        else:
+            out += ["No process scan in the window."]
+        out += [""]
+
+    down = [s for s in win.state_history if s.status != "ok" and start <= s.ts <= end]
+    down += [s for s in win.states.values() if s.status != "ok" and s not in down]
+    out += ["## Sources that were down", ""]
+    if down:
+        out += _table(
+            ("time", "source", "state", "message"),
+            ((_t(s.ts), s.source, s.status, s.message) for s in down),
+        )
+    else:
+        out += ["Every source was readable."]
+    out += [""]
+    return "\n".join(out)
+
+
+class _Tally:
+    """What the report counts in the records of the window, gathered in one pass."""
+
+    def __init__(self, records: Iterable[LogRecord]) -> None:
+        paths: list[str] = []
+        clients: list[str] = []
+        codes: list[str] = []
+        errs: list[str] = []
+        groups: list[tuple[str, str]] = []
+        self.example: dict[tuple[str, str], str] = {}
+        """The text of the first record of each error group."""
+        self.slow: list[LogRecord] = []
+        """MySQL slow-log records with a query time."""
+        example, slow, blank = self.example, self.slow, _NUMBERS.sub
+        for r in records:
+            kind, f = r.kind, r.fields
+            if kind == "apache-access" and not is_own_request(r):
+                path = _path(str(f.get("url", "-")))
+                paths.append(path)
+                clients.append(str(f.get("client", "-")))
+                status = f.get("status", "-")
+                codes.append(str(status))
+                if isinstance(status, int) and status >= 500:
+                    errs.append(path)
+            elif kind == "mysql-slow" and "query_time" in f:
+                slow.append(r)
+            if r.level in ("error", "crit"):
+                group = (r.source, blank("N", str(f.get("message") or r.text))[:200])
+                groups.append(group)
+                if group not in example:
+                    example[group] = r.text
+        self.access = len(paths)
+        """Access log records, lamptop's own status polls left out."""
+        # Counting lists at the end is Counter's C loop; += per record would be Python's.
+        self.urls = Counter(paths)
+        self.clients = Counter(clients)
+        self.codes = Counter(codes)
+        self.errs = Counter(errs)
+        """URL paths of the access records answered with a 5xx."""
+        self.groups = Counter(groups)
+        """Error and critical records by (source, message with its numbers blanked)."""
+
+
+def _path(request_or_url: str) -> str:
+    """``GET /a.php?x=1 HTTP/1.1`` or ``/a.php?x=1`` to ``/a.php``."""
+    parts = request_or_url.split()
+    target = parts[1] if len(parts) >= 2 else (parts[0] if parts else "-")
+    return target.split("?", 1)[0]
+
+
+def logs_chunks(records: Sequence[LogRecord], per_chunk: int = 1000) -> Iterator[str]:
+    """:func:`logs_text` in pieces of ``per_chunk`` records, to stream to a file."""
+    for i in range(0, len(records), per_chunk):
+        out: list[str] = []
+        for r in records[i : i + per_chunk]:
+            t = iso_often(r.ts)  # its date and time are strftime("%Y-%m-%d %H:%M:%S")'s
+            out.append(f"{t[:10]} {t[11:19]} {r.source:<10} {r.level:<8} {r.text}\n")
+            for line in r.lines:
+                out.append(f"    {line}\n")
+        yield "".join(out)
+
+
+def logs_text(records: Sequence[LogRecord]) -> str:
+    """The interleaved records as text: one line each, continuation lines indented."""
+    return "".join(logs_chunks(records))

@@ -1,0 +1,326 @@
+"""Spike rules: conditions that save a bundle by themselves when nobody is watching.
+
+Each rule looks at one stream (system samples, status samples or log records) as it arrives,
+keeps the little history it needs, and returns a :class:`Trigger` when it fires. A rule that
+fired waits its cooldown before it can fire again. Defaults suit a small server; every value
+can be changed in the config file's ``[rules.NAME]`` tables (``enabled = false`` turns one off).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from console.core.events import LogRecord, StatusSample, SystemSample
+
+MB = 1024 * 1024
+
+
+class RuleError(ValueError):
+    """A rule setting that cannot be used (unknown rule, wrong type, bad regex)."""
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """Why a snapshot was taken."""
+
+    kind: str
+    """``key`` (the user pressed it), ``rule`` or ``exit``."""
+    at: datetime
+    """When it fired (aware UTC)."""
+    rule: str | None = None
+    """The rule's name, for ``kind == "rule"``."""
+    message: str = ""
+    """One line a person reads: what happened, with the figures."""
+    values: Mapping[str, Any] = field(default_factory=dict)
+    """The values that fired it."""
+
+    @property
+    def reason(self) -> str:
+        """A short word for directory names: ``key``, ``exit`` or the rule's name."""
+        return self.rule if self.kind == "rule" and self.rule else self.kind
+
+
+#: Default settings of every rule.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "memory_jump": {"enabled": True, "percent": 15.0, "seconds": 30.0, "cooldown": 300.0},
+    "memory_high": {"enabled": True, "percent": 92.0, "cooldown": 300.0},
+    "workers_near_limit": {"enabled": True, "ratio": 0.9, "seconds": 5.0, "cooldown": 300.0},
+    "http_5xx_burst": {"enabled": True, "count": 20, "seconds": 10.0, "cooldown": 300.0},
+    "load_high": {"enabled": True, "per_core": 4.0, "cooldown": 300.0},
+    "swap_growing": {"enabled": True, "mb": 64.0, "seconds": 60.0, "cooldown": 300.0},
+    "log_trouble": {
+        "enabled": True,
+        "seconds": 60.0,
+        "cooldown": 300.0,
+        "patterns": [
+            r"AH00161|server reached MaxRequestWorkers",
+            r"Allowed memory size of \d+ bytes exhausted",
+            r"Too many connections",
+            r"Out of memory: Kill|invoked oom-killer|oom-kill",
+            r"server reached (pm\.)?max_children",
+        ],
+    },
+}
+
+
+class Rule:
+    """Base: settings, cooldown bookkeeping."""
+
+    name = ""
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        self.settings = dict(settings)
+        self.enabled = bool(self.settings.get("enabled", True))
+        self.cooldown = timedelta(seconds=float(self.settings.get("cooldown", 300.0)))
+        self._last: datetime | None = None
+
+    def ready(self, now: datetime) -> bool:
+        return self.enabled and (self._last is None or now - self._last >= self.cooldown)
+
+    def fire(self, now: datetime, message: str, **values: Any) -> Trigger:
+        self._last = now
+        return Trigger("rule", now, self.name, message, values)
+
+    def on_system(self, s: SystemSample) -> Trigger | None:
+        return None
+
+    def on_status(self, s: StatusSample) -> Trigger | None:
+        return None
+
+    def on_records(self, records: Sequence[LogRecord], now: datetime) -> Trigger | None:
+        return None
+
+
+class MemoryJump(Rule):
+    name = "memory_jump"
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        super().__init__(settings)
+        self._hist: deque[tuple[datetime, int]] = deque()
+
+    def on_system(self, s: SystemSample) -> Trigger | None:
+        span = timedelta(seconds=float(self.settings["seconds"]))
+        self._hist.append((s.ts, s.mem_used))
+        while self._hist and s.ts - self._hist[0][0] > span:
+            self._hist.popleft()
+        low = min(used for _, used in self._hist)
+        rise = s.mem_used - low
+        pct = 100.0 * rise / s.mem_total if s.mem_total else 0.0
+        if pct >= float(self.settings["percent"]) and self.ready(s.ts):
+            return self.fire(
+                s.ts,
+                f"memory used rose {rise // MB} MB ({pct:.0f}% of RAM) within "
+                f"{self.settings['seconds']:.0f} s",
+                rise_bytes=rise,
+                percent=round(pct, 1),
+                mem_used=s.mem_used,
+                mem_total=s.mem_total,
+            )
+        return None
+
+
+class MemoryHigh(Rule):
+    name = "memory_high"
+
+    def on_system(self, s: SystemSample) -> Trigger | None:
+        pct = 100.0 * s.mem_used / s.mem_total if s.mem_total else 0.0
+        if pct >= float(self.settings["percent"]) and self.ready(s.ts):
+            return self.fire(
+                s.ts,
+                f"memory used {pct:.0f}% ({s.mem_used // MB} of {s.mem_total // MB} MB)",
+                percent=round(pct, 1),
+                mem_used=s.mem_used,
+                mem_total=s.mem_total,
+            )
+        return None
+
+
+class WorkersNearLimit(Rule):
+    name = "workers_near_limit"
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        super().__init__(settings)
+        self._since: datetime | None = None
+
+    def on_status(self, s: StatusSample) -> Trigger | None:
+        if not s.limit:
+            return None
+        ratio = s.busy / s.limit
+        if ratio < float(self.settings["ratio"]):
+            self._since = None
+            return None
+        if self._since is None:
+            self._since = s.ts
+        held = (s.ts - self._since).total_seconds()
+        if held >= float(self.settings["seconds"]) and self.ready(s.ts):
+            return self.fire(
+                s.ts,
+                f"{s.busy} of {s.limit} workers busy for {held:.0f} s",
+                busy=s.busy,
+                limit=s.limit,
+                seconds=round(held, 1),
+            )
+        return None
+
+
+class Http5xxBurst(Rule):
+    name = "http_5xx_burst"
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        super().__init__(settings)
+        self._times: deque[datetime] = deque()
+
+    def on_records(self, records: Sequence[LogRecord], now: datetime) -> Trigger | None:
+        span = timedelta(seconds=float(self.settings["seconds"]))
+        for r in records:
+            if r.kind == "apache-access":
+                status = r.fields.get("status")
+                if isinstance(status, int) and status >= 500:
+                    self._times.append(r.ts)
+        while self._times and now - self._times[0] > span:
+            self._times.popleft()
+        count = len(self._times)
+        if count >= int(self.settings["count"]) and self.ready(now):
+            self._times.clear()
+            return self.fire(
+                now,
+                f"{count} HTTP 5xx responses within {self.settings['seconds']:.0f} s",
+                count=count,
+            )
+        return None
+
+
+class LoadHigh(Rule):
+    name = "load_high"
+
+    def on_system(self, s: SystemSample) -> Trigger | None:
+        cores = max(1, s.cpu_count)
+        if s.load1 >= float(self.settings["per_core"]) * cores and self.ready(s.ts):
+            return self.fire(
+                s.ts, f"load {s.load1:.1f} on {cores} cores", load1=s.load1, cores=cores
+            )
+        return None
+
+
+class SwapGrowing(Rule):
+    name = "swap_growing"
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        super().__init__(settings)
+        self._hist: deque[tuple[datetime, int]] = deque()
+
+    def on_system(self, s: SystemSample) -> Trigger | None:
+        span = timedelta(seconds=float(self.settings["seconds"]))
+        self._hist.append((s.ts, s.swap_used))
+        while self._hist and s.ts - self._hist[0][0] > span:
+            self._hist.popleft()
+        grew = s.swap_used - min(used for _, used in self._hist)
+        if grew >= float(self.settings["mb"]) * MB and self.ready(s.ts):
+            return self.fire(
+                s.ts,
+                f"swap in use grew {grew // MB} MB within {self.settings['seconds']:.0f} s",
+                grew_bytes=grew,
+                swap_used=s.swap_used,
+            )
+        return None
+
+
+class LogTrouble(Rule):
+    name = "log_trouble"
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        super().__init__(settings)
+        patterns = self.settings.get("patterns", [])
+        if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+            raise RuleError("rules.log_trouble.patterns must be a list of regular expressions")
+        try:
+            self._re = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+        except re.error as exc:
+            raise RuleError(f"rules.log_trouble.patterns: bad regular expression: {exc}") from None
+
+    def on_records(self, records: Sequence[LogRecord], now: datetime) -> Trigger | None:
+        if self._re is None or not self.ready(now):
+            return None
+        # Only what is happening now: a line of last night read back at start is not a spike.
+        oldest = now - timedelta(seconds=float(self.settings["seconds"]))
+        for r in records:
+            if r.ts < oldest:
+                continue
+            m = self._re.search(r.text)
+            if m:
+                return self.fire(
+                    now,
+                    f"{r.source} says: {r.text[:160]}",
+                    source=r.source,
+                    match=m.group(0),
+                    text=r.text[:500],
+                )
+        return None
+
+
+RULES: dict[str, type[Rule]] = {
+    cls.name: cls
+    for cls in (
+        MemoryJump,
+        MemoryHigh,
+        WorkersNearLimit,
+        Http5xxBurst,
+        LoadHigh,
+        SwapGrowing,
+        LogTrouble,
+    )
+}
+
+
+def build_rules(config: Mapping[str, Mapping[str, Any]] | None = None) -> list[Rule]:
+    """Every rule with its defaults, overridden by the config's ``[rules.NAME]`` tables."""
+    config = config or {}
+    unknown = set(config) - set(RULES)
+    if unknown:
+        raise RuleError(f"unknown rule(s): {', '.join(sorted(unknown))}; known: {', '.join(RULES)}")
+    rules = []
+    for name, cls in RULES.items():
+        settings = dict(DEFAULTS[name])
+        for key, value in config.get(name, {}).items():
+            if key not in settings:
+                raise RuleError(
+                    f"rules.{name}.{key}: unknown setting; known: {', '.join(settings)}"
+                )
+            want = type(settings[key])
+            ok = isinstance(value, want) or (want is float and isinstance(value, int))
+            if not ok or (isinstance(value, bool) and want is not bool):
+                raise RuleError(f"rules.{name}.{key}: expected {want.__name__}, got {value!r}")
+            settings[key] = value
+        rules.append(cls(settings))
+    return rules
+
+
+class RuleBook:
+    """All rules together, fed from the recorder's stream of events."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+        self.fired: list[Trigger] = []
+
+    def feed(self, kind: str, value: object, now: datetime) -> list[Trigger]:
+        """One recorder event (``status``, ``system``, ``records``): the triggers it fires."""
+        out: list[Trigger] = []
+        for rule in self.rules:
+            if not rule.enabled:
+                continue
+            t: Trigger | None = None
+            if kind == "system" and isinstance(value, SystemSample):
+                t = rule.on_system(value)
+            elif kind == "status" and isinstance(value, StatusSample):
+                t = rule.on_status(value)
+            elif kind == "records" and isinstance(value, tuple):
+                t = rule.on_records(value, now)
+            if t is not None:
+                out.append(t)
+        self.fired.extend(out)
+        return out
