@@ -6,13 +6,13 @@ from datetime import timedelta
 import pytest
 
 from console.core.events import ServiceMem, SourceState, Worker
+from console.parsing.modstatus import request_path
 from console.view.metrics import (
     buckets,
     human_bytes,
     human_duration,
     in_flight,
     problems,
-    request_path,
     request_rates,
     saturation,
     service_trends,

@@ -113,3 +113,74 @@ def test_logs_text_one_line_per_record_and_its_continuation_lines() -> None:
     many = [rec("x", "info", f"line {i}", i) for i in range(25)]
     chunks = list(logs_chunks(many, per_chunk=10))
     assert len(chunks) == 3 and "".join(chunks) == logs_text(many)
+
+
+def test_in_flight_table_is_the_screens_own_polls_and_null_rows_left_out() -> None:
+    from console.core.events import StatusSample, Worker
+
+    url = "http://127.0.0.1:8080/server-status"
+    workers = (
+        Worker(
+            slot="0",
+            pid=11,
+            mode="W",
+            cpu=0,
+            seconds=2.0,
+            req_ms=0,
+            client="127.0.0.1",
+            vhost="x",
+            request="GET /server-status?auto HTTP/1.1",
+        ),
+        Worker(
+            slot="1",
+            pid=12,
+            mode="W",
+            cpu=0,
+            seconds=40.0,
+            req_ms=0,
+            client="10.0.0.9",
+            vhost="shop",
+            request="GET /report.php?id=1 HTTP/1.1",
+        ),
+        Worker(
+            slot="2",
+            pid=13,
+            mode="R",
+            cpu=0,
+            seconds=3.0,
+            req_ms=0,
+            client="?",
+            vhost="?",
+            request="NULL",
+        ),
+        Worker(
+            slot="3",
+            pid=14,
+            mode="_",
+            cpu=0,
+            seconds=9.0,
+            req_ms=0,
+            client="10.0.0.8",
+            vhost="shop",
+            request="GET /old.php HTTP/1.1",
+        ),
+    )
+    status = StatusSample(
+        ts=T0,
+        url=url,
+        fields={},
+        scoreboard="WWR_",
+        counts={"W": 2, "R": 1, "_": 1},
+        workers=workers,
+        busy=3,
+        idle=1,
+        limit=4,
+        extended=True,
+    )
+    snap = Snapshot(taken_at=T0, records=(), status=(status,), system=(), states={})
+    text = make_report(snap, Trigger("key", T0), host="web1", start=T0, end=T0)
+    part = text.split("## In-flight requests (oldest first)")[1].split("## ")[0]
+    rows = [line for line in part.splitlines() if line.startswith("| ")][1:]
+    assert len(rows) == 1 and "/report.php" in rows[0]
+    assert "server-status" not in "\n".join(rows) and "NULL" not in text
+    assert "Most common in-flight URL: `/report.php` (1 of 1 workers)." in text

@@ -11,7 +11,9 @@ from console.core.events import LogRecord
 from console.core.recorder import Snapshot
 from console.incident.rules import Trigger
 from console.incident.serialize import iso_often
+from console.parsing.modstatus import request_path
 from console.view.filters import is_own_request
+from console.view.metrics import in_flight
 
 MB = 1024 * 1024
 _NUMBERS = re.compile(r"\b\d+(\.\d+)?\b|0x[0-9a-f]+", re.IGNORECASE)
@@ -81,8 +83,8 @@ def make_report(
             f"scoreboard `{status.scoreboard}`",
             "",
         ]
-        live = [w for w in status.workers if w.mode not in "_." and w.request]
-        live.sort(key=lambda w: -w.seconds)
+        own = request_path(f"GET {status.url}")
+        live = in_flight(status, rss, exclude_path=own)
         if live:
             out += _table(
                 ("seconds", "pid", "state", "RSS", "client", "vhost", "request"),
@@ -91,7 +93,7 @@ def make_report(
                         f"{w.seconds:.0f}",
                         w.pid or "-",
                         w.mode,
-                        _mb(rss.get(w.pid or -1)),
+                        _mb(w.rss),
                         w.client,
                         w.vhost,
                         w.request,
@@ -99,7 +101,7 @@ def make_report(
                     for w in live[:30]
                 ),
             )
-            urls = Counter(_path(w.request) for w in live)
+            urls = Counter(w.path or w.request for w in live)
             top, n = urls.most_common(1)[0]
             out += ["", f"Most common in-flight URL: `{top}` ({n} of {len(live)} workers)."]
         else:
@@ -198,7 +200,8 @@ class _Tally:
         for r in records:
             kind, f = r.kind, r.fields
             if kind == "apache-access" and not is_own_request(r):
-                path = _path(str(f.get("url", "-")))
+                url = str(f.get("url") or "-")
+                path = request_path(url) or url.split("?", 1)[0]
                 paths.append(path)
                 clients.append(str(f.get("client", "-")))
                 status = f.get("status", "-")
@@ -223,12 +226,6 @@ class _Tally:
         self.groups = Counter(groups)
         """Error and critical records by (source, message with its numbers blanked)."""
 
-
-def _path(request_or_url: str) -> str:
-    """``GET /a.php?x=1 HTTP/1.1`` or ``/a.php?x=1`` to ``/a.php``."""
-    parts = request_or_url.split()
-    target = parts[1] if len(parts) >= 2 else (parts[0] if parts else "-")
-    return target.split("?", 1)[0]
 
 
 def logs_chunks(records: Sequence[LogRecord], per_chunk: int = 1000) -> Iterator[str]:

@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from console.core.events import ProcessRow, StatusSample, Worker
 from console.parsing.modstatus_html import (
@@ -41,10 +42,28 @@ __all__ = [
     "parse_auto",
     "parse_html",
     "parse_status_text",
+    "QUIET_MODES",
+    "request_path",
     "sample_from_html",
     "status_to_dict",
     "uptime_seconds",
 ]
+
+#: Scoreboard/worker modes of a slot that serves no request: idle (``_``) and open (``.``).
+QUIET_MODES = frozenset("_.")
+
+
+def request_path(request: str) -> str:
+    """``GET /a/b.php?x=1 HTTP/1.1`` → ``/a/b.php``; ``""`` when there is no path.
+
+    Takes a request line, a bare target, or a full URL after a method (``GET http://h/x``).
+    """
+    parts = request.split()
+    target = parts[1] if len(parts) >= 2 else (parts[0] if parts else "")
+    if not target.startswith("/") and "://" not in target:
+        return ""
+    return urlsplit(target).path or ""
+
 
 #: ``?auto`` keys of which at least one must be present for text to count as mod_status.
 _AUTO_MARKERS = ("Scoreboard", "BusyWorkers", "IdleWorkers", "ServerMPM", "Total Accesses")

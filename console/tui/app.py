@@ -27,11 +27,12 @@ from textual.worker import Worker, WorkerState
 from console.core.config import Config
 from console.core.events import SourceState, StatusSample, SystemSample
 from console.core.recorder import Recorder, Snapshot
+from console.parsing.modstatus import request_path
 from console.parsing.timeutil import local_zone
 from console.sources.engine import Engine
 from console.tui.freeze import FreezingApp
 from console.view.filters import FilterError, LogFilter
-from console.view.metrics import in_flight, problems, request_path, status_state
+from console.view.metrics import in_flight, problems, status_state
 from console.view.pacing import LOG_EVERY, Pacer
 from widgets.banner import FrozenBanner
 from widgets.drawn import set_changed

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from console.core.events import LEVEL_RANK, LogRecord
-from console.view.metrics import request_path
+from console.parsing.modstatus import request_path
 
 #: The minimum levels the level key cycles through: everything, warnings and up, errors and up.
 LEVEL_STEPS: tuple[str, ...] = ("", "warn", "error")

@@ -11,12 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from console.core.events import SourceState, StatusSample, SystemSample
+from console.parsing.modstatus import QUIET_MODES, request_path
 
 #: Scoreboard characters of slots that are not serving anything.
-QUIET_MODES = frozenset("_.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,14 +106,6 @@ class InFlight:
         """The URL path of the request line (no query string), or ``""``."""
         return request_path(self.request)
 
-
-def request_path(request: str) -> str:
-    """``GET /a/b.php?x=1 HTTP/1.1`` → ``/a/b.php``; ``""`` when there is no path."""
-    parts = request.split()
-    target = parts[1] if len(parts) >= 2 else (parts[0] if parts else "")
-    if not target.startswith("/") and "://" not in target:
-        return ""
-    return urlsplit(target).path or ""
 
 
 def in_flight(

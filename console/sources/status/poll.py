@@ -24,11 +24,10 @@ import urllib3
 
 from console import __version__
 from console.core.events import SourceStatus, StatusSample
-from console.parsing.modstatus import NotModStatus, build_sample, parse_html
+from console.parsing.modstatus import QUIET_MODES, NotModStatus, build_sample, parse_html
 from console.sources import Sink, StateReporter
 from console.sources.status.deadline import Deadline
 from console.sources.status.table import MAX_AGE, TableCache, WorkerTable
-from console.view.metrics import QUIET_MODES
 
 KIND = "mod-status"
 #: Largest answer read; a status page of 1,000 busy workers is well under 1 MiB.

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
 
 from console.core.events import ProcessRow, StatusSample, Worker
+from console.parsing.modstatus import request_path
 
 #: Seconds after which the table is read again even when no counter moved.
 MAX_AGE = 5.0
@@ -66,11 +66,6 @@ def activity(sample: StatusSample) -> tuple[object, ...]:
     fields = sample.fields
     return (tuple(sorted(sample.counts.items())), *(fields.get(k) for k in ACTIVITY_KEYS))
 
-
-def request_path(request: str) -> str:
-    """``GET /server-status?auto HTTP/1.1`` to ``/server-status``; ``""`` without a target."""
-    parts = request.split()
-    return urlsplit(parts[1]).path if len(parts) >= 2 else ""
 
 
 class TableCache:
