@@ -206,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "parse":
-            from console.commands.sources import cmd_parse
+            from console.commands.parse import cmd_parse
 
             return cmd_parse(args)
         cfg = config_from_args(args)
@@ -217,14 +217,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return cmd_sources(cfg, as_json=args.json, probe=not args.no_probe)
         if args.command == "demo":
-            from console.commands.live import run_demo
+            from console.commands.demo import run_demo
 
             if args.speed <= 0:
                 print("lamptop: --speed must be greater than 0", file=sys.stderr)
                 return 2
             return run_demo(cfg, seed=args.seed, speed=args.speed)
         if args.command == "open":
-            from console.commands.live import run_open
+            from console.commands.open import run_open
 
             return run_open(cfg, args.bundle)
         if args.command == "record":
@@ -235,9 +235,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(
                 record(cfg, duration=args.duration, bundle_on_exit=args.bundle_on_exit)
             )
-        from console.commands.sources import cmd_console
+        from console.commands.live import run_console
 
-        return cmd_console(cfg)
+        return run_console(cfg)
     except (ConfigError, RuleError) as exc:
         print(f"lamptop: {exc}", file=sys.stderr)
         return 2

@@ -15,7 +15,7 @@ import pytest
 from console.core.config import Config
 from console.core.recorder import Recorder
 from console.incident.bundle import read_bundle
-from console.incident.flight import FlightRecorder
+from console.incident.watch import IncidentWatch
 from console.incident.rules import DEFAULTS as DEFAULT_RULES
 from console.incident.rules import RuleBook, build_rules
 from console.tui.app import LamptopApp
@@ -29,9 +29,9 @@ from widgets.scoreboard import ScoreboardView
 SIZE = (120, 40)
 
 
-def live_app(tmp_path: Path, snapdir: Path | None = None) -> tuple[LamptopApp, FlightRecorder]:
+def live_app(tmp_path: Path, snapdir: Path | None = None) -> tuple[LamptopApp, IncidentWatch]:
     recorder = scripted_recorder()
-    flight = FlightRecorder(
+    incidents = IncidentWatch(
         recorder,
         RuleBook(build_rules({"memory_high": {"enabled": False}})),
         snapdir or tmp_path / "snaps",
@@ -42,9 +42,9 @@ def live_app(tmp_path: Path, snapdir: Path | None = None) -> tuple[LamptopApp, F
         config=Config(timezone="UTC"),
         engine=ScriptedEngine(recorder),  # type: ignore[arg-type]
         clock=fixed_clock,
-        flight=flight,
+        incidents=incidents,
     )
-    return app, flight
+    return app, incidents
 
 
 async def test_freeze_holds_the_screen_while_collection_goes_on(tmp_path: Path) -> None:
@@ -75,21 +75,21 @@ async def test_freeze_holds_the_screen_while_collection_goes_on(tmp_path: Path) 
 
 
 async def test_save_writes_a_bundle_that_opens_with_the_same_data(tmp_path: Path) -> None:
-    app, flight = live_app(tmp_path)
+    app, incidents = live_app(tmp_path)
     notes: list[str] = []
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause(0.3)
         await pilot.press("s")
         for _ in range(40):
             await pilot.pause(0.1)
-            if flight.saved:
+            if incidents.saved:
                 break
         assert app.frozen
         frozen = app.frozen_snapshot
         notes = [n.message for n in app._notifications]
     assert frozen is not None
-    assert len(flight.saved) == 1 and flight.saved[0].path is not None
-    path = flight.saved[0].path
+    assert len(incidents.saved) == 1 and incidents.saved[0].path is not None
+    path = incidents.saved[0].path
     assert any(str(path) in n for n in notes), notes
     assert stat.S_IMODE(path.stat().st_mode) == 0o700
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in path.iterdir())
@@ -133,16 +133,16 @@ async def test_save_writes_a_bundle_that_opens_with_the_same_data(tmp_path: Path
 async def test_save_into_an_unwritable_place_says_so_and_keeps_running(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
-    app, flight = live_app(tmp_path, snapdir=blocker / "snaps")
+    app, incidents = live_app(tmp_path, snapdir=blocker / "snaps")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause(0.2)
         await pilot.press("s")
         for _ in range(40):
             await pilot.pause(0.1)
-            if flight.saved:
+            if incidents.saved:
                 break
         errors = [n for n in app._notifications if n.severity == "error"]
-        assert flight.saved and flight.saved[0].path is None
+        assert incidents.saved and incidents.saved[0].path is None
         assert errors and "cannot create" in errors[0].message
         await pilot.press("space")  # still alive, still answering keys
         await pilot.pause(0.3)
@@ -153,16 +153,16 @@ async def test_save_into_an_unwritable_place_says_so_and_keeps_running(tmp_path:
 async def test_s_returns_at_once_and_the_bundle_holds_the_frozen_screen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import console.incident.flight
+    import console.incident.watch
 
-    write = console.incident.flight.write_bundle
+    write = console.incident.watch.write_bundle
 
     def slow_write(*args: Any, **kw: Any) -> Path:
         time.sleep(0.5)  # a slow disk: the console must keep answering meanwhile
         return write(*args, **kw)
 
-    monkeypatch.setattr(console.incident.flight, "write_bundle", slow_write)
-    app, flight = live_app(tmp_path)
+    monkeypatch.setattr(console.incident.watch, "write_bundle", slow_write)
+    app, incidents = live_app(tmp_path)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause(0.3)
         banner = app.query_one(FrozenBanner)
@@ -178,15 +178,15 @@ async def test_s_returns_at_once_and_the_bundle_holds_the_frozen_screen(
         assert app.log_filter.http_errors
         for _ in range(40):
             await pilot.pause(0.1)
-            if flight.saved:
+            if incidents.saved:
                 break
         await pilot.pause(0.1)
         notes = [n.message for n in app._notifications]
-    assert len(flight.saved) == 1 and flight.saved[0].path is not None
+    assert len(incidents.saved) == 1 and incidents.saved[0].path is not None
     assert any("being saved" in n for n in notes)
     assert any("saving a snapshot" in t for t in texts)
     assert texts[-1].endswith("space: live · s: save")
-    svg = (flight.saved[0].path / "screen.svg").read_text()
+    svg = (incidents.saved[0].path / "screen.svg").read_text()
     assert "FROZEN" in svg and "arrived" in svg  # the banner, drawn before the picture
 
 
@@ -199,8 +199,8 @@ async def test_one_alert_per_incident_and_the_saved_note_names_the_other_rules(
     recorder = scripted_recorder()
     only = ("memory_high", "load_high")
     rules = RuleBook(build_rules({n: {"enabled": n in only} for n in DEFAULT_RULES}))
-    flight = FlightRecorder(recorder, rules, tmp_path / "snaps", window=3600, tail=0.2)
-    app = LamptopApp(recorder, config=Config(timezone="UTC"), clock=fixed_clock, flight=flight)
+    incidents = IncidentWatch(recorder, rules, tmp_path / "snaps", window=3600, tail=0.2)
+    app = LamptopApp(recorder, config=Config(timezone="UTC"), clock=fixed_clock, incidents=incidents)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.2)
         gb = 1 << 30
@@ -221,13 +221,13 @@ async def test_one_alert_per_incident_and_the_saved_note_names_the_other_rules(
         )
         for _ in range(40):
             await pilot.pause(0.1)
-            if flight.saved:
+            if incidents.saved:
                 break
         await pilot.pause(0.2)
         notes = [(n.title, n.message) for n in app._notifications]
-    assert len(flight.rules.fired) == 2 and len(flight.saved) == 1
+    assert len(incidents.rules.fired) == 2 and len(incidents.saved) == 1
     alerts = [t for t, _ in notes if t.startswith("rule ")]
-    assert alerts == [f"rule {flight.saved[0].trigger.rule}"]
-    other = next(r for r in only if r != flight.saved[0].trigger.rule)
+    assert alerts == [f"rule {incidents.saved[0].trigger.rule}"]
+    other = next(r for r in only if r != incidents.saved[0].trigger.rule)
     saved = [m for t, m in notes if t == "snapshot saved"]
     assert len(saved) == 1 and saved[0].endswith(f"also fired: {other}")

@@ -39,7 +39,7 @@ CORE = [
     "console.demo.story",
     "console.incident.rules",
     "console.incident.bundle",
-    "console.incident.flight",
+    "console.incident.watch",
     "console.commands.record",
     "console.incident.report",
 ]

@@ -177,13 +177,13 @@ async def test_one_incident_one_bundle(tmp_path) -> None:  # type: ignore[no-unt
     import asyncio
 
     from console.core.recorder import Recorder
-    from console.incident.flight import FlightRecorder
+    from console.incident.watch import IncidentWatch
 
     now = datetime.now(UTC)
     recorder = Recorder(reorder=0, clock=lambda: now)
     cfg = {n: {"enabled": n in ("memory_high", "load_high")} for n in DEFAULTS}
     told: list[tuple[str | None, str]] = []
-    flight = FlightRecorder(
+    incidents = IncidentWatch(
         recorder,
         RuleBook(build_rules(cfg)),
         tmp_path,
@@ -191,7 +191,7 @@ async def test_one_incident_one_bundle(tmp_path) -> None:  # type: ignore[no-unt
         min_gap=60.0,
         on_trigger=lambda t, outcome, joined: told.append((t.rule, outcome)),
     )
-    task = asyncio.create_task(flight.run())
+    task = asyncio.create_task(incidents.run())
     try:
         recorder.add_system(
             SystemSample(
@@ -209,7 +209,7 @@ async def test_one_incident_one_bundle(tmp_path) -> None:  # type: ignore[no-unt
             )
         )
         for _ in range(50):
-            if flight.saved:
+            if incidents.saved:
                 break
             await asyncio.sleep(0.05)
         later = now + timedelta(seconds=30)
@@ -232,9 +232,9 @@ async def test_one_incident_one_bundle(tmp_path) -> None:  # type: ignore[no-unt
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-    assert len(rules_fired := flight.rules.fired) == 2, rules_fired
-    assert len(flight.saved) == 1
-    saved = flight.saved[0]
+    assert len(rules_fired := incidents.rules.fired) == 2, rules_fired
+    assert len(incidents.saved) == 1
+    saved = incidents.saved[0]
     assert saved.trigger.rule == "memory_high"
     assert [a["rule"] for a in saved.trigger.values["also_fired"]] == ["load_high"]
     report = (saved.path / "report.md").read_text()
@@ -247,18 +247,18 @@ async def test_one_incident_one_bundle(tmp_path) -> None:  # type: ignore[no-unt
 
 def test_a_rule_soon_after_a_bundle_says_none_is_saved(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from console.core.recorder import Recorder
-    from console.incident.flight import FlightRecorder
+    from console.incident.watch import IncidentWatch
 
     recorder = Recorder(reorder=0, clock=lambda: T0)
     cfg = {n: {"enabled": n == "memory_high"} for n in DEFAULTS}
     told: list[str] = []
-    flight = FlightRecorder(
+    incidents = IncidentWatch(
         recorder,
         RuleBook(build_rules(cfg)),
         tmp_path,
         min_gap=60.0,
         on_trigger=lambda t, outcome, joined: told.append(outcome),
     )
-    flight._last_rule_bundle = T0 - timedelta(seconds=12)  # a rule's bundle was just written
+    incidents._last_rule_bundle = T0 - timedelta(seconds=12)  # a rule's bundle was just written
     recorder.add_system(sysmp(0, int(GB * 0.97)))
     assert told == ["no new bundle: the last was saved 12 s ago"]

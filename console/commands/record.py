@@ -15,15 +15,11 @@ from typing import TextIO
 from console.core.config import Config, state_dir
 from console.core.events import SourceState
 from console.core.recorder import Recorder
-from console.incident.flight import FlightRecorder, Saved
+from console.incident.watch import IncidentWatch, Saved
 from console.incident.rules import RuleBook, Trigger, build_rules
 from console.sources import Sink
 from console.sources.engine import Engine, make_plan
 from console.view.filters import redact
-
-
-def snapshot_dir(cfg: Config) -> Path:
-    return Path(cfg.snapshot_dir).expanduser() if cfg.snapshot_dir else state_dir() / "snapshots"
 
 
 class Printer:
@@ -72,18 +68,10 @@ async def record(
     printer = Printer(out, redact=cfg.redact)
     recorder = recorder or Recorder(max_records=cfg.max_records, max_samples=cfg.max_samples)
     plan = make_plan(cfg)
-    rules = RuleBook(build_rules(cfg.rules))
-    directory = snapshot_dir(cfg)
-    flight = FlightRecorder(
-        recorder,
-        rules,
-        directory,
-        window=cfg.snapshot_window,
-        tail=cfg.snapshot_tail,
-        redact=cfg.redact,
-        on_trigger=printer.on_trigger,
-        on_saved=printer.on_saved,
+    incidents = IncidentWatch.for_config(
+        cfg, recorder, on_trigger=printer.on_trigger, on_saved=printer.on_saved
     )
+    directory = incidents.snapshot_dir
     recorder.subscribe(printer.on_event)
     engine = Engine(cfg, recorder, plan, system=system)  # type: ignore[arg-type]
     names = ", ".join(name for name, _ in engine.sources)
@@ -99,7 +87,7 @@ async def record(
         except (NotImplementedError, RuntimeError):
             pass
     tasks = [asyncio.create_task(supervise(name, run, recorder)) for name, run in engine.runners()]
-    tasks.append(asyncio.create_task(flight.run()))
+    tasks.append(asyncio.create_task(incidents.run()))
     if stats_path := os.environ.get("LAMPTOP_STATS_FILE"):
         tasks.append(asyncio.create_task(write_stats(stats_path, recorder)))
     try:
@@ -119,9 +107,9 @@ async def record(
             except (NotImplementedError, RuntimeError):
                 pass
     recorder.release(force=True)
-    await flight.drain()
+    await incidents.drain()
     if bundle_on_exit:
-        await flight.save(Trigger("exit", datetime.now(UTC), message="saved on exit"))
+        await incidents.save(Trigger("exit", datetime.now(UTC), message="saved on exit"))
     snap = recorder.snapshot()
     printer.line(f"lamptop record stopped: {snap.total} records, {len(snap.status)} status samples")
     return 0

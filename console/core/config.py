@@ -132,6 +132,11 @@ def state_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(base).expanduser() / "lamptop"
 
 
+def snapshot_dir(cfg: Config) -> Path:
+    """Where bundles are saved: the configured dir, else ``snapshots`` in the state dir."""
+    return Path(cfg.snapshot_dir).expanduser() if cfg.snapshot_dir else state_dir() / "snapshots"
+
+
 def _type_name(t: type | tuple[type, ...]) -> str:
     if isinstance(t, tuple):
         return " or ".join(x.__name__ for x in t)

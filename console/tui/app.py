@@ -45,7 +45,7 @@ from widgets.scoreboard import ScoreboardView
 from widgets.sourcebar import SourceBar, rounded_rate
 
 if TYPE_CHECKING:
-    from console.incident.flight import FlightRecorder
+    from console.incident.watch import IncidentWatch
 
 #: Source kinds that are not logs: they get no number key and no place in the log pane.
 NOT_LOGS = frozenset({"mod-status", "system"})
@@ -82,7 +82,7 @@ class LamptopApp(FreezingApp):
         engine: Engine | None = None,
         clock: Callable[[], datetime] | None = None,
         title_note: str = "",
-        flight: FlightRecorder | None = None,
+        incidents: IncidentWatch | None = None,
         bundle: tuple[Snapshot, str] | None = None,
     ) -> None:
         super().__init__()
@@ -91,7 +91,7 @@ class LamptopApp(FreezingApp):
         self.engine = engine
         self.clock = clock or utcnow
         self.title_note = title_note
-        self.flight = flight
+        self.incidents = incidents
         self.bundle = bundle
         """(snapshot, what it is) of a saved bundle shown read-only (``lamptop open``)."""
         self.zone = local_zone(self.config.timezone)
@@ -151,12 +151,12 @@ class LamptopApp(FreezingApp):
         self._header.host = self.host
         self.recorder.subscribe(self._recorder_changed)
         self._start_sources()
-        if self.flight is not None:
-            flight = self.flight
-            flight.on_trigger, flight.on_saved = self._rule_fired, self._saved
-            flight.screen = self.export_screenshot
-            flight.filter_desc = lambda: self.log_filter.as_dict()
-            self.run_worker(flight.run(), name="flight", group="flight", exit_on_error=False)
+        if self.incidents is not None:
+            incidents = self.incidents
+            incidents.on_trigger, incidents.on_saved = self._rule_fired, self._saved
+            incidents.screen = self.export_screenshot
+            incidents.filter_desc = lambda: self.log_filter.as_dict()
+            self.run_worker(incidents.run(), name="incidents", group="incidents", exit_on_error=False)
         if self.bundle is not None:
             snap, what = self.bundle
             self.frozen_snapshot, self.frozen = snap, True

@@ -22,7 +22,7 @@ from widgets.drawn import set_changed
 from widgets.header import HeaderBar
 
 if TYPE_CHECKING:
-    from console.incident.flight import FlightRecorder, Saved
+    from console.incident.watch import IncidentWatch, Saved
 
 
 class FreezingApp(KeyedApp):
@@ -36,7 +36,7 @@ class FreezingApp(KeyedApp):
     """The snapshot the panes are pinned to while :attr:`frozen`."""
 
     recorder: Recorder
-    flight: FlightRecorder | None
+    incidents: IncidentWatch | None
     """Spike rules and bundle writing; None where nothing can be saved."""
     title_note: str
     zone: tzinfo
@@ -80,7 +80,7 @@ class FreezingApp(KeyedApp):
 
     def action_save(self) -> None:
         """Freeze (if live) and save a bundle of what is frozen; the writing runs in a thread."""
-        if self.flight is None:
+        if self.incidents is None:
             self.notify("nothing can be saved here", severity="warning")
             return
         if self._saving:
@@ -93,15 +93,15 @@ class FreezingApp(KeyedApp):
             return
         self._saving = True  # said in the banner: a notification would cost a re-layout
         self.show_frozen_note()
-        self.run_worker(self._save(self.flight, snap), name="save", group="save")
+        self.run_worker(self._save(self.incidents, snap), name="save", group="save")
 
-    async def _save(self, flight: FlightRecorder, snap: Snapshot) -> None:
+    async def _save(self, incidents: IncidentWatch, snap: Snapshot) -> None:
         try:
             # the screen as frozen (banner shown) goes into the bundle: wait for it to be drawn
             painted = asyncio.Event()
             self.call_after_refresh(painted.set)
             await painted.wait()
-            await flight.save(Trigger("key", snap.taken_at, message="saved by hand"), snap)
+            await incidents.save(Trigger("key", snap.taken_at, message="saved by hand"), snap)
         finally:
             self._saving = False
             if self.frozen:

@@ -1,4 +1,4 @@
-"""The flight recorder: spike rules watching the recorder, and bundles saved when they fire.
+"""The incident watch: spike rules watching the recorder, and bundles saved when they fire.
 
 Shared by the console (alerts on screen) and ``lamptop record`` (one line per event). A rule's
 bundle holds the window before the trigger from the rings, then waits ``tail`` seconds so the
@@ -20,9 +20,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from console.core.config import Config, snapshot_dir
 from console.core.recorder import Recorder, Snapshot
 from console.incident.bundle import BundleError, write_bundle
-from console.incident.rules import RuleBook, Trigger
+from console.incident.rules import RuleBook, Trigger, build_rules
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,22 @@ class Saved:
     error: str | None = None
 
 
-class FlightRecorder:
+class IncidentWatch:
+    """Feeds the recorder's events to the rules and saves a bundle per incident."""
+
+    @classmethod
+    def for_config(cls, cfg: Config, recorder: Recorder, **kw: Any) -> IncidentWatch:
+        """The rules of ``cfg`` over ``recorder``, saving into its snapshot dir."""
+        return cls(
+            recorder,
+            RuleBook(build_rules(cfg.rules)),
+            snapshot_dir(cfg),
+            window=cfg.snapshot_window,
+            tail=cfg.snapshot_tail,
+            redact=cfg.redact,
+            **kw,
+        )
+
     def __init__(
         self,
         recorder: Recorder,
