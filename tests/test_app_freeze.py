@@ -15,9 +15,9 @@ import pytest
 from console.core.config import Config
 from console.core.recorder import Recorder
 from console.incident.bundle import read_bundle
-from console.incident.watch import IncidentWatch
 from console.incident.rules import DEFAULTS as DEFAULT_RULES
 from console.incident.rules import RuleBook, build_rules
+from console.incident.watch import IncidentWatch
 from console.tui.app import LamptopApp
 from tests.scripted import ScriptedEngine, fixed_clock, scripted_recorder
 from widgets.banner import FrozenBanner
@@ -200,7 +200,9 @@ async def test_one_alert_per_incident_and_the_saved_note_names_the_other_rules(
     only = ("memory_high", "load_high")
     rules = RuleBook(build_rules({n: {"enabled": n in only} for n in DEFAULT_RULES}))
     incidents = IncidentWatch(recorder, rules, tmp_path / "snaps", window=3600, tail=0.2)
-    app = LamptopApp(recorder, config=Config(timezone="UTC"), clock=fixed_clock, incidents=incidents)
+    app = LamptopApp(
+        recorder, config=Config(timezone="UTC"), clock=fixed_clock, incidents=incidents
+    )
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.2)
         gb = 1 << 30

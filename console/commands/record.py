@@ -9,14 +9,13 @@ import signal
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TextIO
 
-from console.core.config import Config, state_dir
+from console.core.config import Config
 from console.core.events import SourceState
 from console.core.recorder import Recorder
+from console.incident.rules import Trigger
 from console.incident.watch import IncidentWatch, Saved
-from console.incident.rules import RuleBook, Trigger, build_rules
 from console.sources import Sink
 from console.sources.engine import Engine, make_plan
 from console.view.filters import redact

@@ -227,7 +227,6 @@ class _Tally:
         """Error and critical records by (source, message with its numbers blanked)."""
 
 
-
 def logs_chunks(records: Sequence[LogRecord], per_chunk: int = 1000) -> Iterator[str]:
     """:func:`logs_text` in pieces of ``per_chunk`` records, to stream to a file."""
     for i in range(0, len(records), per_chunk):

@@ -156,7 +156,9 @@ class LamptopApp(FreezingApp):
             incidents.on_trigger, incidents.on_saved = self._rule_fired, self._saved
             incidents.screen = self.export_screenshot
             incidents.filter_desc = lambda: self.log_filter.as_dict()
-            self.run_worker(incidents.run(), name="incidents", group="incidents", exit_on_error=False)
+            self.run_worker(
+                incidents.run(), name="incidents", group="incidents", exit_on_error=False
+            )
         if self.bundle is not None:
             snap, what = self.bundle
             self.frozen_snapshot, self.frozen = snap, True

@@ -107,7 +107,6 @@ class InFlight:
         return request_path(self.request)
 
 
-
 def in_flight(
     sample: StatusSample | None,
     rss_by_pid: Mapping[int, int] | None = None,

@@ -67,7 +67,6 @@ def activity(sample: StatusSample) -> tuple[object, ...]:
     return (tuple(sorted(sample.counts.items())), *(fields.get(k) for k in ACTIVITY_KEYS))
 
 
-
 class TableCache:
     """The last worker table read, and whether a poll must read it again.
 
