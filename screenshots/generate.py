@@ -22,7 +22,8 @@ if str(ROOT) not in sys.path:
 from console.core.config import Config  # noqa: E402
 from console.core.recorder import Recorder  # noqa: E402
 from console.demo import OUTAGE_AT, Demo  # noqa: E402
-from console.sources.engine import Engine, make_plan  # noqa: E402
+from console.sources.engine import Engine  # noqa: E402
+from console.sources.plan import make_plan  # noqa: E402
 from console.tui.app import LamptopApp  # noqa: E402
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from console.core.clock import Clock, ManualClock
 from console.core.events import (
     LogRecord,
     ProcInfo,
@@ -22,6 +23,7 @@ from console.core.events import (
     Worker,
 )
 from console.core.recorder import Recorder
+from console.sources.engine import supervised
 
 T0 = datetime(2025, 3, 14, 13, 2, 0, tzinfo=UTC)
 MB = 1024 * 1024
@@ -30,8 +32,8 @@ CLIENTS = ("203.0.113.7", "198.51.100.23", "192.0.2.44", "203.0.113.99")
 URLS = ("/", "/report.php", "/favicon.ico", "/login.php", "/api/items")
 
 
-def fixed_clock() -> datetime:
-    return T0
+fixed_clock = ManualClock(T0)
+"""A clock stopped at T0 (no test moves it)."""
 
 
 def access(i: int, ts: datetime, status: int, url: str, client: str, pid: int) -> LogRecord:
@@ -259,7 +261,7 @@ def scripted_recorder(
     *,
     status_ok: bool = True,
     system_samples: int = 180,
-    clock: Callable[[], datetime] = fixed_clock,
+    clock: Clock = fixed_clock,
 ) -> Recorder:
     """A recorder holding the whole scripted incident, released (at the fixed clock by default)."""
     recorder = Recorder(clock=clock)
@@ -288,6 +290,9 @@ class ScriptedEngine:
         self.recorder = recorder
         self.plan = FakePlan()
         self.crash_after = crash_after
+
+    def supervised(self) -> list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]]:
+        return supervised(self.runners(), self.recorder, self.recorder.clock)
 
     def runners(self) -> list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]]:
         out: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = [("access", self._access)]

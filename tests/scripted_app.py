@@ -8,15 +8,15 @@ after 5 s so the dead-source report can be seen.
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 
+from console.core.clock import SYSTEM_CLOCK
 from console.core.config import Config
 from console.tui.app import LamptopApp
 from tests.scripted import ScriptedEngine, scripted_recorder
 
 
 def main(argv: list[str]) -> int:
-    recorder = scripted_recorder(status_ok="--timeout" not in argv, clock=lambda: datetime.now(UTC))
+    recorder = scripted_recorder(status_ok="--timeout" not in argv, clock=SYSTEM_CLOCK)
     engine = ScriptedEngine(recorder, crash_after=5.0 if "--crash" in argv else None)
     app = LamptopApp(recorder, config=Config(timezone="UTC"), engine=engine, title_note="SCRIPTED")  # type: ignore[arg-type]
     app.run()

@@ -41,7 +41,7 @@ def test_streaming_records_redraw_the_log_pane_at_most_twice_a_second() -> None:
     redraws = []
     for step in range(1, 401):  # records every 10 ms for 4 s, a tick after each batch
         now = NOW + step * 0.01
-        pacer.note("records")
+        pacer.records_released()
         if pacer.due(now).logs:
             redraws.append(now)
     assert len(redraws) == 8
@@ -51,18 +51,18 @@ def test_streaming_records_redraw_the_log_pane_at_most_twice_a_second() -> None:
 
 def test_log_redraws_fall_on_the_second_beat() -> None:
     pacer = started(NOW + 0.3)
-    pacer.note("records")
+    pacer.records_released()
     assert pacer.due(NOW + 0.5) == Due(logs=True)
-    pacer.note("records")
+    pacer.records_released()
     assert pacer.due(NOW + 0.75) == Due()
     assert pacer.due(NOW + 1.0) == Due(logs=True, second=True)
 
 
 def test_samples_wait_for_the_beat_and_share_one_frame() -> None:
     pacer = started(NOW + 0.1)
-    pacer.note("status")
+    pacer.sample_taken()
     assert pacer.due(NOW + 0.25) == Due()
-    pacer.note("system")
+    pacer.sample_taken()
     assert pacer.due(NOW + 0.75) == Due()
     assert pacer.due(NOW + 1.0) == Due(samples=True, second=True)
     assert pacer.due(NOW + 1.25) == Due()
@@ -71,22 +71,22 @@ def test_samples_wait_for_the_beat_and_share_one_frame() -> None:
 def test_first_records_and_first_sample_and_states_are_shown_at_once() -> None:
     pacer = Pacer()
     pacer.shown(NOW + 0.1, records=False, samples=False)
-    assert pacer.note("records") is True
+    assert pacer.records_released() is True
     assert pacer.due(NOW + 0.2) == Due(logs=True)
-    assert pacer.note("records") is False  # from now on, on the half-second
+    assert pacer.records_released() is False  # from now on, on the half-second
     assert pacer.due(NOW + 0.3) == Due()
-    assert pacer.note("status") is True
+    assert pacer.sample_taken() is True
     assert pacer.due(NOW + 0.35) == Due(samples=True)
-    assert pacer.note("system") is False
+    assert pacer.sample_taken() is False
     assert pacer.due(NOW + 0.4) == Due()
-    assert pacer.note("state") is True  # a source went down: no waiting
+    assert pacer.state_changed() is True  # a source went down: no waiting
     assert pacer.due(NOW + 0.45) == Due(samples=True)
 
 
 def test_a_full_refresh_counts_as_shown() -> None:
     pacer = started()
-    pacer.note("records")
-    pacer.note("status")
+    pacer.records_released()
+    pacer.sample_taken()
     pacer.shown(NOW + 0.6, records=True, samples=True)
     assert pacer.due(NOW + 0.75) == Due()
     assert pacer.due(NOW + 1.0) == Due(second=True)
@@ -95,7 +95,7 @@ def test_a_full_refresh_counts_as_shown() -> None:
 def test_a_longer_refresh_setting_spaces_the_log_redraws() -> None:
     pacer = Pacer(log_every=1.0)
     pacer.shown(NOW, records=True, samples=True)
-    pacer.note("records")
+    pacer.records_released()
     assert pacer.due(NOW + 0.5) == Due()
     assert pacer.due(NOW + 1.0) == Due(logs=True, second=True)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from console.core.clock import ManualClock
 from console.core.events import (
     LogRecord,
     ProcInfo,
@@ -27,15 +28,8 @@ T0 = datetime(2026, 11, 26, 15, 0, 0, tzinfo=UTC)
 MB = 1024**2
 
 
-class Clock:
-    now = T0 + timedelta(seconds=400)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def filled_recorder() -> Recorder:
-    r = Recorder(reorder=0, clock=Clock())
+    r = Recorder(reorder=0, clock=ManualClock(T0 + timedelta(seconds=400)))
     for sec in range(0, 400, 5):
         ts = T0 + timedelta(seconds=sec)
         r.add_records(

@@ -40,7 +40,8 @@ from console.demo import (
 from console.demo.pages import PageInfo, Row, render_auto, render_html
 from console.parsing import parse_lines
 from console.parsing.modstatus import build_sample, parse_auto
-from console.sources.engine import Engine, make_plan
+from console.sources.engine import Engine
+from console.sources.plan import make_plan
 from tests.conftest import FIXTURES, ROOT
 from tests.helpers import MemorySink
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from console.core.config import Config, LogSpec
-from console.sources.engine import guess_kind, log_names, make_plan
+from console.sources.plan import guess_kind, log_names, make_plan
 from tests.conftest import FIXTURES
 
 

@@ -15,7 +15,8 @@ import requests
 from console.commands.record import record
 from console.core.config import Config, LogSpec
 from console.core.recorder import Recorder, Snapshot
-from console.sources.engine import Engine, make_plan
+from console.sources.engine import Engine
+from console.sources.plan import make_plan
 from tests.apache_server import ApacheServer, require_tool
 
 pytestmark = pytest.mark.apache

@@ -24,7 +24,8 @@ import requests
 
 from console.core.config import Config, LogSpec
 from console.core.recorder import Recorder
-from console.sources.engine import Engine, make_plan
+from console.sources.engine import Engine
+from console.sources.plan import make_plan
 from console.sources.status.poll import StatusPoller
 from tests.apache_server import ApacheServer
 from tests.helpers import MemorySink

@@ -6,18 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from console.core.clock import ManualClock
 from console.core.events import Backfill, LogRecord, SourceState, make_record
-from console.core.recorder import Recorder
+from console.core.recorder import Listener, Recorder
 
 T0 = datetime(2026, 11, 26, 15, 0, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def rec(source: str, second: float, text: str = "") -> LogRecord:
@@ -31,12 +24,12 @@ def rec(source: str, second: float, text: str = "") -> LogRecord:
 
 
 def test_records_interleave_by_time_within_the_reorder_window() -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     r = Recorder(reorder=0.5, clock=clock)
     r.add_records([rec("access", 1), rec("access", 3)])
     r.add_records([rec("php", 2), rec("php", 0.5)])
     assert r.snapshot().records == ()  # still waiting for late company
-    clock.now += timedelta(seconds=1)
+    clock.advance(1)
     texts = [x.text for x in r.snapshot().records]
     assert texts == ["php@0.5", "access@1", "php@2", "access@3"]
 
@@ -120,28 +113,36 @@ def test_a_record_is_numbered_in_place_once_and_copied_after() -> None:
 
 
 def test_backfill_goes_into_the_ring_at_once_and_live_records_still_wait() -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     r = Recorder(reorder=0.5, clock=clock)
-    seen: list[tuple[str, object]] = []
-    r.subscribe(lambda kind, value: seen.append((kind, value)))
+
+    class Seen(Listener):
+        def __init__(self) -> None:
+            self.batches: list[tuple[LogRecord, ...]] = []
+
+        def on_records(self, batch: tuple[LogRecord, ...]) -> None:
+            self.batches.append(batch)
+
+    seen = Seen()
+    r.subscribe(seen)
     r.add_records([rec("access", 10, "live")])
     r.add_records(Backfill([rec("access", 2), rec("access", 1)]))
     # no release call and no time passed: the history is there, sorted; the live line waits
     assert [x.text for x in r.records] == ["access@1", "access@2"]
     assert [x.seq for x in r.records] == [3, 2]
-    assert [[x.text for x in v] for k, v in seen if k == "records"] == [["access@1", "access@2"]]
+    assert [[x.text for x in v] for v in seen.batches] == [["access@1", "access@2"]]
     assert r.snapshot().total == 3
-    clock.now += timedelta(seconds=1)
+    clock.advance(1)
     assert [x.text for x in r.snapshot().records] == ["access@1", "access@2", "live"]
 
 
 def test_a_later_backfill_interleaves_with_history_already_in_the_ring() -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     r = Recorder(reorder=0.5, clock=clock)
     r.add_records(Backfill([rec("access", s) for s in (1, 3, 5)]))
-    clock.now += timedelta(seconds=1)
+    clock.advance(1)
     r.add_records([rec("access", 7, "live")])
-    clock.now += timedelta(seconds=1)
+    clock.advance(1)
     r.release()  # the live line is in the ring now, after the history
     r.add_records(Backfill([rec("php", s) for s in (0, 2, 4, 6)]))  # the other log, read later
     texts = [x.text for x in r.snapshot().records]
@@ -168,7 +169,7 @@ async def test_a_tail_hands_its_backfill_over_as_history(tmp_path: Path) -> None
     line = '192.0.2.1 - - [26/Nov/2026:15:00:0{n} +0000] "GET /{n} HTTP/1.1" 200 5 "-" "-"\n'
     log = tmp_path / "access.log"
     log.write_text("".join(line.format(n=n) for n in range(3)))
-    clock = Clock()
+    clock = ManualClock(T0)
     r = Recorder(reorder=0.5, clock=clock)
     tail = FileTail(log, AccessLogParser("access"), r, backfill_lines=2)
     try:
@@ -178,7 +179,7 @@ async def test_a_tail_hands_its_backfill_over_as_history(tmp_path: Path) -> None
             out.write(line.format(n=3))
         await tail.poll_once()
         assert len(r.records) == 2  # a live line waits for company
-        clock.now += timedelta(seconds=1)
+        clock.advance(1)
         assert [x.fields["url"] for x in r.snapshot().records] == ["/1", "/2", "/3"]
     finally:
         await tail.aclose()
@@ -196,3 +197,34 @@ def test_make_record_builds_the_same_record_as_the_dataclass() -> None:
         bare.text = "changed"  # type: ignore[misc]
     # every field is set: a field added to LogRecord must be added to make_record too
     assert all(hasattr(bare, f.name) for f in fields(LogRecord))
+
+
+def test_listeners_hear_each_event_by_its_own_method() -> None:
+    heard: list[str] = []
+
+    class Ears(Listener):
+        def on_status(self, sample: object) -> None:  # type: ignore[override]
+            heard.append("status")
+
+        def on_state(self, state: SourceState) -> None:
+            heard.append(f"state {state.source} {state.status}")
+
+    clock = ManualClock(T0)
+    r = Recorder(reorder=0, clock=clock)
+    r.subscribe(Ears())
+    r.set_state(SourceState(T0, "php", "php-error", "ok"))
+    r.set_state(SourceState(T0, "php", "php-error", "ok"))  # no change: no event
+    r.set_state(SourceState(T0, "php", "php-error", "missing", message="gone"))
+    r.add_records([rec("access", 0)])
+    clock.advance(1)
+    r.release()  # a batch: Ears ignores it without failing (Listener's default)
+    assert heard == ["state php ok", "state php missing"]
+
+
+def test_rates_count_on_the_recorders_clock() -> None:
+    clock = ManualClock(T0)
+    r = Recorder(reorder=0, clock=clock)
+    r.rates()
+    r.add_records([rec("access", s) for s in range(20)])
+    clock.advance(2)
+    assert r.rates()["access"] == pytest.approx(10.0)

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from console.core.clock import ManualClock
 from console.core.events import LogRecord, StatusSample, SystemSample
 from console.incident.rules import DEFAULTS, RuleBook, RuleError, build_rules
 
@@ -66,7 +67,7 @@ def test_memory_jump_fires_on_a_sharp_rise_and_respects_cooldown() -> None:
     for sec in range(0, 200, 2):
         if 20 <= sec < 40:
             used += 20 * MB  # +200 MB in 20 s: ~20 % of 1 GiB
-        fired += book.feed("system", sysmp(sec, used), T0)
+        fired += book.on_system(sysmp(sec, used))
     assert len(fired) == 1
     t = fired[0]
     assert t.rule == "memory_jump" and t.kind == "rule"
@@ -80,7 +81,7 @@ def test_a_slow_drift_does_not_fire_memory_jump() -> None:
     fired = []
     for sec in range(0, 600, 2):
         used += MB // 2
-        fired += book.feed("system", sysmp(sec, used), T0)
+        fired += book.on_system(sysmp(sec, used))
     assert fired == []
 
 
@@ -88,7 +89,7 @@ def test_memory_high_fires_again_only_after_cooldown() -> None:
     book = only("memory_high", percent=90.0, cooldown=30.0)
     fired = []
     for sec in range(0, 100):
-        fired += book.feed("system", sysmp(sec, int(GB * 0.95)), T0)
+        fired += book.on_system(sysmp(sec, int(GB * 0.95)))
     assert [round((f.at - T0).total_seconds()) for f in fired] == [0, 30, 60, 90]
 
 
@@ -96,10 +97,10 @@ def test_workers_near_limit_needs_to_hold() -> None:
     book = only("workers_near_limit", ratio=0.9, seconds=5.0)
     fired = []
     for sec in range(0, 4):
-        fired += book.feed("status", status(sec, 19), T0)
-    fired += book.feed("status", status(4, 5), T0)  # dips: the clock restarts
+        fired += book.on_status(status(sec, 19))
+    fired += book.on_status(status(4, 5))  # dips: the clock restarts
     for sec in range(5, 12):
-        fired += book.feed("status", status(sec, 20), T0)
+        fired += book.on_status(status(sec, 20))
     assert len(fired) == 1
     assert fired[0].at == T0 + timedelta(seconds=10)
     assert fired[0].values["busy"] == 20
@@ -108,18 +109,18 @@ def test_workers_near_limit_needs_to_hold() -> None:
 def test_http_5xx_burst() -> None:
     book = only("http_5xx_burst", count=10, seconds=10.0)
     calm = [access(i * 0.1, 200) for i in range(50)] + [access(5, 500) for _ in range(9)]
-    assert book.feed("records", tuple(calm), T0 + timedelta(seconds=5)) == []
-    fired = book.feed("records", (access(6, 503),), T0 + timedelta(seconds=6))
+    assert book.on_records(tuple(calm), T0 + timedelta(seconds=5)) == []
+    fired = book.on_records((access(6, 503),), T0 + timedelta(seconds=6))
     assert len(fired) == 1 and fired[0].values["count"] == 10
 
 
 def test_load_and_swap() -> None:
     book = only("load_high", per_core=2.0)
-    assert book.feed("system", sysmp(0, GB // 2, load=3.9), T0) == []
-    assert len(book.feed("system", sysmp(1, GB // 2, load=4.1), T0)) == 1
+    assert book.on_system(sysmp(0, GB // 2, load=3.9)) == []
+    assert len(book.on_system(sysmp(1, GB // 2, load=4.1))) == 1
     book = only("swap_growing", mb=64.0, seconds=60.0)
-    assert book.feed("system", sysmp(0, GB // 2, swap=10 * MB), T0) == []
-    assert len(book.feed("system", sysmp(30, GB // 2, swap=80 * MB), T0)) == 1
+    assert book.on_system(sysmp(0, GB // 2, swap=10 * MB)) == []
+    assert len(book.on_system(sysmp(30, GB // 2, swap=80 * MB))) == 1
 
 
 @pytest.mark.parametrize(
@@ -135,7 +136,7 @@ def test_load_and_swap() -> None:
 def test_log_records_that_announce_trouble(text: str) -> None:
     book = only("log_trouble")
     rec = LogRecord(ts=T0, source="x", kind="apache-error", level="error", text=text)
-    fired = book.feed("records", (rec,), T0)
+    fired = book.on_records((rec,), T0)
     assert len(fired) == 1 and fired[0].values["source"] == "x"
 
 
@@ -145,17 +146,17 @@ def test_old_trouble_read_back_at_start_does_not_fire() -> None:
     old = LogRecord(
         ts=T0 - timedelta(hours=3), source="x", kind="apache-error", level="error", text=text
     )
-    assert book.feed("records", (old,), T0) == []
+    assert book.on_records((old,), T0) == []
     recent = LogRecord(
         ts=T0 - timedelta(seconds=30), source="x", kind="apache-error", level="error", text=text
     )
-    assert len(book.feed("records", (recent,), T0)) == 1
+    assert len(book.on_records((recent,), T0)) == 1
 
 
 def test_quiet_records_do_not_fire() -> None:
     book = only("log_trouble")
     rec = LogRecord(ts=T0, source="x", kind="apache-error", level="notice", text="AH00094 ok")
-    assert book.feed("records", (rec,), T0) == []
+    assert book.on_records((rec,), T0) == []
 
 
 @pytest.mark.parametrize(
@@ -180,7 +181,7 @@ async def test_one_incident_one_bundle(tmp_path) -> None:  # type: ignore[no-unt
     from console.incident.watch import IncidentWatch
 
     now = datetime.now(UTC)
-    recorder = Recorder(reorder=0, clock=lambda: now)
+    recorder = Recorder(reorder=0, clock=ManualClock(now))
     cfg = {n: {"enabled": n in ("memory_high", "load_high")} for n in DEFAULTS}
     told: list[tuple[str | None, str]] = []
     incidents = IncidentWatch(
@@ -249,7 +250,7 @@ def test_a_rule_soon_after_a_bundle_says_none_is_saved(tmp_path) -> None:  # typ
     from console.core.recorder import Recorder
     from console.incident.watch import IncidentWatch
 
-    recorder = Recorder(reorder=0, clock=lambda: T0)
+    recorder = Recorder(reorder=0, clock=ManualClock(T0))
     cfg = {n: {"enabled": n == "memory_high"} for n in DEFAULTS}
     told: list[str] = []
     incidents = IncidentWatch(

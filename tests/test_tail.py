@@ -8,12 +8,13 @@ import os
 import shutil
 import stat
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from console.core.clock import ManualClock
 from console.core.events import LogRecord
 from console.parsing.base import LineParser, MultilineParser
 from console.sources.tail.follow import AsyncFile, FileTail
@@ -56,11 +57,14 @@ class BlockParser(MultilineParser):
         ]
 
 
-class FakeClock:
+class FakeClock(ManualClock):
+    """A manual clock whose monotonic seconds are set as ``t``."""
+
     def __init__(self) -> None:
+        super().__init__(datetime(2026, 11, 26, 15, 0, tzinfo=UTC))
         self.t = 1000.0
 
-    def __call__(self) -> float:
+    def monotonic(self) -> float:
         return self.t
 
 

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from console.core.events import LogRecord
+from console.core.timefmt import iso, local_precise
 from console.incident.redact import redact_record
 from console.view.filters import redact as _redact
 from widgets.logview import clean
@@ -37,14 +38,13 @@ def describe(record: LogRecord, zone: tzinfo, redacted: bool = False) -> Text:
     if redacted:
         record = redact_record(record)
     out = Text()
-    local = record.ts.astimezone(zone)
     rows: list[tuple[str, str]] = [
         (
             "time",
-            local.isoformat(sep=" ", timespec="milliseconds")
+            local_precise(record.ts, zone)
             + ("" if record.ts_from_line else " (arrival time)"),
         ),
-        ("utc", record.ts.isoformat()),
+        ("utc", iso(record.ts)),
         ("source", f"{record.source} ({record.kind})"),
         ("level", record.level),
     ]

@@ -10,6 +10,7 @@ from textual.app import RenderResult
 from textual.reactive import reactive
 
 from console.core.events import SourceState, StatusSample, SystemSample
+from console.core.timefmt import clock
 from console.view.metrics import human_bytes, human_duration, request_rates
 from widgets.drawn import PlainWidget
 
@@ -117,9 +118,7 @@ class HeaderBar(PlainWidget):
             n = len(self.problems)
             right.append(f"⚠ {n} source{'s' if n > 1 else ''} ", style("header--warn"))
         if self.now is not None:
-            right.append(
-                self.now.astimezone(self.zone).strftime("%H:%M:%S"), style("header--muted")
-            )
+            right.append(clock(self.now, self.zone), style("header--muted"))
         room = width - right.cell_len
         if room > 0 and second.cell_len > room:
             second.truncate(room, overflow="ellipsis")

@@ -24,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from console.core.events import LogRecord
+from console.core.timefmt import clock
 from console.view.filters import LogFilter, effective_level, http_status, redact
 from console.view.logindex import LogIndex
 from widgets.drawn import PlainWidget
@@ -337,7 +338,7 @@ class LogView(PlainWidget, ScrollView, can_focus=True):
             mark = ("▾ " if self.expanded else "▸ ") if rec.lines else "  "
             parts = [
                 Segment(
-                    rec.ts.astimezone(self.zone).strftime("%H:%M:%S "),
+                    clock(rec.ts, self.zone) + " ",
                     base + style("logview--time"),
                 ),
                 Segment(

@@ -8,40 +8,43 @@ import os
 import signal
 import sys
 import time
-from datetime import UTC, datetime
 from typing import TextIO
 
+from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.config import Config
 from console.core.events import SourceState
-from console.core.recorder import Recorder
+from console.core.recorder import Listener, Recorder
+from console.core.timefmt import seconds_iso
 from console.incident.rules import Trigger
 from console.incident.watch import IncidentWatch, Saved
-from console.sources import Sink
-from console.sources.engine import Engine, make_plan
+from console.sources.engine import Engine
+from console.sources.plan import make_plan
 from console.view.filters import redact
 
 
-class Printer:
+class Printer(Listener):
     """One line per event, with a UTC time stamp: easy to read in journald or a tmux pane."""
 
-    def __init__(self, out: TextIO = sys.stdout, *, redact: bool = False) -> None:
+    def __init__(
+        self, out: TextIO = sys.stdout, *, redact: bool = False, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self.out = out
+        self.clock = clock
         self.redact = redact
         """Mask client addresses, query strings and users in what rules say (``--redact``)."""
 
     def line(self, text: str) -> None:
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = seconds_iso(self.clock.now())
         self.out.write(f"{stamp} {text}\n")
         self.out.flush()
 
-    def on_event(self, kind: str, value: object) -> None:
-        if kind == "state" and isinstance(value, SourceState):
-            msg = f"source {value.source}: {value.status}"
-            if value.message:
-                msg += f": {value.message}"
-            if value.hint:
-                msg += f" ({value.hint})"
-            self.line(msg)
+    def on_state(self, state: SourceState) -> None:
+        msg = f"source {state.source}: {state.status}"
+        if state.message:
+            msg += f": {state.message}"
+        if state.hint:
+            msg += f" ({state.hint})"
+        self.line(msg)
 
     def on_trigger(self, t: Trigger, outcome: str, joined: bool = False) -> None:
         message = redact(t.message) if self.redact else t.message
@@ -62,17 +65,20 @@ async def record(
     out: TextIO = sys.stdout,
     system: object | None = None,
     recorder: Recorder | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> int:
     """Run sources, rules and bundles until a signal or ``duration`` seconds have passed."""
-    printer = Printer(out, redact=cfg.redact)
-    recorder = recorder or Recorder(max_records=cfg.max_records, max_samples=cfg.max_samples)
+    printer = Printer(out, redact=cfg.redact, clock=clock)
+    recorder = recorder or Recorder(
+        max_records=cfg.max_records, max_samples=cfg.max_samples, clock=clock
+    )
     plan = make_plan(cfg)
     incidents = IncidentWatch.for_config(
         cfg, recorder, on_trigger=printer.on_trigger, on_saved=printer.on_saved
     )
     directory = incidents.snapshot_dir
-    recorder.subscribe(printer.on_event)
-    engine = Engine(cfg, recorder, plan, system=system)  # type: ignore[arg-type]
+    recorder.subscribe(printer)
+    engine = Engine(cfg, recorder, plan, system=system, clock=recorder.clock)  # type: ignore[arg-type]
     names = ", ".join(name for name, _ in engine.sources)
     printer.line(f"lamptop record started: watching {names}; bundles go to {directory}")
     for path, why in plan.skipped:
@@ -85,7 +91,7 @@ async def record(
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass
-    tasks = [asyncio.create_task(supervise(name, run, recorder)) for name, run in engine.runners()]
+    tasks = [asyncio.create_task(run(), name=name) for name, run in engine.supervised()]
     tasks.append(asyncio.create_task(incidents.run()))
     if stats_path := os.environ.get("LAMPTOP_STATS_FILE"):
         tasks.append(asyncio.create_task(write_stats(stats_path, recorder)))
@@ -108,7 +114,7 @@ async def record(
     recorder.release(force=True)
     await incidents.drain()
     if bundle_on_exit:
-        await incidents.save(Trigger("exit", datetime.now(UTC), message="saved on exit"))
+        await incidents.save(Trigger("exit", recorder.clock.now(), message="saved on exit"))
     snap = recorder.snapshot()
     printer.line(f"lamptop record stopped: {snap.total} records, {len(snap.status)} status samples")
     return 0
@@ -140,25 +146,3 @@ async def write_stats(path: str, recorder: Recorder, every: float = 1.0) -> None
             await asyncio.sleep(every)
     finally:
         line()
-
-
-async def supervise(name: str, run: object, sink: Sink, *, restart_after: float = 5.0) -> None:
-    """Run a source; if it dies of a bug, say so as its state and start it again."""
-    while True:
-        try:
-            await run()  # type: ignore[operator]
-            return
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # a source bug must not stop the recording
-            sink.set_state(
-                SourceState(
-                    ts=datetime.now(UTC),
-                    source=name,
-                    kind="",
-                    status="error",
-                    message=f"stopped by an internal error ({type(exc).__name__}: {exc}); "
-                    f"restarting in {restart_after:.0f} s",
-                )
-            )
-            await asyncio.sleep(restart_after)

@@ -12,7 +12,7 @@ from typing import Any
 
 from console.core.config import Config
 from console.core.events import LogRecord, SourceState, StatusSample, SystemSample
-from console.sources.engine import Plan, make_plan
+from console.sources.plan import Plan, make_plan
 
 
 def file_state(path: str) -> tuple[str, str]:

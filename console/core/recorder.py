@@ -10,23 +10,20 @@ it goes into the ring at once, in its place by time among what the ring already 
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from operator import attrgetter
+from typing import Protocol
 
+from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.events import Backfill, LogRecord, SourceState, StatusSample, SystemSample
 
 #: Default ring sizes: about 10 minutes of samples at 1 Hz, and the last 20,000 log records.
 DEFAULT_RECORDS = 20_000
 DEFAULT_SAMPLES = 900
 DEFAULT_STATES = 1_000
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +76,48 @@ class Snapshot:
         )
 
 
+class RecorderListener(Protocol):
+    """What a recorder tells its subscribers, one method per event, on the event loop."""
+
+    def on_records(self, batch: tuple[LogRecord, ...]) -> None:
+        """Records released into the ring, in time order."""
+        ...
+
+    def on_status(self, sample: StatusSample) -> None:
+        """A mod_status sample was taken."""
+        ...
+
+    def on_system(self, sample: SystemSample) -> None:
+        """A system sample was taken."""
+        ...
+
+    def on_state(self, state: SourceState) -> None:
+        """A source's state changed (its status or its message)."""
+        ...
+
+
+class Listener:
+    """A :class:`RecorderListener` that ignores every event: subclass it and override the
+    events you need."""
+
+    def on_records(self, batch: tuple[LogRecord, ...]) -> None:
+        pass
+
+    def on_status(self, sample: StatusSample) -> None:
+        pass
+
+    def on_system(self, sample: SystemSample) -> None:
+        pass
+
+    def on_state(self, state: SourceState) -> None:
+        pass
+
+
 class Recorder:
     """Owns the rings. Implements the :class:`console.sources.Sink` protocol.
 
     ``reorder`` is how long a record waits before release, so that records of other sources
-    with the same time can join it in order. ``clock`` is injectable for tests.
+    with the same time can join it in order. ``clock`` is the mode's one :class:`Clock`.
     """
 
     def __init__(
@@ -93,7 +127,7 @@ class Recorder:
         max_samples: int = DEFAULT_SAMPLES,
         max_states: int = DEFAULT_STATES,
         reorder: float = 0.5,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.records: deque[LogRecord] = deque(maxlen=max_records)
         self.status: deque[StatusSample] = deque(maxlen=max_samples)
@@ -109,7 +143,7 @@ class Recorder:
         self._seq = 0
         self._dropped = 0
         self._rate_marks: deque[tuple[float, dict[str, int]]] = deque(maxlen=16)
-        self._listeners: list[Callable[[str, object], None]] = []
+        self._listeners: list[RecorderListener] = []
 
     # -- registration ---------------------------------------------------------------------
     def register(self, name: str) -> None:
@@ -118,21 +152,16 @@ class Recorder:
             self.sources.append(name)
             self.counts[name] = 0
 
-    def subscribe(self, listener: Callable[[str, object], None]) -> None:
-        """Call ``listener(kind, value)`` for every status sample, system sample, state and
-        released record batch (``kind`` is ``status``, ``system``, ``state`` or ``records``)."""
+    def subscribe(self, listener: RecorderListener) -> None:
+        """Tell ``listener`` of every released record batch, sample and state change."""
         self._listeners.append(listener)
-
-    def _notify(self, kind: str, value: object) -> None:
-        for listener in self._listeners:
-            listener(kind, value)
 
     # -- the Sink protocol ----------------------------------------------------------------
     def add_records(self, records: Sequence[LogRecord]) -> None:
         """Number the records; a :class:`Backfill` goes into the ring now, others wait."""
         if not records:
             return
-        now = self.clock()
+        now = self.clock.now()
         seq = self._seq
         counts = self.counts
         stamp = _stamp_seq
@@ -158,11 +187,13 @@ class Recorder:
 
     def add_status(self, sample: StatusSample) -> None:
         self.status.append(sample)
-        self._notify("status", sample)
+        for listener in self._listeners:
+            listener.on_status(sample)
 
     def add_system(self, sample: SystemSample) -> None:
         self.system.append(sample)
-        self._notify("system", sample)
+        for listener in self._listeners:
+            listener.on_system(sample)
 
     def set_state(self, state: SourceState) -> None:
         self.register(state.source)
@@ -170,7 +201,8 @@ class Recorder:
         self.states[state.source] = state
         if previous is None or previous.status != state.status or previous.message != state.message:
             self.state_history.append(state)
-            self._notify("state", state)
+            for listener in self._listeners:
+                listener.on_state(state)
 
     # -- release and snapshot ---------------------------------------------------------------
     def release(self, *, force: bool = False) -> int:
@@ -181,7 +213,7 @@ class Recorder:
         pending = self._pending
         if not pending:
             return 0
-        cutoff = self.clock() - self.reorder
+        cutoff = self.clock.now() - self.reorder
         batch: list[LogRecord] = []
         # Batches wait in arrival order: release from the front while their wait is over.
         while pending and (force or pending[0][0] <= cutoff):
@@ -210,7 +242,9 @@ class Recorder:
         if overflow > 0:
             self._dropped += overflow
         ring.extend(into)
-        self._notify("records", tuple(batch))
+        released = tuple(batch)
+        for listener in self._listeners:
+            listener.on_records(released)
 
     @property
     def total(self) -> int:
@@ -218,7 +252,7 @@ class Recorder:
 
     def rates(self) -> dict[str, float]:
         """Records per second per source over the last few seconds."""
-        now = time.monotonic()
+        now = self.clock.monotonic()
         marks = self._rate_marks
         if not marks or now - marks[-1][0] >= 1.0:
             marks.append((now, dict(self.counts)))
@@ -236,7 +270,7 @@ class Recorder:
         """Release what is due and return an immutable view of every ring."""
         self.release()
         return Snapshot(
-            taken_at=self.clock(),
+            taken_at=self.clock.now(),
             records=tuple(self.records),
             status=tuple(self.status),
             system=tuple(self.system),

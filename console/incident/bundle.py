@@ -19,21 +19,20 @@ import re
 import socket
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from console import __version__
 from console.core.events import StatusSample, SystemSample
 from console.core.recorder import Snapshot
+from console.core.timefmt import compact, from_iso, iso
 from console.incident.redact import redact_snapshot, redact_trigger, redact_value
 from console.incident.report import logs_chunks, make_report
 from console.incident.rules import Trigger
 from console.incident.serialize import (
     encode_json,
-    iso,
     jsonable,
-    parse_ts,
     record_from_dict,
     record_json,
     record_to_dict,
@@ -55,7 +54,7 @@ class BundleError(Exception):
 
 
 def bundle_name(trigger: Trigger, host: str) -> str:
-    stamp = trigger.at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = compact(trigger.at)
     safe_host = re.sub(r"[^A-Za-z0-9.-]+", "_", host)[:60] or "host"
     reason = re.sub(r"[^A-Za-z0-9_-]+", "_", trigger.reason)[:40]
     return f"{stamp}-{safe_host}-{reason}"
@@ -335,7 +334,7 @@ def read_bundle(path: str | Path) -> tuple[Snapshot, dict[str, Any]]:
     try:
         records = tuple(record_from_dict(r, i) for i, r in enumerate(doc["records"], 1))
         snap = Snapshot(
-            taken_at=parse_ts(doc["created_at"]),
+            taken_at=from_iso(doc["created_at"]),
             records=records,
             status=tuple(status_from_dict(s) for s in doc["status"]),
             system=tuple(system_from_dict(s) for s in doc["system"]),

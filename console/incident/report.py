@@ -9,18 +9,14 @@ from datetime import datetime
 
 from console.core.events import LogRecord
 from console.core.recorder import Snapshot
+from console.core.timefmt import utc_date_time, utc_text
 from console.incident.rules import Trigger
-from console.incident.serialize import iso_often
 from console.parsing.modstatus import request_path
 from console.view.filters import is_own_request
 from console.view.metrics import in_flight
 
 MB = 1024 * 1024
 _NUMBERS = re.compile(r"\b\d+(\.\d+)?\b|0x[0-9a-f]+", re.IGNORECASE)
-
-
-def _t(ts: datetime) -> str:
-    return ts.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _cell(text: object, width: int = 80) -> str:
@@ -47,7 +43,7 @@ def make_report(
         if trigger.kind == "rule"
         else {"key": "saved by hand", "exit": "saved on exit"}.get(trigger.kind, trigger.kind)
     )
-    out += [f"**Trigger:** {what} at {_t(trigger.at)}"]
+    out += [f"**Trigger:** {what} at {utc_text(trigger.at)}"]
     if trigger.message:
         out += ["", f"> {trigger.message}"]
     values = {k: v for k, v in trigger.values.items() if k != "also_fired"}
@@ -57,7 +53,7 @@ def make_report(
     if also:
         out += ["", "Also fired while this bundle was being taken:", ""]
         out += [f"- rule `{a['rule']}`: {a['message']}" for a in also]
-    out += ["", f"**Window:** {_t(start)} to {_t(end)}", ""]
+    out += ["", f"**Window:** {utc_text(start)} to {utc_text(end)}", ""]
 
     sysw = win.system
     if sysw:
@@ -79,7 +75,7 @@ def make_report(
         out += ["No mod_status sample in the window.", ""]
     else:
         out += [
-            f"{status.busy} busy of {status.limit} slots at {_t(status.ts)}, "
+            f"{status.busy} busy of {status.limit} slots at {utc_text(status.ts)}, "
             f"scoreboard `{status.scoreboard}`",
             "",
         ]
@@ -147,7 +143,7 @@ def make_report(
             (
                 (
                     f"{float(r.fields['query_time']):.2f}",
-                    _t(r.ts),
+                    utc_text(r.ts),
                     r.fields.get("user", "-"),
                     " ".join(str(r.fields.get("query", r.text)).split())[:120],
                 )
@@ -175,7 +171,7 @@ def make_report(
     if down:
         out += _table(
             ("time", "source", "state", "message"),
-            ((_t(s.ts), s.source, s.status, s.message) for s in down),
+            ((utc_text(s.ts), s.source, s.status, s.message) for s in down),
         )
     else:
         out += ["Every source was readable."]
@@ -232,8 +228,7 @@ def logs_chunks(records: Sequence[LogRecord], per_chunk: int = 1000) -> Iterator
     for i in range(0, len(records), per_chunk):
         out: list[str] = []
         for r in records[i : i + per_chunk]:
-            t = iso_often(r.ts)  # its date and time are strftime("%Y-%m-%d %H:%M:%S")'s
-            out.append(f"{t[:10]} {t[11:19]} {r.source:<10} {r.level:<8} {r.text}\n")
+            out.append(f"{utc_date_time(r.ts)} {r.source:<10} {r.level:<8} {r.text}\n")
             for line in r.lines:
                 out.append(f"    {line}\n")
         yield "".join(out)

@@ -307,20 +307,19 @@ class RuleBook:
         self.rules = rules
         self.fired: list[Trigger] = []
 
-    def feed(self, kind: str, value: object, now: datetime) -> list[Trigger]:
-        """One recorder event (``status``, ``system``, ``records``): the triggers it fires."""
-        out: list[Trigger] = []
-        for rule in self.rules:
-            if not rule.enabled:
-                continue
-            t: Trigger | None = None
-            if kind == "system" and isinstance(value, SystemSample):
-                t = rule.on_system(value)
-            elif kind == "status" and isinstance(value, StatusSample):
-                t = rule.on_status(value)
-            elif kind == "records" and isinstance(value, tuple):
-                t = rule.on_records(value, now)
-            if t is not None:
-                out.append(t)
+    def on_system(self, sample: SystemSample) -> list[Trigger]:
+        """The triggers a system sample fires."""
+        return self._fired([r.on_system(sample) for r in self.rules if r.enabled])
+
+    def on_status(self, sample: StatusSample) -> list[Trigger]:
+        """The triggers a mod_status sample fires."""
+        return self._fired([r.on_status(sample) for r in self.rules if r.enabled])
+
+    def on_records(self, batch: Sequence[LogRecord], now: datetime) -> list[Trigger]:
+        """The triggers a batch of released records fires, ``now`` being the recorder's time."""
+        return self._fired([r.on_records(batch, now) for r in self.rules if r.enabled])
+
+    def _fired(self, results: list[Trigger | None]) -> list[Trigger]:
+        out = [t for t in results if t is not None]
         self.fired.extend(out)
         return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import fields as dataclass_fields
-from datetime import UTC, datetime
+from datetime import datetime
 from json.encoder import encode_basestring
 from operator import attrgetter
 from typing import Any
@@ -28,31 +28,7 @@ from console.core.events import (
     SystemSample,
     Worker,
 )
-
-
-def iso(ts: datetime) -> str:
-    """ISO 8601 with microseconds and ``Z`` for UTC."""
-    return ts.isoformat().replace("+00:00", "Z")
-
-
-_ISO_SEEN: dict[datetime, str] = {}
-
-
-def iso_often(ts: datetime) -> str:
-    """:func:`iso`, remembered for UTC times: a ring's records share a few times per second.
-
-    Only times whose tzinfo is ``UTC`` itself are remembered: equal datetimes in different
-    zones compare equal but print differently.
-    """
-    if ts.tzinfo is not UTC:
-        return iso(ts)
-    text = _ISO_SEEN.get(ts)
-    if text is None:
-        if len(_ISO_SEEN) >= 4096:
-            _ISO_SEEN.clear()
-        text = _ISO_SEEN[ts] = iso(ts)
-    return text
-
+from console.core.timefmt import from_iso, iso, iso_often
 
 #: Value types JSON takes as they are.
 _SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -190,17 +166,9 @@ def state_to_dict(state: SourceState) -> dict[str, Any]:
 # -- the other direction, for `lamptop open` -------------------------------------------------
 
 
-def parse_ts(text: str) -> datetime:
-    """Read a timestamp written by :func:`iso`."""
-    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if dt.tzinfo is None:
-        raise ValueError(f"timestamp without a zone: {text!r}")
-    return dt
-
-
 def record_from_dict(d: Mapping[str, Any], seq: int = 0) -> LogRecord:
     return LogRecord(
-        ts=parse_ts(d["ts"]),
+        ts=from_iso(d["ts"]),
         source=str(d["source"]),
         kind=str(d["kind"]),
         level=d["level"],
@@ -215,7 +183,7 @@ def record_from_dict(d: Mapping[str, Any], seq: int = 0) -> LogRecord:
 
 def state_from_dict(d: Mapping[str, Any]) -> SourceState:
     return SourceState(
-        ts=parse_ts(d["ts"]),
+        ts=from_iso(d["ts"]),
         source=str(d["source"]),
         kind=str(d["kind"]),
         status=d["status"],
@@ -248,7 +216,7 @@ def status_to_dict(s: StatusSample) -> dict[str, Any]:
 
 def status_from_dict(d: Mapping[str, Any]) -> StatusSample:
     return StatusSample(
-        ts=parse_ts(d["ts"]),
+        ts=from_iso(d["ts"]),
         url=str(d.get("url", "")),
         fields=dict(d.get("fields", {})),
         scoreboard=str(d.get("scoreboard", "")),
@@ -291,7 +259,7 @@ def system_to_dict(s: SystemSample) -> dict[str, Any]:
 
 def system_from_dict(d: Mapping[str, Any]) -> SystemSample:
     values = dict(d)
-    values["ts"] = parse_ts(d["ts"])
+    values["ts"] = from_iso(d["ts"])
     values["services"] = tuple(ServiceMem(**x) for x in d.get("services", ()))
     values["top"] = tuple(ProcInfo(**x) for x in d.get("top", ()))
     values["rss_by_pid"] = {int(k): int(v) for k, v in d.get("rss_by_pid", {}).items()}

@@ -16,12 +16,14 @@ import asyncio
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from console.core.config import Config, snapshot_dir
+from console.core.events import LogRecord, SourceState, StatusSample, SystemSample
 from console.core.recorder import Recorder, Snapshot
+from console.core.timefmt import iso
 from console.incident.bundle import BundleError, write_bundle
 from console.incident.rules import RuleBook, Trigger, build_rules
 
@@ -89,10 +91,23 @@ class IncidentWatch:
         self._queue: asyncio.Queue[Trigger] | None = None
         self._early: list[Trigger] = []
         self._tasks: set[asyncio.Task[Saved]] = set()
-        recorder.subscribe(self._on_event)
+        recorder.subscribe(self)
 
-    def _on_event(self, kind: str, value: object) -> None:
-        for trigger in self.rules.feed(kind, value, self.recorder.clock()):
+    # -- RecorderListener ---------------------------------------------------------------------
+    def on_records(self, batch: tuple[LogRecord, ...]) -> None:
+        self._fire(self.rules.on_records(batch, self.recorder.clock.now()))
+
+    def on_status(self, sample: StatusSample) -> None:
+        self._fire(self.rules.on_status(sample))
+
+    def on_system(self, sample: SystemSample) -> None:
+        self._fire(self.rules.on_system(sample))
+
+    def on_state(self, state: SourceState) -> None:
+        pass
+
+    def _fire(self, triggers: list[Trigger]) -> None:
+        for trigger in triggers:
             last = self._last_rule_bundle
             if self._waiting is not None:
                 self._also.append(trigger)
@@ -145,14 +160,14 @@ class IncidentWatch:
         return result
 
     async def _after_tail(self, trigger: Trigger) -> Saved:
-        wait = (trigger.at - datetime.now(UTC)).total_seconds() + self.tail
+        wait = (trigger.at - self.recorder.clock.now()).total_seconds() + self.tail
         if wait > 0:
             await asyncio.sleep(wait)
         also, self._also = self._also, []
         self._waiting = None
         self._last_rule_bundle = trigger.at
         if also:
-            joined = [{"rule": t.rule, "at": t.at.isoformat(), "message": t.message} for t in also]
+            joined = [{"rule": t.rule, "at": iso(t.at), "message": t.message} for t in also]
             trigger = replace(trigger, values={**trigger.values, "also_fired": joined})
         return await self.save(trigger, tail=self.tail)
 

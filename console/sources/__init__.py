@@ -9,9 +9,9 @@ program is the :class:`~console.core.recorder.Recorder`, on the event loop's thr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Protocol
 
+from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.events import (
     LogRecord,
     SourceState,
@@ -36,8 +36,11 @@ class Sink(Protocol):
 class StateReporter:
     """Tells a sink what a source can see, only when that changes (no state spam per poll)."""
 
-    def __init__(self, sink: Sink, source: str, kind: str, target: str = "") -> None:
+    def __init__(
+        self, sink: Sink, source: str, kind: str, target: str = "", clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self.sink = sink
+        self.clock = clock
         self.source = source
         self.kind = kind
         self.target = target
@@ -49,6 +52,6 @@ class StateReporter:
         if last is not None and (last.status, last.message, last.hint) == (status, message, hint):
             return
         self.last = SourceState(
-            datetime.now(UTC), self.source, self.kind, status, message, hint, self.target
+            self.clock.now(), self.source, self.kind, status, message, hint, self.target
         )
         self.sink.set_state(self.last)

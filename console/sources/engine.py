@@ -1,26 +1,26 @@
-"""Assemble the sources from the config and what discovery found, and run them.
+"""Build the sources of a :class:`~console.sources.plan.Plan` and run them, supervised.
 
-This is the headless heart shared by the console, ``lamptop record`` and ``lamptop sources``:
-it decides what to watch (a :class:`Plan`), builds one source object per item, and runs them
-all as asyncio tasks that deliver into a :class:`~console.core.recorder.Recorder`.
+The headless heart shared by the console and ``lamptop record``: one source object per item
+of the plan, each run as an asyncio task under :func:`supervise` that delivers into a
+:class:`~console.core.recorder.Recorder`. Both modes run the same supervision: a source that
+dies of a bug says so as its state and is started again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import re
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
-from console.core.config import Config, LogSpec
-from console.core.events import LOG_KINDS
-from console.parsing import detect_kind, make_parser
+from console.core.clock import SYSTEM_CLOCK, Clock
+from console.core.config import Config
+from console.core.events import SourceState
+from console.parsing import make_parser
 from console.parsing.timeutil import local_zone
 from console.sources import Sink
+from console.sources.plan import Plan
 
 
 class Source(Protocol):
@@ -29,159 +29,42 @@ class Source(Protocol):
     async def run(self) -> None: ...
 
 
-#: Short labels shown in the log pane for each kind.
-KIND_LABEL = {
-    "apache-access": "access",
-    "apache-error": "apache",
-    "php-error": "php",
-    "php-fpm": "fpm",
-    "php-fpm-slow": "fpm-slow",
-    "mysql-slow": "mysql-slow",
-    "mysql-error": "mysql",
-    "mysql-general": "mysql-gen",
-    "php-fpm-access": "fpm-access",
-}
+Runner = Callable[[], Coroutine[Any, Any, None]]
+
+RESTART_AFTER = 5.0
+"""Seconds before a source that died of a bug is started again."""
 
 
-@dataclass(frozen=True)
-class PlannedLog:
-    """One log the engine will follow."""
+async def supervise(
+    name: str,
+    run: Runner,
+    sink: Sink,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+    restart_after: float = RESTART_AFTER,
+) -> None:
+    """Run a source; if it dies of a bug, say so as its state and start it again.
 
-    name: str
-    """Unique label (``access``, ``apache``, ``access:shop``)."""
-    path: str
-    kind: str
-    fmt: str | None = None
-    origin: str = ""
-    """Where lamptop learned of it (flag, config, Apache config line, default path)."""
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What to watch."""
-
-    logs: tuple[PlannedLog, ...]
-    status_url: str | None
-    status_candidates: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    skipped: tuple[tuple[str, str], ...] = field(default_factory=tuple)
-    """(path, why) of candidates that will not be followed."""
-
-
-def guess_kind(path: str) -> str | None:
-    """A log kind from a file's name alone, for files that do not exist yet."""
-    p = path.lower()
-    name = os.path.basename(p)
-    if "slow" in name:
-        return "php-fpm-slow" if "fpm" in p or "php" in p else "mysql-slow"
-    if "access" in name and "fpm" in p:
-        return "php-fpm-access"
-    if "fpm" in name:
-        return "php-fpm"
-    if "php" in name:
-        return "php-error"
-    if "mysql" in p or "mariadb" in p:
-        return "mysql-general" if "general" in name else "mysql-error"
-    if "access" in name:
-        return "apache-access"
-    if "error" in name:
-        return "apache-error"
-    return None
-
-
-def sniff_file(path: str, size: int = 65536) -> str | None:
-    """Detect a file's kind from its last ``size`` bytes; None when unreadable or unclear."""
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            end = fh.tell()
-            fh.seek(max(0, end - size))
-            data = fh.read(size)
-    except OSError:
-        return None
-    lines = (
-        data.decode("utf-8", errors="replace").splitlines()[1:]
-        or data.decode("utf-8", errors="replace").splitlines()
-    )
-    return detect_kind(lines)
-
-
-#: Words dropped from a file name to make a short label (``shop_access.log`` -> ``shop``).
-_NAME_NOISE = re.compile(r"[._-]?(access|error|errors|slow|log)(?=[._-]|$)", re.IGNORECASE)
-
-
-def log_names(items: list[tuple[str, str, str | None]]) -> list[str]:
-    """Unique short labels for (path, kind, given name) items.
-
-    A kind with one log gets its plain label (``access``); a kind with several names each by
-    its file (``access:shop``, ``access:other_vhosts``), the canonical file keeping the plain
-    label (``access.log`` stays ``access``).
+    A source that returns has finished on purpose (a demo's story ended) and is not restarted.
     """
-    per_kind: dict[str, int] = {}
-    for _, kind, given in items:
-        if not given:
-            per_kind[kind] = per_kind.get(kind, 0) + 1
-    names: list[str] = []
-    taken = {given for _, _, given in items if given}
-    for path, kind, given in items:
-        if given:
-            names.append(given)
-            continue
-        label = KIND_LABEL[kind]
-        stem = os.path.basename(path).split(".")[0]
-        short = _NAME_NOISE.sub("", stem).strip("._-")
-        candidate = label if per_kind[kind] == 1 or not short else f"{label}:{short}"
-        base, n = candidate, 2
-        while candidate in taken:
-            candidate = f"{base}{n}"
-            n += 1
-        taken.add(candidate)
-        names.append(candidate)
-    return names
-
-
-def make_plan(cfg: Config, *, root: str = "/") -> Plan:
-    """Decide what to watch: the config's logs and, unless disabled, discovered ones."""
-    specs: list[tuple[LogSpec, str]] = [(spec, "flag or config") for spec in cfg.logs]
-    notes: list[str] = []
-    skipped: list[tuple[str, str]] = []
-    status_candidates: tuple[str, ...] = ()
-    if cfg.discover:
-        from console.discover import discover
-
-        found = discover(root)
-        notes.extend(found.notes)
-        status_candidates = found.status_urls
-        for cand in found.logs:
-            if cand.state == "missing":
-                skipped.append((cand.path, cand.detail or "missing"))
-                continue
-            specs.append((LogSpec(path=cand.path, kind=cand.kind, format=cand.fmt), cand.origin))
-    chosen: list[tuple[LogSpec, str, str]] = []
-    seen: set[str] = set()
-    for spec, origin in specs:
-        real = os.path.realpath(spec.path)
-        if real in seen:
-            continue
-        seen.add(real)
-        kind = spec.kind or sniff_file(spec.path) or guess_kind(spec.path)
-        if kind not in LOG_KINDS:
-            skipped.append((spec.path, "cannot tell what kind of log this is: use PATH=KIND"))
-            continue
-        chosen.append((spec, kind, origin))
-    names = log_names([(spec.path, kind, spec.name) for spec, kind, _ in chosen])
-    logs = [
-        PlannedLog(name, spec.path, kind, spec.format, origin)
-        for name, (spec, kind, origin) in zip(names, chosen, strict=True)
-    ]
-    url = cfg.status_url or (status_candidates[0] if status_candidates else None)
-    return Plan(
-        logs=tuple(logs),
-        status_url=url,
-        status_candidates=status_candidates,
-        notes=tuple(notes),
-        skipped=tuple(skipped),
-    )
+    while True:
+        try:
+            await run()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a source bug must not stop the others, nor the screen
+            sink.set_state(
+                SourceState(
+                    ts=clock.now(),
+                    source=name,
+                    kind="",
+                    status="error",
+                    message=f"stopped by an internal error ({type(exc).__name__}: {exc}); "
+                    f"restarting in {restart_after:.0f} s",
+                )
+            )
+            await asyncio.sleep(restart_after)
 
 
 class Engine:
@@ -195,13 +78,16 @@ class Engine:
         *,
         system: Source | None = None,
         zone: tzinfo | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         from console.sources.status.poll import StatusPoller
         from console.sources.system.sampler import SystemSampler
         from console.sources.tail.follow import FileTail
 
         self.cfg = cfg
+        self.sink = sink
         self.plan = plan
+        self.clock = clock
         self.zone = zone or local_zone(cfg.timezone)
         self.sources: list[tuple[str, Source]] = []
         register = getattr(sink, "register", None)
@@ -215,6 +101,7 @@ class Engine:
                 sink,
                 name=log.name,
                 backfill_lines=cfg.backfill_lines,
+                clock=clock,
             )
             self.sources.append((log.name, tail))
         if plan.status_url:
@@ -227,20 +114,37 @@ class Engine:
                 interval=cfg.status_interval,
                 auth=auth,
                 verify=cfg.status_verify,
+                clock=clock,
             )
             self.sources.append(("mod_status", poller))
         if system is None:
             system = SystemSampler(
-                sink, interval=cfg.system_interval, scan_interval=cfg.scan_interval
+                sink, interval=cfg.system_interval, scan_interval=cfg.scan_interval, clock=clock
             )
         self.sources.append(("system", system))
 
-    def runners(self) -> list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]]:
-        """(name, coroutine function) of every source, for workers or tasks."""
+    def runners(self) -> list[tuple[str, Runner]]:
+        """(name, coroutine function) of every source, unsupervised."""
         return [(name, src.run) for name, src in self.sources]
 
+    def supervised(self) -> list[tuple[str, Runner]]:
+        """(name, coroutine function) of every source under :func:`supervise`: what both
+        modes run, as console workers or as ``record``'s tasks."""
+        return supervised(self.runners(), self.sink, self.clock)
+
     async def run(self) -> None:
-        """Run every source until cancelled."""
+        """Run every source, supervised, until cancelled."""
         async with asyncio.TaskGroup() as group:
-            for name, run in self.runners():
+            for name, run in self.supervised():
                 group.create_task(run(), name=f"source:{name}")
+
+
+def supervised(
+    runners: list[tuple[str, Runner]], sink: Sink, clock: Clock
+) -> list[tuple[str, Runner]]:
+    """Each runner wrapped in :func:`supervise`."""
+
+    def wrap(name: str, run: Runner) -> Runner:
+        return lambda: supervise(name, run, sink, clock=clock)
+
+    return [(name, wrap(name, run)) for name, run in runners]

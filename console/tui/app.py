@@ -15,7 +15,6 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
@@ -24,9 +23,10 @@ from textual.reactive import reactive
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
+from console.core.clock import Clock
 from console.core.config import Config
-from console.core.events import SourceState, StatusSample, SystemSample
-from console.core.recorder import Recorder, Snapshot
+from console.core.events import LogRecord, SourceState, StatusSample, SystemSample
+from console.core.recorder import Listener, Recorder, Snapshot
 from console.parsing.modstatus import request_path
 from console.parsing.timeutil import local_zone
 from console.sources.engine import Engine
@@ -49,10 +49,6 @@ if TYPE_CHECKING:
 
 #: Source kinds that are not logs: they get no number key and no place in the log pane.
 NOT_LOGS = frozenset({"mod-status", "system"})
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class LamptopApp(FreezingApp):
@@ -80,7 +76,7 @@ class LamptopApp(FreezingApp):
         *,
         config: Config | None = None,
         engine: Engine | None = None,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock | None = None,
         title_note: str = "",
         incidents: IncidentWatch | None = None,
         bundle: tuple[Snapshot, str] | None = None,
@@ -89,7 +85,7 @@ class LamptopApp(FreezingApp):
         self.recorder = recorder
         self.config = config or Config()
         self.engine = engine
-        self.clock = clock or utcnow
+        self.clock: Clock = clock or recorder.clock
         self.title_note = title_note
         self.incidents = incidents
         self.bundle = bundle
@@ -149,7 +145,7 @@ class LamptopApp(FreezingApp):
         log.redacted = self._table.redacted = self.config.redact
         self._header.zone, self._header.note = self.zone, self.title_note
         self._header.host = self.host
-        self.recorder.subscribe(self._recorder_changed)
+        self.recorder.subscribe(_PacerFeed(self.pacer, self._recorder_changed))
         self._start_sources()
         if self.incidents is not None:
             incidents = self.incidents
@@ -178,7 +174,7 @@ class LamptopApp(FreezingApp):
             self._board.note = "no mod_status URL found: give --status URL"
         else:
             self._status_path = request_path(f"GET {engine.plan.status_url}") or self._status_path
-        for name, run in engine.runners():
+        for name, run in engine.supervised():
             worker: Worker[None] = self.run_worker(
                 run(), name=f"source {name}", group="sources", exit_on_error=False
             )
@@ -193,7 +189,7 @@ class LamptopApp(FreezingApp):
         previous = self.recorder.states.get(name)
         self.recorder.set_state(
             SourceState(
-                ts=self.clock(),
+                ts=self.clock.now(),
                 source=name,
                 kind=previous.kind if previous else "source",
                 status="error",
@@ -202,9 +198,9 @@ class LamptopApp(FreezingApp):
             )
         )
 
-    def _recorder_changed(self, kind: str, value: object) -> None:
-        """The recorder released records, took a sample or a state: note it for the pacer."""
-        if self.pacer.note(kind) and not self._tick_queued and self.is_running:
+    def _recorder_changed(self, now: bool) -> None:
+        """The recorder changed; ``now``: the pacer wants it shown before the next tick."""
+        if now and not self._tick_queued and self.is_running:
             self._tick_queued = True  # the first records or sample, a state: now, not next tick
             self.call_later(self.tick)
 
@@ -291,7 +287,7 @@ class LamptopApp(FreezingApp):
         """The clock, the age of a stale scoreboard, the rates and the titles."""
         snap = self.shown_snapshot
         frozen = self.frozen and snap is not None
-        now = snap.taken_at if frozen and snap is not None else self.clock()
+        now = snap.taken_at if frozen and snap is not None else self.clock.now()
         set_changed(self._header, "now", now.replace(microsecond=0))
         status = snap.latest_status if snap is not None else None
         age = None
@@ -388,3 +384,22 @@ class LamptopApp(FreezingApp):
         from widgets.detail import DetailScreen  # on first use: the first frame does without
 
         self.push_screen(DetailScreen(event.record, self.zone, redacted=self.config.redact))
+
+
+class _PacerFeed(Listener):
+    """Tells the pacer what the recorder changed, and the app when it is due at once."""
+
+    def __init__(self, pacer: Pacer, changed: Callable[[bool], None]) -> None:
+        self.pacer, self.changed = pacer, changed
+
+    def on_records(self, batch: tuple[LogRecord, ...]) -> None:
+        self.changed(self.pacer.records_released())
+
+    def on_status(self, sample: StatusSample) -> None:
+        self.changed(self.pacer.sample_taken())
+
+    def on_system(self, sample: SystemSample) -> None:
+        self.changed(self.pacer.sample_taken())
+
+    def on_state(self, state: SourceState) -> None:
+        self.changed(self.pacer.state_changed())

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from textual.reactive import reactive, var
 
 from console.core.recorder import Recorder, Snapshot
+from console.core.timefmt import clock
 from console.incident.rules import Trigger
 from console.tui.keys import KeyedApp
 from console.view.filters import redact
@@ -54,7 +55,7 @@ class FreezingApp(KeyedApp):
         snap = self.frozen_snapshot
         if self.bundle is None and snap is not None:
             since = self.recorder.total - snap.total
-            at = snap.taken_at.astimezone(self.zone).strftime("%H:%M:%S")
+            at = clock(snap.taken_at, self.zone)
             keys = "saving a snapshot…" if self._saving else "space: live · s: save"
             records = f"{since:,} record{'' if since == 1 else 's'}"
             set_changed(self._banner, "text", f"at {at} · {records} arrived since · {keys}")

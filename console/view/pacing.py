@@ -56,22 +56,19 @@ class Pacer:
         self._log_slot = -1
         self._second = -1
 
-    def note(self, kind: str) -> bool:
-        """Take a recorder event kind (``records``, ``status``, ``system``, ``state``).
+    # Each returns True when what changed should be shown without waiting for the next tick:
+    # the first records, the first sample, a source's new state.
+    def records_released(self) -> bool:
+        self._records = True
+        return not self._records_shown
 
-        Returns True when it should be shown without waiting for the next tick: the first
-        records, the first sample, a source's new state.
-        """
-        if kind == "records":
-            self._records = True
-            return not self._records_shown
-        if kind in ("status", "system"):
-            self._samples = True
-            return not self._samples_shown
-        if kind == "state":
-            self._states = True
-            return True
-        return False
+    def sample_taken(self) -> bool:
+        self._samples = True
+        return not self._samples_shown
+
+    def state_changed(self) -> bool:
+        self._states = True
+        return True
 
     def due(self, now: float) -> Due:
         """What is due at ``now`` (wall-clock seconds); what it hands out counts as shown."""

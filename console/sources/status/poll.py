@@ -16,13 +16,13 @@ import asyncio
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import requests
 import urllib3
 
 from console import __version__
+from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.events import SourceStatus, StatusSample
 from console.parsing.modstatus import QUIET_MODES, NotModStatus, build_sample, parse_html
 from console.sources import Sink, StateReporter
@@ -112,6 +112,7 @@ class StatusPoller:
         extended: bool = True,
         max_backoff: float = 10.0,
         table_max_age: float = MAX_AGE,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         clean, url_auth = split_url(url)
         self.url = clean
@@ -135,7 +136,8 @@ class StatusPoller:
         self._hostport = _host_port(parts.scheme, parts.netloc)
         self._session: requests.Session | None = None
         self._deadline: Deadline | None = None
-        self._report = StateReporter(sink, self.name, KIND, self.url)
+        self._report = StateReporter(sink, self.name, KIND, self.url, clock)
+        self.clock = clock
         self.delay = interval
         """Seconds until the next poll: the interval, or longer while failing."""
         # The last worker table: the HTML page is read again only when it can have changed,
@@ -184,7 +186,7 @@ class StatusPoller:
     def _poll_blocking(self) -> tuple[StatusSample, str]:
         auto_text = self._get(self._auto_url)
         try:
-            sample = build_sample(datetime.now(UTC), self.url, auto_text)
+            sample = build_sample(self.clock.now(), self.url, auto_text)
         except NotModStatus as exc:
             what = "got HTML" if "HTML" in str(exc) else "unrecognised text"
             raise PollFailure(
@@ -196,7 +198,7 @@ class StatusPoller:
         table = self._read_table() if tables.stale(sample) else tables.current()
         sample = replace(
             sample,
-            ts=datetime.now(UTC),
+            ts=self.clock.now(),
             workers=table.workers,
             processes=table.processes,
             extended=table.extended,

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import psutil
 
+from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.events import ProcInfo, ServiceMem, SourceStatus, SystemSample
 from console.sources import Sink, StateReporter
 from console.sources.system import procfs
@@ -80,6 +79,7 @@ class SystemSampler:
         scan_interval: float = 5.0,
         top_n: int = 10,
         name: str = "system",
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.sink = sink
         self.interval = interval
@@ -96,7 +96,8 @@ class SystemSampler:
         self._seen_services: set[str] = set()
         self._scan = _Scan()
         self._last_scan: float | None = None
-        self._report = StateReporter(sink, self.name, KIND)
+        self._report = StateReporter(sink, self.name, KIND, clock=clock)
+        self.clock = clock
         self.proc = procfs.PROC if os.path.isdir(f"{procfs.PROC}/self") else None
         """Where ``/proc`` is (read directly); None: psutil reads everything."""
 
@@ -106,7 +107,7 @@ class SystemSampler:
         while True:
             started = loop.time()
             scan = self._last_scan is None or (
-                time.monotonic() - self._last_scan >= self.scan_interval
+                self.clock.monotonic() - self._last_scan >= self.scan_interval
             )
             try:
                 if scan:
@@ -129,14 +130,14 @@ class SystemSampler:
         load1, load5, load15 = psutil.getloadavg()
         if scan:
             self._scan = self._scan_processes()
-            self._last_scan = time.monotonic()
+            self._last_scan = self.clock.monotonic()
         try:
             self_rss = int(self._self.memory_info().rss)
             self_cpu = float(self._self.cpu_percent(None))
         except _VANISHED:
             self_rss, self_cpu = 0, 0.0
         return SystemSample(
-            ts=datetime.now(UTC),
+            ts=self.clock.now(),
             mem_total=mem_total,
             mem_used=mem_total - mem_available,
             mem_available=mem_available,
@@ -195,7 +196,7 @@ class SystemSampler:
         return p.args
 
     def _scan_processes(self) -> _Scan:
-        now = time.monotonic()
+        now = self.clock.monotonic()
         rss_sum: dict[str, int] = {}
         procs: dict[str, int] = {}
         rss_by_pid: dict[int, int] = {}

@@ -36,14 +36,12 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, Protocol, cast
 
 import aiofiles
 
+from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.events import Backfill, LogRecord, SourceState, SourceStatus
 from console.parsing.base import Parser
 from console.sources import Sink, StateReporter
@@ -132,6 +130,7 @@ class FileTail:
         max_line: int = 65536,
         chunk_size: int = 1 << 20,
         flush_after: float = 1.0,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.path = Path(path)
         self.parser, self.sink = parser, sink
@@ -143,9 +142,9 @@ class FileTail:
         """Lines read, backfill included."""
         self.bytes_read = 0
         """Bytes read, backfill included."""
-        self.clock: Callable[[], float] = time.monotonic
-        """Monotonic clock for the grace period and the quiet spell (tests replace it)."""
-        self._report = StateReporter(sink, self.name, parser.kind, str(self.path))
+        self.clock = clock
+        """Arrival times, the grace period and the quiet spell."""
+        self._report = StateReporter(sink, self.name, parser.kind, str(self.path), clock)
         """The last state reported to the sink."""
         self._cur: _Reader | None = None
         self._old: list[_Reader] = []
@@ -183,7 +182,7 @@ class FileTail:
                     delay = min(delay * 2.0 ** min(self._failures, 8), _MAX_BACKOFF)
                 await asyncio.sleep(delay)
         finally:
-            if pending := self.parser.flush(datetime.now(UTC)):
+            if pending := self.parser.flush(self.clock.now()):
                 self.sink.add_records(pending)
             await self.aclose()
 
@@ -196,7 +195,7 @@ class FileTail:
 
     async def poll_once(self) -> None:
         """One round: check the path's identity, drain rotated files, read new bytes."""
-        now = self.clock()
+        now = self.clock.monotonic()
         self._behind = self._trouble = False
         lines: list[str] = []
         st = self._resolve()
@@ -217,7 +216,7 @@ class FileTail:
         bad = self.state is not None and self.state.status in ("error", "unreadable")
         self._failures = self._failures + 1 if self._trouble and bad else 0
 
-        arrival = datetime.now(UTC)
+        arrival = self.clock.now()
         records: list[LogRecord] = []
         if lines or self._last_data is None:
             self._last_data = now
