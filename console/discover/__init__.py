@@ -22,15 +22,10 @@ from dataclasses import dataclass
 from typing import IO
 
 from console.core.events import LOG_KINDS
-from console.discover.apache import (
-    STOCK_FORMATS,
-    ApacheConfig,
-    Declared,
-    expand_glob,
-    read_apache,
-    rooted,
-)
-from console.discover.stack import read_mysql, read_php
+from console.discover.apache import STOCK_FORMATS, ApacheConfig, read_apache
+from console.discover.files import Declared, expand_glob, rooted
+from console.discover.mysql import read_mysql
+from console.discover.php import read_php
 
 #: Opens a file for reading; tests pass one that raises PermissionError (they run as root).
 Opener = Callable[[str], IO[bytes]]

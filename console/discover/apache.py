@@ -15,11 +15,12 @@ being read (``/`` in real use, a ``tmp_path`` in tests).
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+
+from console.discover.files import Declared, expand_glob, rooted, where
 
 #: Apache's LogFormat strings as the distributions ship them; used when a nickname is not defined.
 STOCK_FORMATS: Mapping[str, str] = {
@@ -41,40 +42,6 @@ _STATIC_MODULES = frozenset(
     ("core", "so", "http_core", "http", "log_config", "logio", "version", "unixd", "watchdog")
 )
 _ADDR = re.compile(r"^(\[[^\]]+\]|[^:\s]*)(?::(\d+|\*))?$")
-
-
-def rooted(root: str, path: str) -> str:
-    """``path`` (absolute, as on the host) under ``root``."""
-    if root in ("", "/"):
-        return os.path.normpath(path)
-    return os.path.join(root, os.path.normpath(path).lstrip("/"))
-
-
-def where(path: str, lineno: int, what: str) -> str:
-    """An origin label: the file relative to ``/etc`` when it is there, its line, the key."""
-    shown = path[len("/etc/") :] if path.startswith("/etc/") else path
-    return f"{shown}:{lineno} {what}"
-
-
-def expand_glob(root: str, pattern: str) -> list[str]:
-    """Host paths matching ``pattern`` (a host path) under ``root``, sorted."""
-    base = "" if root in ("", "/") else root.rstrip("/")
-    hits = glob.glob(glob.escape(base) + os.path.normpath(pattern))
-    return sorted(h[len(base) :] for h in hits)
-
-
-@dataclass(frozen=True)
-class Declared:
-    """A log file named by a configuration (or a default), before its state is probed."""
-
-    path: str
-    """Host path (not yet under the root)."""
-    kind: str
-    fmt: str | None
-    origin: str
-    vhost: str = ""
-    from_config: bool = True
-    """False for a default path nothing configured."""
 
 
 @dataclass
