@@ -13,7 +13,7 @@ import pytest
 
 from console.core.config import Config
 from console.core.recorder import Recorder
-from console.incident.bundle import read_bundle
+from console.incident.bundle_read import read_bundle
 from console.incident.rules import DEFAULTS as DEFAULT_RULES
 from console.incident.rules import RuleBook, build_rules
 from console.incident.watch import IncidentWatch

@@ -21,7 +21,8 @@ from console.core.events import (
 )
 from console.core.recorder import Recorder
 from console.incident import bundle as bundle_mod
-from console.incident.bundle import BundleError, read_bundle, write_bundle
+from console.incident.bundle import BundleError, write_bundle
+from console.incident.bundle_read import read_bundle
 from console.incident.rules import Trigger
 
 T0 = datetime(2026, 11, 26, 15, 0, 0, tzinfo=UTC)

@@ -57,7 +57,8 @@ def lamptop(
         (None, "not a lamptop bundle (no snapshot.json)"),
         ('{"schema_version": 1, "records": [', "damaged (not valid JSON"),
         ('["a list"]', "not a lamptop snapshot (no schema_version)"),
-        ('{"schema_version": 1, "created_at": "yesterday"}', "damaged ("),
+        ('{"schema_version": 1, "created_at": "yesterday"}', "invalid: records: missing"),
+        ('{"schema_version": 1, "records": [], "created_at": "yesterday"}', "created_at: expected"),
         ('{"schema_version": 2}', "written by a newer lamptop (schema 2, this one reads up to 1)"),
         ('{"schema_version": "1"}', "written by a newer lamptop"),
     ],
@@ -70,7 +71,7 @@ def test_open_refuses_a_bad_bundle_with_a_message(
     if content is not None:
         (bundle / "snapshot.json").write_text(content)
     out = lamptop("open", str(bundle), tmp=tmp_path)
-    assert out.returncode == 1
+    assert out.returncode == 2
     assert out.stderr.startswith("lamptop: ") and said in out.stderr, out.stderr
     assert "Traceback" not in out.stderr and out.stdout == ""
 

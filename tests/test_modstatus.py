@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from console.core.events import ProcessRow, Worker
+from console.incident.serialize import status_to_dict
 from console.parsing.modstatus import (
     NotModStatus,
     auto_from_html,
@@ -20,7 +21,6 @@ from console.parsing.modstatus import (
     parse_auto,
     parse_html,
     parse_status_text,
-    status_to_dict,
     uptime_seconds,
 )
 from tests.conftest import FIXTURES

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from console.core.config import Config
 from console.core.recorder import Recorder
-from console.incident.bundle import BundleError, read_bundle
+from console.incident.bundle import BundleError
+from console.incident.bundle_read import read_bundle
 
 
 def run_open(cfg: Config, path: str) -> int:
@@ -18,7 +19,7 @@ def run_open(cfg: Config, path: str) -> int:
         snap, doc = read_bundle(path)
     except BundleError as exc:
         print(f"lamptop: {exc}", file=sys.stderr)
-        return 1
+        return 2
     trigger = doc.get("trigger", {})
     what = f"{Path(path).name} · {trigger.get('kind', '?')}"
     if trigger.get("rule"):

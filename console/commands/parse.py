@@ -10,28 +10,27 @@ from datetime import UTC, datetime
 from typing import IO
 
 from console.core.events import LogRecord
+from console.core.text import clean_block
 from console.incident.serialize import record_to_dict
 from console.parsing import detect_kind, make_parser
 from console.parsing.timeutil import local_zone
+from console.sources.tail.lines import LineSplitter
+
+#: Longest line kept whole, as in the tail (the rest is cut with a marker).
+MAX_LINE = 65536
+#: Most of a mod_status page read, as the status source reads at most.
+MAX_PAGE = 4 * 1024 * 1024
 
 
 def _chunks(stream: IO[bytes], size: int = 1 << 20) -> Iterator[list[str]]:
-    """Decoded lines of a byte stream, a chunk at a time, partial lines carried over."""
-    rest = b""
-    while True:
-        block = stream.read(size)
-        if not block:
-            break
-        block = rest + block
-        cut = block.rfind(b"\n")
-        if cut < 0:
-            rest = block
-            continue
-        rest = block[cut + 1 :]
-        text = block[:cut].decode("utf-8", errors="replace")
-        yield [ln[:-1] if ln.endswith("\r") else ln for ln in text.split("\n")]
-    if rest:
-        yield [rest.decode("utf-8", errors="replace").rstrip("\r")]
+    """Decoded, cleaned lines of a byte stream, a chunk at a time: the tail's line splitter,
+    so a partial line is carried over bounded and a 50 MB line costs 64 KiB."""
+    splitter = LineSplitter(MAX_LINE)
+    while block := stream.read(size):
+        if lines := splitter.feed(block):
+            yield lines
+    if last := splitter.end():
+        yield last
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
@@ -46,7 +45,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
     with stream:
         kind = args.kind
         if kind == "mod-status":
-            return _parse_status(stream.read().decode("utf-8", errors="replace"), args.file)
+            page = stream.read(MAX_PAGE).decode("utf-8", errors="replace")
+            return _parse_status(clean_block(page), args.file)
         chunks = _chunks(stream)
         first = next(chunks, [])
         if kind is None:
@@ -78,7 +78,8 @@ def _emit(records: Sequence[LogRecord], out: IO[str]) -> None:
 
 
 def _parse_status(text: str, name: str) -> int:
-    from console.parsing.modstatus import NotModStatus, build_sample, status_to_dict
+    from console.incident.serialize import status_to_dict
+    from console.parsing.modstatus import NotModStatus, build_sample
 
     now = datetime.now(UTC)
     try:

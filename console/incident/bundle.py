@@ -13,12 +13,10 @@ never built whole in memory, and JSON goes through the standard library's C enco
 from __future__ import annotations
 
 import errno
-import json
 import os
 import re
 import socket
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,21 +24,17 @@ from typing import Any
 from console import __version__
 from console.core.events import StatusSample, SystemSample
 from console.core.recorder import Snapshot
-from console.core.timefmt import compact, from_iso, iso
+from console.core.timefmt import compact, iso
 from console.incident.redact import redact_snapshot, redact_trigger, redact_value
 from console.incident.report import logs_chunks, make_report
 from console.incident.rules import Trigger
 from console.incident.serialize import (
     encode_json,
     jsonable,
-    record_from_dict,
     record_json,
     record_to_dict,
-    state_from_dict,
     state_to_dict,
-    status_from_dict,
     status_to_dict,
-    system_from_dict,
     system_to_dict,
 )
 
@@ -302,51 +296,3 @@ def _salvage(
         return target
     except OSError:
         return temp
-
-
-# -- reading, for `lamptop open` -------------------------------------------------------------
-
-
-def read_bundle(path: str | Path) -> tuple[Snapshot, dict[str, Any]]:
-    """Load a bundle (its directory or its snapshot.json) as a Snapshot and its metadata."""
-    p = Path(path).expanduser()
-    doc_path = p / "snapshot.json" if p.is_dir() else p
-    try:
-        raw = doc_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BundleError(f"{p}: not a lamptop bundle (no snapshot.json)") from None
-    except OSError as exc:
-        raise BundleError(f"{doc_path}: cannot read: {exc.strerror}") from None
-    try:
-        doc = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise BundleError(
-            f"{doc_path}: damaged (not valid JSON: {exc.msg}, line {exc.lineno})"
-        ) from None
-    if not isinstance(doc, dict) or "schema_version" not in doc:
-        raise BundleError(f"{doc_path}: not a lamptop snapshot (no schema_version)")
-    version = doc["schema_version"]
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
-        raise BundleError(
-            f"{doc_path}: written by a newer lamptop (schema {version!r}, "
-            f"this one reads up to {SCHEMA_VERSION}): upgrade lamptop to open it"
-        )
-    try:
-        records = tuple(record_from_dict(r, i) for i, r in enumerate(doc["records"], 1))
-        snap = Snapshot(
-            taken_at=from_iso(doc["created_at"]),
-            records=records,
-            status=tuple(status_from_dict(s) for s in doc["status"]),
-            system=tuple(system_from_dict(s) for s in doc["system"]),
-            states={k: state_from_dict(v) for k, v in doc.get("sources", {}).items()},
-            state_history=tuple(state_from_dict(s) for s in doc.get("source_history", [])),
-            sources=tuple(doc.get("source_order", [])),
-            counts={str(k): int(v) for k, v in doc.get("counts", {}).items()},
-            total=len(records),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BundleError(f"{doc_path}: damaged ({type(exc).__name__}: {exc})") from None
-    if not snap.sources:
-        names = dict.fromkeys(r.source for r in snap.records)
-        snap = replace(snap, sources=tuple(names))
-    return snap, doc

@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 from console.core.events import ProcessRow, StatusSample, Worker
@@ -45,7 +44,6 @@ __all__ = [
     "QUIET_MODES",
     "request_path",
     "sample_from_html",
-    "status_to_dict",
     "uptime_seconds",
 ]
 
@@ -171,13 +169,3 @@ def parse_status_text(text: str, ts: datetime, url: str = "") -> StatusSample:
     if _looks_like_html(text):
         return sample_from_html(ts, url, text)
     return build_sample(ts, url, text)
-
-
-def status_to_dict(sample: StatusSample) -> dict[str, Any]:
-    """A JSON-ready dict of a sample (``lamptop parse --kind mod-status`` prints this).
-
-    The same form snapshot bundles store (:func:`console.incident.serialize.status_to_dict`).
-    """
-    from console.incident.serialize import status_to_dict as to_dict
-
-    return to_dict(sample)

@@ -24,6 +24,7 @@ import urllib3
 from console import __version__
 from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.events import SourceStatus, StatusSample
+from console.core.text import clean_block
 from console.parsing.modstatus import QUIET_MODES, NotModStatus, build_sample, parse_html
 from console.sources import Sink, StateReporter
 from console.sources.status.deadline import Deadline
@@ -305,7 +306,7 @@ class StatusPoller:
             if time.monotonic() - started > self._budget:
                 raise self._overrun()
             chunks.append(chunk)
-        return b"".join(chunks).decode(resp.encoding or "utf-8", errors="replace")
+        return clean_block(b"".join(chunks).decode(resp.encoding or "utf-8", errors="replace"))
 
     @property
     def _budget(self) -> float:

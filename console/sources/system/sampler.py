@@ -22,6 +22,7 @@ import psutil
 
 from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.events import ProcInfo, ServiceMem, SourceStatus, SystemSample
+from console.core.text import clean
 from console.sources import Sink, StateReporter
 from console.sources.system import procfs
 
@@ -227,7 +228,7 @@ class SystemSampler:
         top = tuple(
             ProcInfo(
                 pid=p.pid,
-                name=p.name,
+                name=clean(p.name),
                 cmdline=_one_line(self._args(p), p.name),
                 rss=p.rss,
                 growth=growth[p.pid],
@@ -257,7 +258,7 @@ class SystemSampler:
 
 def _one_line(args: list[str] | None, name: str) -> str:
     """A command line for display, on one line (arguments may hold newlines: ``python -c``)."""
-    return (" ".join(" ".join(args or ()).split()) or f"[{name}]")[:CMDLINE_MAX]
+    return clean(" ".join(" ".join(args or ()).split()) or f"[{name}]")[:CMDLINE_MAX]
 
 
 def _psutil_processes() -> Iterator[_Proc]:

@@ -8,6 +8,8 @@ import pwd
 import stat
 from pathlib import Path
 
+from console.core.text import clean_block
+
 #: What a NUL byte (or any byte that is not UTF-8) becomes in a line.
 NUL_MARK = "\ufffd"
 
@@ -97,7 +99,7 @@ class LineSplitter:
                 text = text[:-1]
         if "\0" in text:
             text = text.replace("\0", NUL_MARK)
-        return text
+        return clean_block(text)
 
     def _decode(self, block: memoryview) -> list[str]:
         lines = self._clean(str(block, "utf-8", "replace")).split("\n")
