@@ -73,20 +73,23 @@ def test_requests_errors_and_slow_queries_are_counted() -> None:
     ]
     text = report(records)
     assert "4 access log records." in text
-    assert section(text, "### Top URLs") == ["| /cart.php | 3 |", "| /report.php | 1 |"]
-    assert section(text, "### Top clients") == ["| 192.0.2.1 | 3 |", "| 192.0.2.2 | 1 |"]
+    assert section(text, "### Top URLs") == ["| `/cart.php` | 3 |", "| `/report.php` | 1 |"]
+    assert section(text, "### Top clients") == ["| `192.0.2.1` | 3 |", "| `192.0.2.2` | 1 |"]
     assert section(text, "### Status codes") == ["| 500 | 2 |", "| 200 | 1 |", "| 503 | 1 |"]
-    assert section(text, "### URLs answering 5xx") == ["| /cart.php | 2 |", "| /report.php | 1 |"]
+    assert section(text, "### URLs answering 5xx") == [
+        "| `/cart.php` | 2 |",
+        "| `/report.php` | 1 |",
+    ]
     errors = section(text, "## Errors by message")
     assert (
         errors[0]
-        == "| 2 | php-error | PHP Fatal error: out of memory (tried 20480 bytes) line 88 |"
+        == "| 2 | `php-error` | `PHP Fatal error: out of memory (tried 20480 bytes) line 88` |"
     )
     assert len(errors) == 5  # the fatal group, three 5xx URLs, the own poll
     assert any("/server-status?auto" in row for row in errors)
     assert section(text, "## Slowest queries") == [
-        "| 9.25 | 2026-11-26 15:00:00 UTC | shop | SELECT 2 |",
-        "| 2.50 | 2026-11-26 15:00:00 UTC | shop | SELECT 1 |",
+        "| 9.25 | 2026-11-26 15:00:00 UTC | `shop` | `SELECT 2` |",
+        "| 2.50 | 2026-11-26 15:00:00 UTC | `shop` | `SELECT 1` |",
     ]
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from console.core.events import LogRecord
 from console.core.recorder import Snapshot
+from console.core.text import bound, md_code
 from console.core.timefmt import utc_date_time, utc_text
 from console.incident.rules import Trigger
 from console.parsing.modstatus import request_path
@@ -19,9 +20,21 @@ MB = 1024 * 1024
 _NUMBERS = re.compile(r"\b\d+(\.\d+)?\b|0x[0-9a-f]+", re.IGNORECASE)
 
 
-def _cell(text: object, width: int = 80) -> str:
-    s = str(text).replace("|", "\\|").replace("\n", " ")
-    return s if len(s) <= width else s[: width - 1] + "…"
+class _Own(str):
+    """Text lamptop wrote itself (a time, a size): goes into the report as it is."""
+
+
+def _cell(value: object, width: int = 80) -> str:
+    """A table cell: lamptop's own numbers and words as they are; anything from outside in a
+    code span, so that no link, image or HTML in it renders."""
+    if isinstance(value, _Own) or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return str(value)
+    return md_code(bound(" ".join(str(value).split()), width), in_table=True)
+
+
+def _code(value: object, width: int = 200) -> str:
+    """Outside text in a line of prose, as a code span."""
+    return md_code(bound(" ".join(str(value).split()), width))
 
 
 def _table(head: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
@@ -30,29 +43,35 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
     return out
 
 
-def _mb(n: int | None) -> str:
-    return "-" if n is None else f"{n / MB:.0f} MB"
+def _mb(n: int | None) -> _Own:
+    return _Own("-" if n is None else f"{n / MB:.0f} MB")
+
+
+def _when(ts: datetime) -> _Own:
+    return _Own(utc_text(ts))
 
 
 def make_report(
     win: Snapshot, trigger: Trigger, *, host: str, start: datetime, end: datetime
 ) -> str:
-    out: list[str] = [f"# lamptop snapshot: {host}", ""]
+    out: list[str] = [f"# lamptop snapshot: {_code(host)}", ""]
     what = (
-        f"rule `{trigger.rule}`"
+        f"rule {_code(trigger.rule)}"
         if trigger.kind == "rule"
-        else {"key": "saved by hand", "exit": "saved on exit"}.get(trigger.kind, trigger.kind)
+        else {"key": "saved by hand", "exit": "saved on exit"}.get(
+            trigger.kind, _code(trigger.kind)
+        )
     )
     out += [f"**Trigger:** {what} at {utc_text(trigger.at)}"]
     if trigger.message:
-        out += ["", f"> {trigger.message}"]
+        out += ["", f"> {_code(trigger.message, 400)}"]
     values = {k: v for k, v in trigger.values.items() if k != "also_fired"}
     if values:
-        out += [""] + [f"- {k}: {v}" for k, v in values.items()]
+        out += [""] + [f"- {_code(k)}: {_code(v)}" for k, v in values.items()]
     also = trigger.values.get("also_fired") or []
     if also:
         out += ["", "Also fired while this bundle was being taken:", ""]
-        out += [f"- rule `{a['rule']}`: {a['message']}" for a in also]
+        out += [f"- rule {_code(a.get('rule'))}: {_code(a.get('message'))}" for a in also]
     out += ["", f"**Window:** {utc_text(start)} to {utc_text(end)}", ""]
 
     sysw = win.system
@@ -76,7 +95,7 @@ def make_report(
     else:
         out += [
             f"{status.busy} busy of {status.limit} slots at {utc_text(status.ts)}, "
-            f"scoreboard `{status.scoreboard}`",
+            f"scoreboard {_code(status.scoreboard, 1024)}",
             "",
         ]
         own = request_path(f"GET {status.url}")
@@ -86,7 +105,7 @@ def make_report(
                 ("seconds", "pid", "state", "RSS", "client", "vhost", "request"),
                 (
                     (
-                        f"{w.seconds:.0f}",
+                        _Own(f"{w.seconds:.0f}"),
                         w.pid or "-",
                         w.mode,
                         _mb(w.rss),
@@ -99,7 +118,7 @@ def make_report(
             )
             urls = Counter(w.path or w.request for w in live)
             top, n = urls.most_common(1)[0]
-            out += ["", f"Most common in-flight URL: `{top}` ({n} of {len(live)} workers)."]
+            out += ["", f"Most common in-flight URL: {_code(top)} ({n} of {len(live)} workers)."]
         else:
             out += ["No request in flight (or ExtendedStatus is off)."]
         out += [""]
@@ -142,8 +161,8 @@ def make_report(
             ("seconds", "time", "user", "query"),
             (
                 (
-                    f"{float(r.fields['query_time']):.2f}",
-                    utc_text(r.ts),
+                    _Own(f"{float(r.fields['query_time']):.2f}"),
+                    _when(r.ts),
                     r.fields.get("user", "-"),
                     " ".join(str(r.fields.get("query", r.text)).split())[:120],
                 )
@@ -171,7 +190,7 @@ def make_report(
     if down:
         out += _table(
             ("time", "source", "state", "message"),
-            ((utc_text(s.ts), s.source, s.status, s.message) for s in down),
+            ((_when(s.ts), s.source, s.status, s.message) for s in down),
         )
     else:
         out += ["Every source was readable."]
@@ -185,7 +204,7 @@ class _Tally:
     def __init__(self, records: Iterable[LogRecord]) -> None:
         paths: list[str] = []
         clients: list[str] = []
-        codes: list[str] = []
+        codes: list[int | str] = []
         errs: list[str] = []
         groups: list[tuple[str, str]] = []
         self.example: dict[tuple[str, str], str] = {}
@@ -201,7 +220,7 @@ class _Tally:
                 paths.append(path)
                 clients.append(str(f.get("client", "-")))
                 status = f.get("status", "-")
-                codes.append(str(status))
+                codes.append(status if isinstance(status, int) else str(status))
                 if isinstance(status, int) and status >= 500:
                     errs.append(path)
             elif kind == "mysql-slow" and "query_time" in f:
