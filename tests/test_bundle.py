@@ -21,6 +21,7 @@ from console.core.events import (
 )
 from console.core.recorder import Recorder
 from console.incident import bundle as bundle_mod
+from console.incident import private_dir
 from console.incident.bundle import BundleError, write_bundle
 from console.incident.bundle_read import read_bundle
 from console.incident.rules import Trigger
@@ -249,7 +250,7 @@ def test_a_big_bundle_is_written_in_pieces(tmp_path: Path, monkeypatch: pytest.M
             sizes.append(len(data))
         return real_write(fd, data)
 
-    monkeypatch.setattr(bundle_mod, "_BUFFER", 4096)
+    monkeypatch.setattr(private_dir, "_BUFFER", 4096)
     monkeypatch.setattr(bundle_mod, "_BATCH", 5)
     monkeypatch.setattr(bundle_mod.os, "write", counting)
     snap = filled_recorder().snapshot()
@@ -273,7 +274,7 @@ def test_disk_full_half_way_through_snapshot_json(
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(fd, data)
 
-    monkeypatch.setattr(bundle_mod, "_BUFFER", 4096)
+    monkeypatch.setattr(private_dir, "_BUFFER", 4096)
     monkeypatch.setattr(bundle_mod, "_BATCH", 5)
     monkeypatch.setattr(bundle_mod.os, "write", full_after_two_pieces)
     with pytest.raises(BundleError) as err:

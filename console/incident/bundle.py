@@ -1,7 +1,9 @@
 """Snapshot bundles: one directory holding everything needed to explain an outage later.
 
-A bundle is written under a temporary name (``.NAME.partial``) and renamed when complete.
-The directory is 0700 and its files 0600: they hold client addresses and URLs. If writing
+A bundle is written in a private directory with a random temporary name and renamed when
+complete (:mod:`console.incident.private_dir`: the snapshot dir must be the user's own and
+private, and no symlink is followed). The directory is 0700 and its files 0600: they hold
+client addresses and URLs. If writing
 fails part way (disk full), what was written is kept, the directory is renamed to
 ``NAME-PARTIAL`` and, where the disk allows, a ``PARTIAL.txt`` says what is missing.
 
@@ -24,7 +26,16 @@ from typing import Any
 from console import __version__
 from console.core.events import StatusSample, SystemSample
 from console.core.recorder import Snapshot
+from console.core.text import xml_safe
 from console.core.timefmt import compact, iso
+from console.incident.private_dir import (
+    CannotCreate,
+    UnsafeDir,
+    exists,
+    make_temp_dir,
+    open_private_dir,
+    write_new,
+)
 from console.incident.redact import redact_snapshot, redact_trigger, redact_value
 from console.incident.report import logs_chunks, make_report
 from console.incident.rules import Trigger
@@ -126,8 +137,6 @@ def bundle_data(
 
 #: Samples or records encoded per piece handed to the writer.
 _BATCH = 100
-#: Characters gathered before each write to the file.
-_BUFFER = 1 << 20
 
 
 def snapshot_json(
@@ -156,41 +165,6 @@ def snapshot_json(
     yield ",\n" + encode_json(_tail(snap, filter_desc))[1:] + "\n"
 
 
-def _write(path: Path, data: str | bytes | Iterable[str]) -> None:
-    """Write ``data`` (text, bytes, or text in pieces) to a new 0600 file, then fsync it.
-
-    Pieces are gathered up to :data:`_BUFFER` characters per ``write``: a long document
-    costs a buffer of memory, not its whole size.
-    """
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        if isinstance(data, bytes):
-            _write_all(fd, data)
-        elif isinstance(data, str):
-            _write_all(fd, data.encode("utf-8"))
-        else:
-            buf: list[str] = []
-            size = 0
-            for piece in data:
-                buf.append(piece)
-                size += len(piece)
-                if size >= _BUFFER:
-                    _write_all(fd, "".join(buf).encode("utf-8"))
-                    buf, size = [], 0
-            if buf:
-                _write_all(fd, "".join(buf).encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_all(fd: int, raw: bytes) -> None:
-    view = memoryview(raw)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
-
-
 def write_bundle(
     snap: Snapshot,
     trigger: Trigger,
@@ -217,20 +191,6 @@ def write_bundle(
         win = redact_snapshot(win)
         trigger = redact_trigger(trigger)
         filter_desc = redact_value(dict(filter_desc or {}))
-    parent = Path(directory).expanduser()
-    try:
-        parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:
-        raise BundleError(f"cannot create {parent}: {exc.strerror}") from None
-    name = bundle_name(trigger, host)
-    final = _free_name(parent, name)
-    temp = parent / f".{final.name}.partial"
-    try:
-        temp.mkdir(mode=0o700)
-        os.chmod(temp, 0o700)
-    except OSError as exc:
-        raise BundleError(f"cannot write in {parent}: {exc.strerror}") from None
-
     files: list[tuple[str, Callable[[], str | Iterable[str]]]] = [
         (
             "snapshot.json",
@@ -242,57 +202,102 @@ def write_bundle(
         ("logs.txt", lambda: logs_chunks(win.records)),
     ]
     if screen_svg is not None:
-        svg = screen_svg
+        svg = xml_safe(screen_svg)
         files.append(("screen.svg", lambda: svg))
-    written: list[str] = []
-    for fname, make in files:
-        try:
-            _write(temp / fname, make())
-            written.append(fname)
-        except OSError as exc:
-            missing = [f for f, _ in files if f not in written]
-            partial = _salvage(temp, parent, final, written, missing, exc)
-            what = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-            raise BundleError(
-                f"snapshot incomplete ({what}): kept {', '.join(written) or 'nothing'} in "
-                f"{partial}; missing {', '.join(missing)}"
-            ) from None
+    parent = Path(directory).expanduser()
     try:
-        os.rename(temp, final)
+        parent_fd = open_private_dir(parent)
+    except UnsafeDir as exc:
+        raise BundleError(f"not saved: {exc}") from None
+    except CannotCreate as exc:
+        raise BundleError(str(exc)) from None
     except OSError as exc:
-        raise BundleError(f"cannot finish {final}: {exc.strerror}; files are in {temp}") from None
-    return final
+        raise BundleError(f"cannot use {parent}: {exc.strerror or exc}") from None
+    try:
+        return _write_in(parent_fd, parent, bundle_name(trigger, host), files)
+    finally:
+        os.close(parent_fd)
 
 
-def _free_name(parent: Path, name: str) -> Path:
-    candidate = parent / name
-    n = 2
-    while candidate.exists() or (parent / f".{candidate.name}.partial").exists():
-        candidate = parent / f"{name}-{n}"
+def _write_in(
+    parent_fd: int,
+    parent: Path,
+    name: str,
+    files: list[tuple[str, Callable[[], str | Iterable[str]]]],
+) -> Path:
+    """Write ``files`` in a new private directory of ``parent_fd`` and give it a free name
+    from ``name``; a failure keeps what was written as ``NAME-PARTIAL``."""
+    try:
+        temp, temp_fd = make_temp_dir(parent_fd, name)
+    except OSError as exc:
+        raise BundleError(f"cannot write in {parent}: {exc.strerror or exc}") from None
+    written: list[str] = []
+    try:
+        for fname, make in files:
+            try:
+                write_new(temp_fd, fname, make())
+                written.append(fname)
+            except OSError as exc:
+                missing = [f for f, _ in files if f not in written]
+                kept = _salvage(
+                    parent_fd,
+                    temp,
+                    temp_fd,
+                    _free_name(parent_fd, f"{name}-PARTIAL"),
+                    written,
+                    missing,
+                    exc,
+                )
+                what = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+                raise BundleError(
+                    f"snapshot incomplete ({what}): kept {', '.join(written) or 'nothing'} in "
+                    f"{parent / kept}; missing {', '.join(missing)}"
+                ) from None
+    finally:
+        os.close(temp_fd)
+    final = _free_name(parent_fd, name)
+    try:
+        os.rename(temp, final, src_dir_fd=parent_fd, dst_dir_fd=parent_fd)
+    except OSError as exc:
+        raise BundleError(
+            f"cannot finish {parent / final}: {exc.strerror}; files are in {parent / temp}"
+        ) from None
+    return parent / final
+
+
+def _free_name(parent_fd: int, name: str) -> str:
+    candidate, n = name, 2
+    while exists(parent_fd, candidate):
+        candidate = f"{name}-{n}"
         n += 1
     return candidate
 
 
 def _salvage(
-    temp: Path, parent: Path, final: Path, written: list[str], missing: list[str], exc: OSError
-) -> Path:
-    """Keep what was written under a name that says it is partial."""
-    target = parent / f"{final.name}-PARTIAL"
+    parent_fd: int,
+    temp: str,
+    temp_fd: int,
+    target: str,
+    written: list[str],
+    missing: list[str],
+    exc: OSError,
+) -> str:
+    """Keep what was written under a name that says it is partial; returns the name kept."""
     note = (
         "This snapshot is PARTIAL: writing stopped with "
         f"{exc.strerror or exc}.\nWritten: {', '.join(written) or 'nothing'}\n"
         f"Missing: {', '.join(missing)}\n"
     )
     try:
-        (temp / (missing[0] if missing else "x")).unlink(missing_ok=True)
+        os.unlink(missing[0] if missing else "x", dir_fd=temp_fd)
     except OSError:
         pass
     try:
-        _write(temp / "PARTIAL.txt", note)
+        write_new(temp_fd, "PARTIAL.txt", note)
     except OSError:
         pass
     try:
-        os.rename(temp, target)
+        os.rename(temp, target, src_dir_fd=parent_fd, dst_dir_fd=parent_fd)
         return target
     except OSError:
         return temp
