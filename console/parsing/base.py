@@ -17,6 +17,10 @@ from .timeutil import local_zone
 
 #: Longest text kept for the one-line summary of a record; the full text stays in ``raw``.
 SUMMARY_MAX = 2000
+#: Continuation lines one entry keeps (a PHP stack trace, a slow query); more are counted.
+MAX_ENTRY_LINES = 2000
+#: Characters of continuation lines one entry keeps.
+MAX_ENTRY_CHARS = 256 * 1024
 #: Parsers keep one string per distinct value of fields that repeat from line to line (user
 #: agents, methods, modules...), so that a ring of records holds each once; this many distinct
 #: values at most, then they start over (checked once per batch of lines). Bounded, unlike
@@ -105,6 +109,10 @@ class MultilineParser(Parser):
         self._first: str | None = None
         self._cont: list[str] = []
         self._arrival: datetime | None = None
+        self._room = MAX_ENTRY_CHARS
+        """Characters the entry's continuation lines may still take."""
+        self._cut = 0
+        """Continuation lines past the bounds, counted and thrown away."""
 
     def is_start(self, line: str) -> bool:
         raise NotImplementedError
@@ -126,9 +134,14 @@ class MultilineParser(Parser):
                 self._first = line
                 self._cont = []
                 self._arrival = arrival
+                self._room, self._cut = MAX_ENTRY_CHARS, 0
             elif self._first is not None:
                 if self.keep_continuation(line):
-                    self._cont.append(line)
+                    if len(self._cont) < MAX_ENTRY_LINES and len(line) <= self._room:
+                        self._cont.append(line)
+                        self._room -= len(line)
+                    else:
+                        self._cut += 1
             elif line.strip():
                 out.append(self.unparsed(line, arrival))
         return out
@@ -139,6 +152,9 @@ class MultilineParser(Parser):
         assert first is not None and arrival is not None
         while cont and not cont[-1].strip():
             cont.pop()
+        if self._cut:
+            cont.append(f"…[cut: {self._cut:,} more lines]")
+            self._cut = 0
         return self.build(first, cont, arrival)
 
     def flush(self, arrival: datetime) -> list[LogRecord]:

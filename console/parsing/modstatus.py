@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from console.core.events import ProcessRow, StatusSample, Worker
 from console.parsing.modstatus_html import (
     BUSY_CHARS,
+    MAX_SLOTS,
     NotModStatus,
     auto_from_html,
     number,
@@ -33,6 +34,7 @@ from console.parsing.modstatus_html import (
 
 __all__ = [
     "BUSY_CHARS",
+    "MAX_SLOTS",
     "NotModStatus",
     "auto_from_html",
     "build_sample",
@@ -138,6 +140,11 @@ def build_sample(
         workers, processes, info = parse_html(html_text)
         extended = bool(info["extended"])
     scoreboard = str(fields.get("Scoreboard", ""))
+    if len(scoreboard) > MAX_SLOTS:
+        raise NotModStatus(
+            f"a scoreboard of {len(scoreboard):,} slots, more than the {MAX_SLOTS:,} any Apache "
+            "has: not read"
+        )
     counts = count_scoreboard(scoreboard)
     return StatusSample(
         ts=ts,

@@ -41,6 +41,11 @@ def number(text: str) -> int | float | str:
     return text
 
 
+MAX_SLOTS = 65_536
+"""Most scoreboard slots (and worker rows) a sample may hold: Apache's ServerLimit times
+ThreadLimit stays far below it; a page claiming more is refused, not stored."""
+
+
 def _header_names(rows: list[list[Cell]]) -> tuple[list[str], int]:
     """Flatten the leading header rows (rowspan/colspan) to one name per column.
 
@@ -186,6 +191,11 @@ def parse_html(text: str) -> tuple[tuple[Worker, ...], tuple[ProcessRow, ...], d
     for a page that is not Apache's status page.
     """
     page, workers, processes, extended = _parse_page(text)
+    if len(workers) > MAX_SLOTS or len(processes) > MAX_SLOTS:
+        raise NotModStatus(
+            f"{max(len(workers), len(processes))} worker rows, more than the {MAX_SLOTS} "
+            "slots any Apache has: not read"
+        )
     info: dict[str, object] = {}
     for dt in page.dts:
         key, sep, value = dt.partition(": ")

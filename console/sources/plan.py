@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 
 from console.core.config import Config, LogSpec
@@ -75,20 +76,43 @@ def guess_kind(path: str) -> str | None:
 
 
 def sniff_file(path: str, size: int = 65536) -> str | None:
-    """Detect a file's kind from its last ``size`` bytes; None when unreadable or unclear."""
+    """Detect a file's kind from its last ``size`` bytes; None when unreadable or unclear.
+
+    Only a regular file is read, opened without blocking: a FIFO or a device given as a log
+    is never waited on nor read without end.
+    """
     try:
-        with open(path, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            end = fh.tell()
-            fh.seek(max(0, end - size))
-            data = fh.read(size)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        os.lseek(fd, max(0, st.st_size - size), os.SEEK_SET)
+        data = os.read(fd, size)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     lines = (
         data.decode("utf-8", errors="replace").splitlines()[1:]
         or data.decode("utf-8", errors="replace").splitlines()
     )
     return detect_kind(lines)
+
+
+def _unknown_kind(path: str) -> str:
+    """Why a log of unknown kind is not followed, in words that say what to do."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "no such file, and its name does not tell its kind: use PATH=KIND to wait for it"
+    except OSError as exc:
+        return f"cannot read it ({exc.strerror}) nor tell its kind from its name: use PATH=KIND"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file (a FIFO, device or folder): lamptop follows log files"
+    return "cannot tell what kind of log this is: use PATH=KIND"
 
 
 #: Words dropped from a file name to make a short label (``shop_access.log`` -> ``shop``).
@@ -151,7 +175,7 @@ def make_plan(cfg: Config, *, root: str = "/") -> Plan:
         seen.add(real)
         kind = spec.kind or sniff_file(spec.path) or guess_kind(spec.path)
         if kind not in LOG_KINDS:
-            skipped.append((spec.path, "cannot tell what kind of log this is: use PATH=KIND"))
+            skipped.append((spec.path, _unknown_kind(spec.path)))
             continue
         chosen.append((spec, kind, origin))
     names = log_names([(spec.path, kind, spec.name) for spec, kind, _ in chosen])
