@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -147,10 +148,10 @@ def _type_name(t: type | tuple[type, ...]) -> str:
 
 def _check(key: str, value: Any, want: type | tuple[type, ...]) -> Any:
     # bool is an int in Python; a number field must not accept true/false.
-    if isinstance(value, bool) and want is not bool:
-        raise ConfigError(f"{key}: expected {_type_name(want)}, got {value!r}")
-    if not isinstance(value, want):
-        raise ConfigError(f"{key}: expected {_type_name(want)}, got {value!r}")
+    if (isinstance(value, bool) and want is not bool) or not isinstance(value, want):
+        # a secret is never echoed, even a wrongly typed one
+        shown = "a value (hidden)" if "password" in key else repr(value)
+        raise ConfigError(f"{key}: expected {_type_name(want)}, got {shown}")
     return value
 
 
@@ -237,7 +238,20 @@ def load_file(path: Path) -> Config:
         data = tomllib.loads(raw.decode("utf-8", errors="replace"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    return from_mapping(data, origin=str(path))
+    cfg = from_mapping(data, origin=str(path))
+    if cfg.status_password:
+        try:
+            mode = path.stat().st_mode
+        except OSError:
+            mode = 0
+        if mode & 0o044:
+            who = "anyone on this machine" if mode & 0o004 else "its group"
+            warning = (
+                f"{path} holds the status password and {who} can read it "
+                f"(mode {stat.S_IMODE(mode):04o}): chmod 600 {path}"
+            )
+            cfg = replace(cfg, warnings=(*cfg.warnings, warning))
+    return cfg
 
 
 def apply_env(cfg: Config, env: Mapping[str, str] | None = None) -> Config:

@@ -62,6 +62,30 @@ def clean_value(value: object, depth: int = 0) -> object:
     return value
 
 
+#: ``scheme://user:password@``: the password part.
+_URL_PASSWORD = re.compile(r"(?<=://)([^/\s:@\"']*):[^/\s@\"']+@")
+#: ``--password=x``, ``--password x``, ``password=x`` (a DSN or a query string), ``-pSECRET``
+#: after mysql/mariadb client names.
+_KEY_PASSWORD = re.compile(
+    r"(?i)(--?(?:password|passwd|pass)[= ]|\b(?:password|passwd|pwd)=)[^\s&;\"']+"
+)
+_MYSQL_P = re.compile(r"(?i)(\b(?:mysql\w*|mariadb\w*)\b[^|;&]*?\s-p)(?!\s)[^\s]+")
+SECRET = "****"
+
+
+def mask_secrets(text: str) -> str:
+    """Passwords masked wherever a line of text may carry one: a URL's ``user:password@``,
+    ``--password=...``, ``password=...``, ``mysql -pSECRET``. Always applied (not only with
+    ``--redact``) to command lines and URLs lamptop shows or saves."""
+    if ":" in text:
+        text = _URL_PASSWORD.sub(rf"\1:{SECRET}@", text)
+    if "pass" in text.lower() or "pwd" in text.lower():
+        text = _KEY_PASSWORD.sub(rf"\1{SECRET}", text)
+    if "-p" in text:
+        text = _MYSQL_P.sub(rf"\1{SECRET}", text)
+    return text
+
+
 CUT = "…[cut]"
 
 

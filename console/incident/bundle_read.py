@@ -153,7 +153,7 @@ def _flat(cls: type[T], v: Any, where: str) -> T:
 def _record(v: Any, where: str, seq: int) -> LogRecord:
     d = _obj(v, where)
     level = _get(d, "level", where)
-    if level not in LEVEL_RANK:
+    if not isinstance(level, str) or level not in LEVEL_RANK:
         raise _fail(f"{where}.level", f"one of {', '.join(LEVEL_RANK)}", level)
     lines = _list(_get(d, "lines", where, []), f"{where}.lines", 100_000)
     text = _str(_get(d, "text", where), f"{where}.text")
@@ -177,7 +177,7 @@ def _record(v: Any, where: str, seq: int) -> LogRecord:
 def _state(v: Any, where: str) -> SourceState:
     d = _obj(v, where)
     status = _get(d, "status", where)
-    if status not in SOURCE_STATUSES:
+    if not isinstance(status, str) or status not in SOURCE_STATUSES:
         raise _fail(f"{where}.status", f"one of {', '.join(sorted(SOURCE_STATUSES))}", status)
     return SourceState(
         ts=_time(_get(d, "ts", where), f"{where}.ts"),

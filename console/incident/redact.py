@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from console.core.events import LogRecord, StatusSample, Worker
+from console.core.events import LogRecord, StatusSample, SystemSample, Worker
 from console.core.recorder import Snapshot
 from console.incident.rules import Trigger
 from console.view.filters import redact
@@ -70,12 +70,24 @@ def redact_status(s: StatusSample) -> StatusSample:
     return replace(s, workers=tuple(_worker(w) for w in s.workers))
 
 
+def redact_command(cmdline: str) -> str:
+    """A command line's program only: its arguments may name anything (files, hosts, users)."""
+    program, _, rest = cmdline.partition(" ")
+    return f"{program} {MASK}" if rest else program
+
+
+def redact_system(s: SystemSample) -> SystemSample:
+    return replace(s, top=tuple(replace(p, cmdline=redact_command(p.cmdline)) for p in s.top))
+
+
 def redact_snapshot(snap: Snapshot) -> Snapshot:
-    """The snapshot with every record and worker masked (samples and states unchanged)."""
+    """The snapshot with every record and worker masked, and processes' command lines cut to
+    their program (states unchanged)."""
     return replace(
         snap,
         records=tuple(redact_record(r) for r in snap.records),
         status=tuple(redact_status(s) for s in snap.status),
+        system=tuple(redact_system(s) for s in snap.system),
     )
 
 
@@ -87,7 +99,9 @@ __all__ = [
     "redact",
     "redact_record",
     "redact_snapshot",
+    "redact_command",
     "redact_status",
+    "redact_system",
     "redact_trigger",
     "redact_value",
 ]

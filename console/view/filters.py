@@ -250,6 +250,10 @@ _IPV6 = re.compile(
     re.IGNORECASE,
 )
 _QUERY = re.compile(r"\?[^\s\"']*")
+#: A query written encoded (``%3F``) where a path would be.
+_ENCODED_QUERY = re.compile(r"%3f[^\s\"'?]*", re.IGNORECASE)
+#: Path parameters: ``/cart;jsessionid=ABC`` (a session in the path is as good as a cookie).
+_PATH_PARAM = re.compile(r"(?<=[\w/.~-]);[^/\s\"'?#]*")
 #: ``scheme://user:password@`` in a URL.
 _USERINFO = re.compile(r"(?<=//)[^/\s@\"']+@")
 #: Users named by mod_auth_basic (AH01617, AH01618) and MySQL (``for user 'root'@...``).
@@ -271,9 +275,14 @@ def _mask_user(m: re.Match[str]) -> str:
 
 def redact(text: str) -> str:
     """Mask client addresses (the last two parts of IPv4, all but two groups of IPv6), drop
-    query strings, and hide the users of basic auth (URL ``user:pass@``, Apache and MySQL
-    authentication messages)."""
+    query strings (``?``, and ``%3F`` encoded) and path parameters (``;jsessionid=``), and
+    hide the users of basic auth (URL ``user:pass@``, Apache and MySQL authentication
+    messages)."""
     text = _USERINFO.sub("…@", text)
+    if ";" in text:
+        text = _PATH_PARAM.sub(";…", text)
+    if "%" in text:
+        text = _ENCODED_QUERY.sub("%3F…", text)
     text = _QUERY.sub("?…", _IPV4.sub(r"\1.\2.x.x", text))
     text = _AUTH_USER.sub(_mask_user, text)
     if "::" in text or text.count(":") >= 7:

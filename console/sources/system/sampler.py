@@ -22,7 +22,7 @@ import psutil
 
 from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.events import ProcInfo, ServiceMem, SourceStatus, SystemSample
-from console.core.text import clean
+from console.core.text import clean, mask_secrets
 from console.sources import Sink, StateReporter
 from console.sources.system import procfs
 
@@ -258,7 +258,7 @@ class SystemSampler:
 
 def _one_line(args: list[str] | None, name: str) -> str:
     """A command line for display, on one line (arguments may hold newlines: ``python -c``)."""
-    return clean(" ".join(" ".join(args or ()).split()) or f"[{name}]")[:CMDLINE_MAX]
+    return clean(mask_secrets(" ".join(" ".join(args or ()).split()) or f"[{name}]"))[:CMDLINE_MAX]
 
 
 def _psutil_processes() -> Iterator[_Proc]:
