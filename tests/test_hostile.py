@@ -8,6 +8,7 @@ sequence, render as markup, a Markdown link/image/HTML, or break the XML of a sa
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
 import os
 import re
@@ -15,9 +16,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -657,3 +659,88 @@ def race_in(tmp_path: Path) -> None:
     assert all(
         (p / "snapshot.json").is_file() and not (p / "snapshot.json").is_symlink() for p in saved
     )
+
+
+# -- a hostile server: the status page, its reason phrase and its redirect ---------------------
+
+
+class _Hostile(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+        if self.path.startswith("/redirect"):
+            self.send_response(302, f"Found{ESC}]0;title\x07")
+            self.send_header("Location", f"/x{ESC}[2J\x9b2J")
+            self.end_headers()
+            return
+        if self.path.startswith("/moved"):
+            self.send_response(301)
+            self.send_header("Location", f"/elsewhere{ESC}]0;title\x07{ESC}[2J")
+            self.end_headers()
+            return
+        if self.path.startswith("/reason"):
+            self.send_response(418, f"Teapot{ESC}]52;c;Y3VybA==\x07")
+            self.end_headers()
+            return
+        body = (
+            f"localhost\nServerVersion: Apache/2.4{ESC}]0;pwned\x07\u202e\nServerMPM: prefork\n"
+            "Scoreboard: W_\n"
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def hostile_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_status_source_cleans_what_the_server_says(hostile_server: str) -> None:
+    from console.sources.status.poll import StatusPoller
+
+    recorder = Recorder(reorder=0)
+    for path in ("/server-status", "/redirect", "/reason", "/moved"):
+        poller = StatusPoller(hostile_server + path, recorder, extended=False)
+        await poller.poll_once()
+    [sample] = recorder.status
+    assert_inert(sample.server_version, "ServerVersion")
+    assert "\\x1b]0;pwned" in sample.server_version
+    said = [f"{s.message} {s.hint}" for s in recorder.state_history]
+    assert any("headers are not text" in s for s in said) and any("418" in s for s in said)
+    assert any("redirected to" in s and "\\x1b[2J" in s for s in said), said
+    for s in said:
+        assert_inert(s, "state")
+
+
+@pytest.mark.parametrize("path", ["/redirect", "/reason", "/moved"])
+def test_sources_prints_no_control_sequence(hostile_server: str, path: str, tmp_path: Path) -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "console.cli",
+            "sources",
+            "--no-discover",
+            "--status",
+            hostile_server + path,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path)},
+    )
+    said = ("HTTP 418", "headers are not text", "redirected to")
+    assert any(s in out.stdout for s in said), out.stdout
+    assert_inert(out.stdout + out.stderr, "lamptop sources")

@@ -14,6 +14,7 @@ from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.config import Config
 from console.core.events import SourceState
 from console.core.recorder import Listener, Recorder
+from console.core.text import clean
 from console.core.timefmt import seconds_iso
 from console.incident.rules import Trigger
 from console.incident.watch import IncidentWatch, Saved
@@ -35,7 +36,7 @@ class Printer(Listener):
 
     def line(self, text: str) -> None:
         stamp = seconds_iso(self.clock.now())
-        self.out.write(f"{stamp} {text}\n")
+        self.out.write(f"{stamp} {clean(text)}\n")  # a last guard: the terminal obeys controls
         self.out.flush()
 
     def on_state(self, state: SourceState) -> None:

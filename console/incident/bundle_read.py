@@ -20,15 +20,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, fields
 from dataclasses import replace as dc_replace
 from pathlib import Path
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
 from console.core.events import (
     LEVEL_RANK,
+    Level,
     LogRecord,
     ProcessRow,
     ProcInfo,
     ServiceMem,
     SourceState,
+    SourceStatus,
     StatusSample,
     SystemSample,
     Worker,
@@ -164,7 +166,7 @@ def _record(v: Any, where: str, seq: int) -> LogRecord:
         ts=_time(_get(d, "ts", where), f"{where}.ts"),
         source=_str(_get(d, "source", where), f"{where}.source"),
         kind=_str(_get(d, "kind", where), f"{where}.kind"),
-        level=level,
+        level=cast(Level, level),
         text=text,
         lines=tuple(_str(x, f"{where}.lines[{i}]") for i, x in enumerate(lines)),
         fields=_obj(_get(d, "fields", where, {}), f"{where}.fields"),
@@ -183,7 +185,7 @@ def _state(v: Any, where: str) -> SourceState:
         ts=_time(_get(d, "ts", where), f"{where}.ts"),
         source=_str(_get(d, "source", where), f"{where}.source"),
         kind=_str(_get(d, "kind", where, ""), f"{where}.kind"),
-        status=status,
+        status=cast(SourceStatus, status),
         message=_str(_get(d, "message", where, ""), f"{where}.message"),
         hint=_str(_get(d, "hint", where, ""), f"{where}.hint"),
         target=_str(_get(d, "target", where, ""), f"{where}.target"),

@@ -19,6 +19,7 @@ from console.core.events import (
     StatusSample,
     SystemSample,
 )
+from console.core.text import bound, clean, mask_secrets
 
 
 class Sink(Protocol):
@@ -48,6 +49,8 @@ class StateReporter:
         """The state sent most recently."""
 
     def __call__(self, status: SourceStatus, message: str = "", hint: str = "") -> None:
+        # messages quote what servers and files said (reason phrases, Location, paths)
+        message, hint = _said(message), _said(hint)
         last = self.last
         if last is not None and (last.status, last.message, last.hint) == (status, message, hint):
             return
@@ -55,3 +58,8 @@ class StateReporter:
             self.clock.now(), self.source, self.kind, status, message, hint, self.target
         )
         self.sink.set_state(self.last)
+
+
+def _said(text: str) -> str:
+    """Outside words in a state message: cleaned, secrets masked, one bounded line."""
+    return clean(mask_secrets(bound(text, 1000))) if text else text

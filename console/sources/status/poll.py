@@ -261,6 +261,10 @@ class StatusPoller:
                 raise self._overrun() from exc
             if isinstance(exc, requests.RequestException):
                 raise self._classify(exc) from exc
+            if isinstance(exc, UnicodeError):  # a header requests cannot read as text
+                raise PollFailure(
+                    "not-status", "the answer's headers are not text: not Apache's mod_status"
+                ) from exc
             # a URL requests cannot use, a socket error
             raise PollFailure("error", f"{type(exc).__name__}: {exc}") from exc
 
