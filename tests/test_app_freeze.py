@@ -6,6 +6,7 @@ import json
 import re
 import stat
 import time
+from datetime import UTC, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from console.incident.rules import DEFAULTS as DEFAULT_RULES
 from console.incident.rules import RuleBook, build_rules
 from console.incident.watch import IncidentWatch
 from console.tui.app import LamptopApp
+from console.view.freeze import FreezeState
 from tests.scripted import ScriptedEngine, fixed_clock, scripted_recorder
 from widgets.banner import FrozenBanner
 from widgets.header import HeaderBar
@@ -28,6 +30,45 @@ from widgets.scoreboard import ScoreboardView
 SIZE = (120, 40)
 
 
+# -- the freeze state on its own ---------------------------------------------------------------
+def test_freeze_state_pins_a_snapshot_and_says_what_arrived_since() -> None:
+    snap = scripted_recorder().snapshot()
+    state = FreezeState()
+    assert not state.frozen and not state.read_only and state.snapshot is None
+    assert state.banner(UTC, snap.total + 5) == ""
+    assert state.header_note("DEMO") == "DEMO" and state.header_note("") == ""
+    state.freeze(snap)
+    assert state.frozen and state.snapshot is snap and state.word == "FROZEN"
+    assert state.arrived_since(snap.total + 1) == 1
+    assert state.banner(UTC, snap.total + 1) == (
+        "at 13:02:00 · 1 record arrived since · space: live · s: save"
+    )
+    later = state.banner(timezone(timedelta(hours=1)), snap.total + 1234)
+    assert later == "at 14:02:00 · 1,234 records arrived since · space: live · s: save"
+    assert state.header_note("DEMO") == "DEMO FROZEN" and state.header_note("") == "FROZEN"
+    state.saving = True
+    assert (
+        state.banner(UTC, snap.total)
+        == "at 13:02:00 · 0 records arrived since · saving a snapshot…"
+    )
+    state.saving = False
+    state.thaw()
+    assert not state.frozen and state.snapshot is None
+    assert state.banner(UTC, snap.total) == "" and state.header_note("DEMO") == "DEMO"
+
+
+def test_a_bundle_is_frozen_for_good() -> None:
+    snap = scripted_recorder().snapshot()
+    state = FreezeState((snap, "20250314-130200-key"))
+    assert state.frozen and state.read_only and state.snapshot is snap
+    assert state.word == "BUNDLE" and state.header_note("") == "BUNDLE"
+    assert state.banner(UTC, 0) == "20250314-130200-key · read-only · q quits"
+    state.thaw()
+    state.freeze(scripted_recorder().snapshot())
+    assert state.snapshot is snap  # no live data to go back to, nothing else to pin
+
+
+# -- the console -----------------------------------------------------------------------------
 def live_app(tmp_path: Path, snapdir: Path | None = None) -> tuple[LamptopApp, IncidentWatch]:
     recorder = scripted_recorder()
     incidents = IncidentWatch(
