@@ -20,6 +20,7 @@ from console.incident.rules import RuleBook, build_rules
 from console.incident.watch import IncidentWatch
 from console.tui.app import LamptopApp
 from console.view.freeze import FreezeState
+from console.view.panes import memory_model
 from tests.scripted import ScriptedEngine, fixed_clock, scripted_recorder
 from widgets.banner import FrozenBanner
 from widgets.header import HeaderBar
@@ -155,7 +156,7 @@ async def test_save_writes_a_bundle_that_opens_with_the_same_data(tmp_path: Path
         assert board.sample is not None
         assert board.sample.scoreboard == frozen.latest_status.scoreboard
         memory = opened.query_one(MemoryView)
-        assert [s.mem_used for s in memory.samples] == [s.mem_used for s in frozen.system][-400:]
+        assert memory.model is not None and memory.model == memory_model(frozen.system[-400:])
         banner = opened.query_one(FrozenBanner)
         assert banner.word == "BUNDLE" and path.name in banner.text
         await pilot.press("space")  # freeze/save do nothing in a bundle

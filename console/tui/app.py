@@ -32,8 +32,9 @@ from console.parsing.timeutil import local_zone
 from console.sources.engine import Engine
 from console.tui.freeze import FreezingApp
 from console.view.filters import FilterError, LogFilter
-from console.view.metrics import in_flight, problems, status_state
+from console.view.metrics import in_flight, problems, request_rates, status_state
 from console.view.pacing import LOG_EVERY, Pacer
+from console.view.panes import memory_model
 from widgets.banner import FrozenBanner
 from widgets.drawn import set_changed
 from widgets.footer import KeysFooter
@@ -264,10 +265,11 @@ class LamptopApp(FreezingApp):
         self._samples_shown = (status, system)
         header = self._header
         if status is not old_status or first:
-            header.status = snap.status[-2:]
+            header.status = status
+            header.rates = request_rates(snap.status[-2] if len(snap.status) > 1 else None, status)
         if system is not old_system or first:
             header.system = system
-            self._memory.samples = snap.system[-400:]
+            self._memory.model = memory_model(snap.system[-400:])
         set_changed(header, "problems", problems(snap.states.values()))
         if status:
             set_changed(header, "host", str(status.fields.get("ServerName") or self.host))
