@@ -32,9 +32,10 @@ from console.parsing.timeutil import local_zone
 from console.sources.engine import Engine
 from console.tui.freeze import FreezingApp
 from console.view.filters import FilterError, LogFilter
-from console.view.metrics import in_flight, problems, request_rates, status_state
+from console.view.logindex import LogIndex
+from console.view.metrics import InFlight, in_flight, problems, request_rates, status_state
 from console.view.pacing import LOG_EVERY, Pacer
-from console.view.panes import memory_model
+from console.view.panes import memory_model, pane_titles
 from widgets.banner import FrozenBanner
 from widgets.drawn import set_changed
 from widgets.footer import KeysFooter
@@ -99,6 +100,14 @@ class LamptopApp(FreezingApp):
         """The snapshot the panes were last handed data from."""
         self.log_sources: tuple[str, ...] = ()
         """Log sources in number-key order."""
+        self.log_index = LogIndex()
+        """The records the log pane shows: those of the shown snapshot that pass the filter."""
+        self.log_following = True
+        """The log pane keeps the newest record in view (it says when that changes)."""
+        self.in_flight: tuple[InFlight, ...] = ()
+        """The requests in flight the requests table was last handed."""
+        self.status_problem: SourceState | None = None
+        """The status source's state when it is not ok, as last shown."""
         self.pacer = Pacer(log_every=max(LOG_EVERY, self.config.refresh))
         """What the recorder changed and when it is due on screen."""
         self.wall: Callable[[], float] = time.time
@@ -125,7 +134,7 @@ class LamptopApp(FreezingApp):
                     placeholder="regex · enter keep · esc clear", id="filter-input", compact=True
                 )
                 yield Static("", id="filter-error")
-            yield LogView(id="log")
+            yield LogView(self.log_index, id="log")
         yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
@@ -160,7 +169,6 @@ class LamptopApp(FreezingApp):
             snap, what = self.bundle
             self.frozen_snapshot, self.frozen = snap, True
             self._banner.word, self._banner.text = "BUNDLE", f"{what} · read-only · q quits"
-        self.watch(log, "follow", self._update_titles, init=False)
         log.focus()
         self.refresh_panes()
         self.set_interval(self.config.refresh, self.tick, name="tick")
@@ -255,7 +263,7 @@ class LamptopApp(FreezingApp):
         set_changed(self._bar, "sources", self.log_sources)
 
     def _show_logs(self, snap: Snapshot) -> None:
-        self._logs.records = snap.records
+        self._logs.records_synced(self.log_index.sync(snap.records))
 
     def _show_samples(self, snap: Snapshot) -> None:
         """Header figures, scoreboard, requests in flight and memory: what changed."""
@@ -275,14 +283,15 @@ class LamptopApp(FreezingApp):
             set_changed(header, "host", str(status.fields.get("ServerName") or self.host))
         board = self._board
         state = status_state(snap.states)
-        problem = state if state is not None and not state.ok else None
+        problem = self.status_problem = state if state is not None and not state.ok else None
         set_changed(board, "sample", status)
         set_changed(board, "problem", problem)
         self._workers_pane.set_class(status is None and problem is not None, "-blind")
         table = self._table
         if status is not old_status or system is not old_system or first:
             rss = system.rss_by_pid if system else None
-            set_changed(table, "rows", in_flight(status, rss, exclude_path=self._status_path))
+            self.in_flight = in_flight(status, rss, exclude_path=self._status_path)
+            set_changed(table, "rows", self.in_flight)
         set_changed(table, "stale", problem is not None)
 
     def _show_second(self) -> None:
@@ -293,7 +302,7 @@ class LamptopApp(FreezingApp):
         set_changed(self._header, "now", now.replace(microsecond=0))
         status = snap.latest_status if snap is not None else None
         age = None
-        if status is not None and self._board.problem is not None:
+        if status is not None and self.status_problem is not None:
             age = int((now - status.ts).total_seconds())
         set_changed(self._board, "age", age)
         rates = snap.rates if frozen and snap is not None else self.recorder.rates()
@@ -304,25 +313,29 @@ class LamptopApp(FreezingApp):
             self.show_frozen_note()
 
     def _update_titles(self) -> None:
-        log, pane = self._logs, self._logs_pane
-        described = self.log_filter.describe()
-        # Small terminals hide panes (lamptop.tcss): say which and the room they need.
-        tiny, cramped = (log.screen.has_class(c) for c in ("-tiny", "-cramped"))
-        hidden = "workers+memory need 20 rows" if tiny else ""
-        title = " · ".join(t for t in ("logs", described, hidden) if t)
-        set_changed(pane, "border_title", title)
-        workers = "workers · memory needs 60 cols" if cramped else "workers"
-        set_changed(self._workers_pane, "border_title", workers)
-        where = "following" if log.follow else "paused · end follows"
-        set_changed(pane, "border_subtitle", f"{log.shown:,} of {len(log.records):,} · {where}")
-        rows = self._table.rows
-        set_changed(self._workers_pane, "border_subtitle", f"{len(rows)} in flight" if rows else "")
+        # Small terminals hide panes (lamptop.tcss): the titles say which and the room they need.
+        screen = self._logs.screen
+        titles = pane_titles(
+            self.log_filter,
+            shown=len(self.log_index),
+            total=len(self.log_index.ring),
+            following=self.log_following,
+            in_flight=len(self.in_flight),
+            tiny=screen.has_class("-tiny"),
+            cramped=screen.has_class("-cramped"),
+        )
+        logs, workers = self._logs_pane, self._workers_pane
+        set_changed(logs, "border_title", titles.logs)
+        set_changed(workers, "border_title", titles.workers)
+        set_changed(logs, "border_subtitle", titles.logs_sub)
+        set_changed(workers, "border_subtitle", titles.workers_sub)
 
     # -- the filter --------------------------------------------------------------------------------
     def watch_log_filter(self, log_filter: LogFilter) -> None:
         if not hasattr(self, "_logs"):
             return  # before mount: the panes start with the default filter
-        self._logs.filter = log_filter
+        self.log_index.set_filter(log_filter)
+        self._logs.relayout()
         self._bar.hidden = log_filter.hidden
         self._update_titles()
 
@@ -377,10 +390,15 @@ class LamptopApp(FreezingApp):
 
     # -- the log pane ------------------------------------------------------------------------------
     def action_toggle_expand(self) -> None:
-        self._logs.expanded = not self._logs.expanded
+        self.log_index.set_expanded(not self.log_index.expanded)
+        self._logs.relayout()
 
     def action_follow(self) -> None:
         self._logs.follow = True
+
+    def on_log_view_follow_changed(self, event: LogView.FollowChanged) -> None:
+        self.log_following = event.follow
+        self._update_titles()
 
     def on_log_view_selected(self, event: LogView.Selected) -> None:
         from widgets.detail import DetailScreen  # on first use: the first frame does without
