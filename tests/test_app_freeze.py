@@ -97,7 +97,7 @@ async def test_freeze_holds_the_screen_while_collection_goes_on(tmp_path: Path) 
         frozen_count = len(log.records)
         total_at_freeze = app.recorder.total
         await pilot.pause(1.0)  # the scripted source adds a record every 0.1 s
-        assert app.frozen
+        assert app.freeze.frozen
         assert len(log.records) == frozen_count
         assert app.recorder.total >= total_at_freeze + 5  # collection never stopped
         banner = app.query_one(FrozenBanner)
@@ -110,7 +110,7 @@ async def test_freeze_holds_the_screen_while_collection_goes_on(tmp_path: Path) 
         assert len(log.records) == frozen_count
         await pilot.press("escape", "space")
         await pilot.pause(0.4)
-        assert not app.frozen and not banner.display
+        assert not app.freeze.frozen and not banner.display
         assert app.shown_snapshot is app.live_snapshot
         assert app.shown_snapshot is not None and app.shown_snapshot.total > total_at_freeze
 
@@ -125,8 +125,8 @@ async def test_save_writes_a_bundle_that_opens_with_the_same_data(tmp_path: Path
             await pilot.pause(0.1)
             if incidents.saved:
                 break
-        assert app.frozen
-        frozen = app.frozen_snapshot
+        assert app.freeze.frozen
+        frozen = app.freeze.snapshot
         notes = [n.message for n in app._notifications]
     assert frozen is not None
     assert len(incidents.saved) == 1 and incidents.saved[0].path is not None
@@ -162,7 +162,7 @@ async def test_save_writes_a_bundle_that_opens_with_the_same_data(tmp_path: Path
         await pilot.press("space")  # freeze/save do nothing in a bundle
         await pilot.press("s")
         await pilot.pause()
-        assert opened.frozen
+        assert opened.freeze.frozen
         await pilot.press("e")  # reading keys work
         await pilot.pause()
         assert opened.log_filter.min_level == "warn"
@@ -187,7 +187,7 @@ async def test_save_into_an_unwritable_place_says_so_and_keeps_running(tmp_path:
         assert errors and "cannot create" in errors[0].message
         await pilot.press("space")  # still alive, still answering keys
         await pilot.pause(0.3)
-        assert not app.frozen
+        assert not app.freeze.frozen
     assert blocker.read_text() == "x"  # the file in the way was not touched
 
 
