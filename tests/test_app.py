@@ -371,17 +371,17 @@ async def test_frozen_panes_keep_drawing_the_frozen_snapshot() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.frozen_snapshot = app.live_snapshot
-        app.frozen = True
+        assert app.live_snapshot is not None
+        app.freeze.freeze(app.live_snapshot)
         app.recorder.add_records([access(99, T0 + timedelta(seconds=1), 500, "/", "192.0.2.1", 1)])
         app.recorder.release(force=True)
         app.refresh_panes()
         assert app.live_snapshot is not None and len(app.live_snapshot.records) == 78
-        assert app.shown_snapshot is app.frozen_snapshot
+        assert app.shown_snapshot is app.freeze.snapshot
         assert app.query_one(LogView).shown == 77
         await pilot.press("x")  # filtering works on the frozen data
         assert app.query_one(LogView).shown < 77
-        app.frozen = False
+        app.freeze.thaw()
         app.refresh_panes()
         assert app.query_one(LogView).shown == len(
             [r for r in app.live_snapshot.records if app.log_filter.matches(r)]

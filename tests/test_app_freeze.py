@@ -6,6 +6,7 @@ import json
 import re
 import stat
 import time
+from datetime import UTC, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from console.incident.rules import DEFAULTS as DEFAULT_RULES
 from console.incident.rules import RuleBook, build_rules
 from console.incident.watch import IncidentWatch
 from console.tui.app import LamptopApp
+from console.view.freeze import FreezeState
+from console.view.panes import memory_model
 from tests.scripted import ScriptedEngine, fixed_clock, scripted_recorder
 from widgets.banner import FrozenBanner
 from widgets.header import HeaderBar
@@ -28,6 +31,45 @@ from widgets.scoreboard import ScoreboardView
 SIZE = (120, 40)
 
 
+# -- the freeze state on its own ---------------------------------------------------------------
+def test_freeze_state_pins_a_snapshot_and_says_what_arrived_since() -> None:
+    snap = scripted_recorder().snapshot()
+    state = FreezeState()
+    assert not state.frozen and not state.read_only and state.snapshot is None
+    assert state.banner(UTC, snap.total + 5) == ""
+    assert state.header_note("DEMO") == "DEMO" and state.header_note("") == ""
+    state.freeze(snap)
+    assert state.frozen and state.snapshot is snap and state.word == "FROZEN"
+    assert state.arrived_since(snap.total + 1) == 1
+    assert state.banner(UTC, snap.total + 1) == (
+        "at 13:02:00 · 1 record arrived since · space: live · s: save"
+    )
+    later = state.banner(timezone(timedelta(hours=1)), snap.total + 1234)
+    assert later == "at 14:02:00 · 1,234 records arrived since · space: live · s: save"
+    assert state.header_note("DEMO") == "DEMO FROZEN" and state.header_note("") == "FROZEN"
+    state.saving = True
+    assert (
+        state.banner(UTC, snap.total)
+        == "at 13:02:00 · 0 records arrived since · saving a snapshot…"
+    )
+    state.saving = False
+    state.thaw()
+    assert not state.frozen and state.snapshot is None
+    assert state.banner(UTC, snap.total) == "" and state.header_note("DEMO") == "DEMO"
+
+
+def test_a_bundle_is_frozen_for_good() -> None:
+    snap = scripted_recorder().snapshot()
+    state = FreezeState((snap, "20250314-130200-key"))
+    assert state.frozen and state.read_only and state.snapshot is snap
+    assert state.word == "BUNDLE" and state.header_note("") == "BUNDLE"
+    assert state.banner(UTC, 0) == "20250314-130200-key · read-only · q quits"
+    state.thaw()
+    state.freeze(scripted_recorder().snapshot())
+    assert state.snapshot is snap  # no live data to go back to, nothing else to pin
+
+
+# -- the console -----------------------------------------------------------------------------
 def live_app(tmp_path: Path, snapdir: Path | None = None) -> tuple[LamptopApp, IncidentWatch]:
     recorder = scripted_recorder()
     incidents = IncidentWatch(
@@ -55,7 +97,7 @@ async def test_freeze_holds_the_screen_while_collection_goes_on(tmp_path: Path) 
         frozen_count = len(log.records)
         total_at_freeze = app.recorder.total
         await pilot.pause(1.0)  # the scripted source adds a record every 0.1 s
-        assert app.frozen
+        assert app.freeze.frozen
         assert len(log.records) == frozen_count
         assert app.recorder.total >= total_at_freeze + 5  # collection never stopped
         banner = app.query_one(FrozenBanner)
@@ -68,7 +110,7 @@ async def test_freeze_holds_the_screen_while_collection_goes_on(tmp_path: Path) 
         assert len(log.records) == frozen_count
         await pilot.press("escape", "space")
         await pilot.pause(0.4)
-        assert not app.frozen and not banner.display
+        assert not app.freeze.frozen and not banner.display
         assert app.shown_snapshot is app.live_snapshot
         assert app.shown_snapshot is not None and app.shown_snapshot.total > total_at_freeze
 
@@ -83,8 +125,8 @@ async def test_save_writes_a_bundle_that_opens_with_the_same_data(tmp_path: Path
             await pilot.pause(0.1)
             if incidents.saved:
                 break
-        assert app.frozen
-        frozen = app.frozen_snapshot
+        assert app.freeze.frozen
+        frozen = app.freeze.snapshot
         notes = [n.message for n in app._notifications]
     assert frozen is not None
     assert len(incidents.saved) == 1 and incidents.saved[0].path is not None
@@ -114,13 +156,13 @@ async def test_save_writes_a_bundle_that_opens_with_the_same_data(tmp_path: Path
         assert board.sample is not None
         assert board.sample.scoreboard == frozen.latest_status.scoreboard
         memory = opened.query_one(MemoryView)
-        assert [s.mem_used for s in memory.samples] == [s.mem_used for s in frozen.system][-400:]
+        assert memory.model is not None and memory.model == memory_model(frozen.system[-400:])
         banner = opened.query_one(FrozenBanner)
         assert banner.word == "BUNDLE" and path.name in banner.text
         await pilot.press("space")  # freeze/save do nothing in a bundle
         await pilot.press("s")
         await pilot.pause()
-        assert opened.frozen
+        assert opened.freeze.frozen
         await pilot.press("e")  # reading keys work
         await pilot.pause()
         assert opened.log_filter.min_level == "warn"
@@ -145,7 +187,7 @@ async def test_save_into_an_unwritable_place_says_so_and_keeps_running(tmp_path:
         assert errors and "cannot create" in errors[0].message
         await pilot.press("space")  # still alive, still answering keys
         await pilot.pause(0.3)
-        assert not app.frozen
+        assert not app.freeze.frozen
     assert blocker.read_text() == "x"  # the file in the way was not touched
 
 

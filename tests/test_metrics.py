@@ -7,6 +7,7 @@ import pytest
 
 from console.core.events import ServiceMem, SourceState, Worker
 from console.parsing.modstatus import request_path
+from console.view.filters import LogFilter
 from console.view.metrics import (
     buckets,
     human_bytes,
@@ -18,6 +19,7 @@ from console.view.metrics import (
     service_trends,
     status_state,
 )
+from console.view.panes import MEMORY_SPAN, memory_model, pane_titles
 from tests.scripted import MB, T0, status_sample, system_sample
 
 
@@ -137,3 +139,61 @@ def test_problems_and_status_state() -> None:
     assert problems([ok, st, bad]) == (st, bad)
     assert status_state({"a": ok, "m": st}) is st
     assert status_state({"a": ok}) is None
+
+
+# -- what the panes are handed ---------------------------------------------------------------
+def test_memory_model_has_the_figures_the_memory_pane_draws() -> None:
+    assert memory_model([]) is None
+    samples = [system_sample(i, 180) for i in range(180)]
+    m = memory_model(samples)
+    assert m is not None
+    now = samples[-1]
+    assert (m.mem_used, m.mem_total) == (now.mem_used, 985 * MB)
+    assert (m.swap_used, m.swap_total) == (now.swap_used, 512 * MB)
+    assert m.mem_ratio == pytest.approx(0.92) and m.swap_ratio == pytest.approx(
+        now.swap_used / (512 * MB)
+    )
+    assert m.minutes == 3  # 179 s of samples
+    assert len(m.mem_history) == len(m.swap_history) == 180
+    assert m.mem_history[0] == pytest.approx(0.55) and m.mem_history[-1] == pytest.approx(0.92)
+    assert m.swap_history[0] == 0.0 and m.swap_history[-1] == pytest.approx(m.swap_ratio)
+    assert m.trends == service_trends(samples)
+    assert [t.name for t in m.trends] == ["apache", "mysql"] and m.trends[0].arrow == "↑"
+    assert [p.pid for p in m.top] == [2101 + k for k in range(6)]
+
+
+def test_memory_model_reaches_back_five_minutes_and_keeps_the_last_listed_top() -> None:
+    samples = [system_sample(i, 400) for i in range(400)]
+    samples[-1] = replace(samples[-1], top=())  # the latest scan listed no process
+    earlier = samples[-5].top[:2]
+    samples[-5] = replace(samples[-5], top=earlier)  # the scan before it (i % 5 == 0) did
+    m = memory_model(samples)
+    assert m is not None
+    assert len(m.mem_history) == MEMORY_SPAN and m.minutes == 5  # the last 300 samples
+    assert m.mem_history[-1] == pytest.approx(samples[-1].mem_used / samples[-1].mem_total)
+    assert m.top == earlier and len(earlier) == 2
+    empty = replace(samples[-1], mem_total=0, swap_total=0)
+    zero = memory_model([empty])
+    assert zero is not None and zero.mem_ratio == zero.swap_ratio == 0.0 and zero.minutes == 1
+
+
+def test_memory_columns_fit_the_width() -> None:
+    m = memory_model([system_sample(i, 180) for i in range(180)])
+    assert m is not None
+    assert m.mem_columns(1) == [max(m.mem_history)]
+    cols = m.mem_columns(36)
+    assert len(cols) == 36 and cols == sorted(cols)  # climbing memory: each run's highest
+    assert m.mem_columns(500) == list(m.mem_history) and m.swap_columns(0) == []
+
+
+def test_pane_titles_say_the_filter_the_counts_and_what_is_hidden() -> None:
+    t = pane_titles(LogFilter(), shown=77, total=77, following=True, in_flight=0)
+    assert (t.logs, t.logs_sub) == ("logs", "77 of 77 · following")
+    assert (t.workers, t.workers_sub) == ("workers", "")
+    narrowed = LogFilter().with_text("500").next_level()
+    t = pane_titles(
+        narrowed, shown=7, total=12_345, following=False, in_flight=3, tiny=True, cramped=True
+    )
+    assert t.logs == "logs · /500/ · warn+ · workers+memory need 20 rows"
+    assert t.logs_sub == "7 of 12,345 · paused · end follows"
+    assert (t.workers, t.workers_sub) == ("workers · memory needs 60 cols", "3 in flight")

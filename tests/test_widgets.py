@@ -54,8 +54,9 @@ async def test_a_long_row_ends_in_an_ellipsis_with_matches_and_cursor_styled() -
         log = app.query_one(LogView)
         log.sources = ("access",)
         rec = access(1, T0, 500, "/report.php?month=" + "x" * 80, "203.0.113.7", 1)
-        log.records = (rec,)
-        log.filter = LogFilter(text="report")
+        log.index.sync((rec,))
+        log.index.set_filter(LogFilter(text="report"))
+        log.relayout()
         width = 60
         strip = log._render_row(rec, 0, width, cursor=False)
         text = "".join(ch for ch, _ in cells(strip))
@@ -79,7 +80,7 @@ async def test_rows_added_below_a_paused_view_repaint_nothing(
             replace(access(i, T0 + timedelta(seconds=i), 200, "/", "192.0.2.1", 1), seq=i + 1)
             for i in range(40)
         )
-        log.records = rows[:30]
+        log.records_synced(log.index.sync(rows[:30]))
         await pilot.pause()
         log.action_move(-5)  # stop following, somewhere in the middle
         await pilot.pause()
@@ -94,7 +95,7 @@ async def test_rows_added_below_a_paused_view_repaint_nothing(
             return original(*a, **k)  # type: ignore[arg-type]
 
         monkeypatch.setattr(log, "refresh", spy)
-        log.records = rows  # ten more, below what is on screen
+        log.records_synced(log.index.sync(rows))  # ten more, below what is on screen
         assert log.shown == 40 and log.scroll_y == top
         assert calls == []  # a layout for the scroll range, no repaint
         log.follow = True  # following again: the view moves to the end

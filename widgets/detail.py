@@ -41,8 +41,7 @@ def describe(record: LogRecord, zone: tzinfo, redacted: bool = False) -> Text:
     rows: list[tuple[str, str]] = [
         (
             "time",
-            local_precise(record.ts, zone)
-            + ("" if record.ts_from_line else " (arrival time)"),
+            local_precise(record.ts, zone) + ("" if record.ts_from_line else " (arrival time)"),
         ),
         ("utc", iso(record.ts)),
         ("source", f"{record.source} ({record.kind})"),

@@ -11,7 +11,7 @@ from textual.reactive import reactive
 
 from console.core.events import SourceState, StatusSample, SystemSample
 from console.core.timefmt import clock
-from console.view.metrics import human_bytes, human_duration, request_rates
+from console.view.metrics import Rates, human_bytes, human_duration
 from widgets.drawn import PlainWidget
 
 
@@ -40,8 +40,10 @@ class HeaderBar(PlainWidget):
 
     host: reactive[str] = reactive("")
     """The machine's name."""
-    status: reactive[tuple[StatusSample, ...]] = reactive(())
-    """The last two status samples (rates come from their difference)."""
+    status: reactive[StatusSample | None] = reactive(None)
+    """The latest status sample."""
+    rates: reactive[Rates | None] = reactive(None)
+    """Traffic between the last two status samples (None: they cannot tell)."""
     system: reactive[SystemSample | None] = reactive(None)
     """The latest system sample."""
     problems: reactive[tuple[SourceState, ...]] = reactive(())
@@ -70,8 +72,7 @@ class HeaderBar(PlainWidget):
             first.append(f" {self.note} ", style("header--note"))
             first.append(" ")
         first.append(f"{self.host}  ", style("header--value"))
-        current = self.status[-1] if self.status else None
-        previous = self.status[-2] if len(self.status) > 1 else None
+        current = self.status
         if current is None:
             first.append("no mod_status yet  ", style("header--muted"))
         else:
@@ -80,7 +81,7 @@ class HeaderBar(PlainWidget):
                 version = version.removeprefix("Apache/")
             first.append(f"{version} {current.mpm}  ", style("header--muted"))
             self._pair(first, "up", human_duration(current.uptime))
-            rates = request_rates(previous, current)
+            rates = self.rates
             if rates is not None:
                 self._pair(first, "req/s", f"{rates.requests:.1f}")
                 self._pair(first, "kB/s", f"{rates.kbytes:.0f}")

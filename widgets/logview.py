@@ -1,14 +1,19 @@
 """The log pane: every source interleaved by time, a virtual view over a snapshot's records.
 
+The pane draws a :class:`~console.view.logindex.LogIndex` it is given: the app keeps the index
+up to date with each snapshot, the filter and whether continuation lines show, and tells the
+pane what changed (:meth:`LogView.records_synced`, :meth:`LogView.relayout`). The pane owns
+only where it is: the selected record, the scroll position and whether it follows the newest
+record (it says when that changes, :class:`LogView.FollowChanged`).
+
 Only the lines on screen are rendered (the Line API: ``render_line``), and rendered lines are
-cached by record, so a burst of new records costs one repaint. The pane keeps the positions of
-the records its filter lets through and extends that list with each new snapshot's records,
-re-filtering the whole ring only when the filter itself changes. New records repaint the pane
+cached by record, so a burst of new records costs one repaint. New records repaint the pane
 only when they change what is on screen: while it follows, or while the view is not full.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, tzinfo
 from typing import ClassVar
 
@@ -25,7 +30,7 @@ from textual.strip import Strip
 
 from console.core.events import LogRecord
 from console.core.timefmt import clock
-from console.view.filters import LogFilter, effective_level, http_status, redact
+from console.view.filters import effective_level, http_status, redact
 from console.view.logindex import LogIndex
 from widgets.drawn import PlainWidget
 from widgets.keys import LOG_KEYS
@@ -96,12 +101,6 @@ class LogView(PlainWidget, ScrollView, can_focus=True):
     """
     BINDINGS: ClassVar[list[BindingType]] = LOG_KEYS
 
-    records: var[tuple[LogRecord, ...]] = var((), always_update=True)
-    """The records of the snapshot on screen, oldest first."""
-    filter: var[LogFilter] = var(LogFilter())
-    """Which records are shown."""
-    expanded: var[bool] = var(False)
-    """Show continuation lines (stack traces, query text) under their record."""
     follow: var[bool] = var(True)
     """Keep the newest record in view; moving up turns it off."""
     sources: var[tuple[str, ...]] = var(())
@@ -118,17 +117,36 @@ class LogView(PlainWidget, ScrollView, can_focus=True):
             super().__init__()
             self.record = record
 
-    def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
+    class FollowChanged(Message):
+        """The pane started or stopped following the newest record."""
+
+        def __init__(self, follow: bool) -> None:
+            super().__init__()
+            self.follow = follow
+
+    def __init__(
+        self, index: LogIndex | None = None, *, name: str | None = None, id: str | None = None
+    ) -> None:
         super().__init__(name=name, id=id)
-        self.index = LogIndex()
-        """The records that pass the filter, and the rows they take."""
+        self.index = index if index is not None else LogIndex()
+        """The records that pass the filter, and the rows they take (kept by the app)."""
         self._cursor: int | None = None
         """Ordinal of the selected record (None: the newest)."""
         self._cache: LRUCache[tuple[int, int, bool], Strip] = LRUCache(2048)
         self._base: Style | None = None
         """The pane's own style (background, colour), worked out once: see :meth:`_base_style`."""
 
-    # -- what the app reads --------------------------------------------------------------------
+    # -- what it shows -------------------------------------------------------------------------
+    @property
+    def records(self) -> Sequence[LogRecord]:
+        """The records of the snapshot on screen, oldest first."""
+        return self.index.ring
+
+    @property
+    def expanded(self) -> bool:
+        """Continuation lines (stack traces, query text) show under their record."""
+        return self.index.expanded
+
     @property
     def shown(self) -> int:
         """How many records pass the filter."""
@@ -144,36 +162,31 @@ class LogView(PlainWidget, ScrollView, can_focus=True):
         j = self._cursor_index()
         return None if j is None else self.index.record(j)
 
-    # -- following the snapshot -------------------------------------------------------------------
-    def watch_records(self, records: tuple[LogRecord, ...]) -> None:
-        removed = self.index.sync(records)
+    # -- following the index -------------------------------------------------------------------
+    def records_synced(self, removed: int | None) -> None:
+        """The index took a new snapshot's records; ``removed``: what
+        :meth:`~console.view.logindex.LogIndex.sync` returned (None: nothing changed)."""
         if removed is not None:
             self._update_size(removed, appended=True)
 
-    def watch_filter(self, new: LogFilter) -> None:
-        self.index.set_filter(new)
-        self._relayout()
-
-    def watch_expanded(self, expanded: bool) -> None:
-        self.index.set_expanded(expanded)
-        self._relayout()
+    def relayout(self) -> None:
+        """Anything in the index may have changed (the filter, continuation lines shown)."""
+        self._cache.clear()
+        self._update_size(0)
 
     def watch_follow(self, follow: bool) -> None:
         if follow:
             self._to_end()
+        self.post_message(self.FollowChanged(follow))
 
     def _watch_sources(self) -> None:
-        self._relayout()
+        self.relayout()
 
     def _watch_zone(self) -> None:
-        self._relayout()
+        self.relayout()
 
     def _watch_redacted(self) -> None:
-        self._relayout()
-
-    def _relayout(self) -> None:
-        self._cache.clear()
-        self._update_size(0)
+        self.relayout()
 
     def _update_size(self, removed_rows: int, *, appended: bool = False) -> None:
         """Follow a new row count; ``appended``: only new rows at the end and ``removed_rows``
@@ -335,7 +348,7 @@ class LogView(PlainWidget, ScrollView, can_focus=True):
             level = effective_level(rec)
             word = str(status) if status is not None else _LEVEL_WORD.get(level, level.upper())
             level_class = _LEVEL_CLASS.get(level)
-            mark = ("▾ " if self.expanded else "▸ ") if rec.lines else "  "
+            mark = ("▾ " if self.index.expanded else "▸ ") if rec.lines else "  "
             parts = [
                 Segment(
                     clock(rec.ts, self.zone) + " ",
@@ -357,7 +370,7 @@ class LogView(PlainWidget, ScrollView, can_focus=True):
         if self.redacted:
             body = redact(body)
         done = 0
-        spans = self.filter.spans(body)
+        spans = self.index.filter.spans(body)
         if spans:
             match = line + style("logview--match")
             for a, b in spans:

@@ -8,14 +8,12 @@ from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
 
-from console.core.events import SystemSample
-from console.view.metrics import buckets, human_bytes, scanned, service_trends
+from console.view.metrics import human_bytes
+from console.view.panes import MemoryModel
 from widgets.drawn import DrawnText
 
 #: Eighths of a cell, from empty to full, for the bars of the sparklines.
 BLOCKS = " ▁▂▃▄▅▆▇█"
-#: How far back the sparklines reach, in samples (seconds at the default 1 Hz).
-SPAN = 300
 
 
 def spark_rows(fractions: list[float], rows: int) -> list[str]:
@@ -30,10 +28,6 @@ def spark_rows(fractions: list[float], rows: int) -> list[str]:
             line.append(BLOCKS[max(0, min(8, eighths))])
         out.append("".join(line))
     return out
-
-
-def _ratio(used: int, total: int) -> float:
-    return used / total if total > 0 else 0.0
 
 
 class MemoryView(DrawnText):
@@ -59,10 +53,10 @@ class MemoryView(DrawnText):
     MemoryView > .memory--down { color: $success; }
     """
 
-    samples: reactive[tuple[SystemSample, ...]] = reactive((), repaint=False)
-    """System samples, oldest first."""
+    model: reactive[MemoryModel | None] = reactive(None, repaint=False)
+    """What to draw; None before the first reading."""
 
-    def _watch_samples(self) -> None:
+    def _watch_model(self) -> None:
         self.redraw()
 
     def _level(self, ratio: float) -> Style:
@@ -73,40 +67,31 @@ class MemoryView(DrawnText):
         width, height = self.size.width, self.size.height
         style = self.get_component_rich_style
         out = Text(no_wrap=True, overflow="ellipsis", end="")
-        if not self.samples:
+        m = self.model
+        if m is None:
             out.append("waiting for the first reading…", style("memory--muted"))
             return out
-        now = self.samples[-1]
-        recent = self.samples[-SPAN:]
-        mem_ratio = _ratio(now.mem_used, now.mem_total)
-        swap_ratio = _ratio(now.swap_used, now.swap_total)
-        swap_width = max(4, width // 4) if now.swap_total else 0
+        mem_ratio, swap_ratio = m.mem_ratio, m.swap_ratio
+        swap_width = max(4, width // 4) if m.swap_total else 0
         mem_width = max(1, width - swap_width - (1 if swap_width else 0))
 
         head = Text(no_wrap=True, end="")
         head.append("mem ", style("memory--label"))
-        total = f"/{human_bytes(now.mem_total)}" if width >= 40 else ""
-        head.append(f"{human_bytes(now.mem_used)}{total} ")
+        total = f"/{human_bytes(m.mem_total)}" if width >= 40 else ""
+        head.append(f"{human_bytes(m.mem_used)}{total} ")
         head.append(f"{mem_ratio:.0%}", self._level(mem_ratio))
-        if now.swap_total:
+        if m.swap_total:
             head.append("  swap ", style("memory--label"))
-            head.append(f"{human_bytes(now.swap_used)} ")
-            head.append(f"{swap_ratio:.0%}", self._level(swap_ratio) if now.swap_used else Style())
-        minutes = max(1, round((recent[-1].ts - recent[0].ts).total_seconds() / 60))
-        head.append(f"  {minutes}m", style("memory--muted"))
+            head.append(f"{human_bytes(m.swap_used)} ")
+            head.append(f"{swap_ratio:.0%}", self._level(swap_ratio) if m.swap_used else Style())
+        head.append(f"  {m.minutes}m", style("memory--muted"))
         out.append_text(head)
 
-        trends = service_trends(self.samples)
-        top = next((s.top for s in reversed(scanned(self.samples)) if s.top), ())
+        trends, top = m.trends, m.top
         fixed = 1 + (1 if trends else 0) + (1 if top else 0)
         spark_height = max(1, min(4, height - fixed - min(len(top), 2)))
-        mem_bars = spark_rows(
-            buckets([_ratio(s.mem_used, s.mem_total) for s in recent], mem_width), spark_height
-        )
-        swap_bars = spark_rows(
-            buckets([_ratio(s.swap_used, s.swap_total) for s in recent], swap_width),
-            spark_height,
-        )
+        mem_bars = spark_rows(m.mem_columns(mem_width), spark_height)
+        swap_bars = spark_rows(m.swap_columns(swap_width), spark_height)
         for i in range(spark_height):
             out.append("\n")
             out.append(mem_bars[i].rjust(mem_width), self._level(mem_ratio))

@@ -6,21 +6,28 @@ Drawing is what the console costs, so the app ticks every ``refresh`` seconds an
 :class:`~console.view.pacing.Pacer`, told by the recorder what changed, says what is due on that
 tick: new records for the log pane at most twice a second, new samples and the clock once a
 second, nothing when nothing changed. Keys act at once. Freezing is "stop handing new
-snapshots": while :attr:`LamptopApp.frozen` is true the panes keep showing
-:attr:`LamptopApp.frozen_snapshot`.
+snapshots": while the app's :class:`~console.view.freeze.FreezeState` is frozen the panes keep
+showing its snapshot.
+
+Data flows one way: snapshot, then the view models built from it (:mod:`console.view.panes`,
+the log index), then the widgets. The app never reads a pane's state back to decide what to
+show; the one thing a pane decides itself, whether the log view follows the newest record, it
+says with a message. Keys act through plain functions (:mod:`console.tui.actions`, ``keys``,
+``freeze``) bound below as the app's actions.
 """
 
 from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import BindingType
 from textual.reactive import reactive
-from textual.widgets import Input, Static
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from console.core.clock import Clock
@@ -30,19 +37,19 @@ from console.core.recorder import Listener, Recorder, Snapshot
 from console.parsing.modstatus import request_path
 from console.parsing.timeutil import local_zone
 from console.sources.engine import Engine
-from console.tui.freeze import FreezingApp
-from console.view.filters import FilterError, LogFilter
-from console.view.metrics import in_flight, problems, status_state
+from console.tui import actions, keys
+from console.tui import freeze as freezing
+from console.tui.panes import Panes
+from console.view.filters import LogFilter
+from console.view.freeze import FreezeState
+from console.view.logindex import LogIndex
+from console.view.metrics import InFlight, in_flight, problems, request_rates, status_state
 from console.view.pacing import LOG_EVERY, Pacer
-from widgets.banner import FrozenBanner
+from console.view.panes import memory_model, pane_titles
 from widgets.drawn import set_changed
-from widgets.footer import KeysFooter
-from widgets.header import HeaderBar
-from widgets.inflight import InFlightTable
+from widgets.keys import KEYS
 from widgets.logview import LogView
-from widgets.memory import MemoryView
-from widgets.scoreboard import ScoreboardView
-from widgets.sourcebar import SourceBar, rounded_rate
+from widgets.sourcebar import rounded_rate
 
 if TYPE_CHECKING:
     from console.incident.watch import IncidentWatch
@@ -51,11 +58,12 @@ if TYPE_CHECKING:
 NOT_LOGS = frozenset({"mod-status", "system"})
 
 
-class LamptopApp(FreezingApp):
+class LamptopApp(App[int]):
     """Header, scoreboard with requests in flight, memory, and every log interleaved."""
 
     CSS_PATH = "lamptop.tcss"
     TITLE = "lamptop"
+    BINDINGS: ClassVar[list[BindingType]] = KEYS
     HORIZONTAL_BREAKPOINTS = [
         (0, "-cramped"),
         (60, "-narrow"),
@@ -67,7 +75,7 @@ class LamptopApp(FreezingApp):
         (36, "-tall"),
     ]
 
-    log_filter: reactive[LogFilter] = reactive(LogFilter, repaint=False)
+    log_filter: reactive[LogFilter] = reactive(LogFilter, repaint=False, init=False)
     """What the log pane shows (no repaint of its own: the panes repaint what changes)."""
 
     def __init__(
@@ -84,12 +92,15 @@ class LamptopApp(FreezingApp):
         super().__init__()
         self.recorder = recorder
         self.config = config or Config()
+        """Remapped keys come from ``[keys]`` in the config file."""
         self.engine = engine
         self.clock: Clock = clock or recorder.clock
         self.title_note = title_note
         self.incidents = incidents
-        self.bundle = bundle
-        """(snapshot, what it is) of a saved bundle shown read-only (``lamptop open``)."""
+        """Spike rules and bundle writing; None where nothing can be saved."""
+        self.freeze = FreezeState(bundle)
+        """Live or pinned to one snapshot; ``bundle``: (snapshot, what it is) of a saved bundle
+        shown read-only (``lamptop open``)."""
         self.zone = local_zone(self.config.timezone)
         self.host = platform.node()
         self.live_snapshot: Snapshot | None = None
@@ -98,6 +109,15 @@ class LamptopApp(FreezingApp):
         """The snapshot the panes were last handed data from."""
         self.log_sources: tuple[str, ...] = ()
         """Log sources in number-key order."""
+        self.log_index = LogIndex()
+        """The records the log pane shows: those of the shown snapshot that pass the filter."""
+        self.log_following = True
+        """The log pane keeps the newest record in view (it says when that changes)."""
+        self.in_flight: tuple[InFlight, ...] = ()
+        """The requests in flight the requests table was last handed."""
+        self.status_problem: SourceState | None = None
+        """The status source's state when it is not ok, as last shown."""
+        self.panes = Panes(self.log_index)
         self.pacer = Pacer(log_every=max(LOG_EVERY, self.config.refresh))
         """What the recorder changed and when it is due on screen."""
         self.wall: Callable[[], float] = time.time
@@ -109,57 +129,29 @@ class LamptopApp(FreezingApp):
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield HeaderBar(id="header")
-        yield FrozenBanner(id="banner")
-        with Horizontal(id="top"):
-            with Vertical(id="workers-pane"):
-                yield ScoreboardView(id="scoreboard")
-                yield InFlightTable(id="inflight")
-            yield MemoryView(id="memory")
-        with Vertical(id="logs-pane"):
-            yield SourceBar(id="sourcebar")
-            with Horizontal(id="filter-bar"):
-                yield Static("filter /", id="filter-label")
-                yield Input(
-                    placeholder="regex · enter keep · esc clear", id="filter-input", compact=True
-                )
-                yield Static("", id="filter-error")
-            yield LogView(id="log")
-        yield KeysFooter(compact=True)
+        yield from self.panes.compose()
 
     def on_mount(self) -> None:
-        self._header = self.query_one(HeaderBar)
-        self._board = self.query_one(ScoreboardView)
-        self._table = self.query_one(InFlightTable)
-        self._memory = self.query_one(MemoryView)
-        self._bar = self.query_one(SourceBar)
-        self._logs = self.query_one(LogView)
-        self._banner = self.query_one(FrozenBanner)
+        panes = self.panes
         self.set_keymap(dict(self.config.keys))
-        self._logs_pane = self.query_one("#logs-pane")
-        self._workers_pane = self.query_one("#workers-pane")
-        self._workers_pane.border_title = "workers"
-        self._memory.border_title = "memory"
-        log = self._logs
+        panes.workers.border_title = "workers"
+        panes.memory.border_title = "memory"
+        log = panes.log
         log.zone = self.zone
-        log.redacted = self._table.redacted = self.config.redact
-        self._header.zone, self._header.note = self.zone, self.title_note
-        self._header.host = self.host
+        log.redacted = panes.table.redacted = self.config.redact
+        panes.header.zone, panes.header.note = self.zone, self.title_note
+        panes.header.host = self.host
         self.recorder.subscribe(_PacerFeed(self.pacer, self._recorder_changed))
         self._start_sources()
         if self.incidents is not None:
             incidents = self.incidents
-            incidents.on_trigger, incidents.on_saved = self._rule_fired, self._saved
+            incidents.on_trigger = partial(freezing.rule_fired, self)
+            incidents.on_saved = partial(freezing.saved, self)
             incidents.screen = self.export_screenshot
             incidents.filter_desc = lambda: self.log_filter.as_dict()
             self.run_worker(
                 incidents.run(), name="incidents", group="incidents", exit_on_error=False
             )
-        if self.bundle is not None:
-            snap, what = self.bundle
-            self.frozen_snapshot, self.frozen = snap, True
-            self._banner.word, self._banner.text = "BUNDLE", f"{what} · read-only · q quits"
-        self.watch(log, "follow", self._update_titles, init=False)
         log.focus()
         self.refresh_panes()
         self.set_interval(self.config.refresh, self.tick, name="tick")
@@ -168,10 +160,10 @@ class LamptopApp(FreezingApp):
     def _start_sources(self) -> None:
         engine = self.engine
         if engine is None:
-            self._board.note = "no status source"
+            self.panes.board.note = "no status source"
             return
         if not engine.plan.status_url:
-            self._board.note = "no mod_status URL found: give --status URL"
+            self.panes.board.note = "no mod_status URL found: give --status URL"
         else:
             self._status_path = request_path(f"GET {engine.plan.status_url}") or self._status_path
         for name, run in engine.supervised():
@@ -208,13 +200,13 @@ class LamptopApp(FreezingApp):
     def tick(self) -> None:
         """Hand the panes what the pacer says is due now (nothing, when nothing changed)."""
         self._tick_queued = False
-        if not self.is_running or not self._logs.is_attached:
+        if not self.is_running or not self.panes.log.is_attached:
             return
         self.recorder.release()
         due = self.pacer.due(self.wall())
-        if self.frozen:
+        if self.freeze.frozen:
             if due.second:
-                self.show_frozen_note()
+                self.show_freeze()
             return
         if due.snapshot:
             snap = self.live_snapshot = self.shown_snapshot = self.recorder.snapshot()
@@ -228,15 +220,13 @@ class LamptopApp(FreezingApp):
 
     def refresh_panes(self) -> None:
         """Take a snapshot and show all of it now; while frozen, show the frozen one."""
-        if not self.is_running or not self._logs.is_attached:
+        if not self.is_running or not self.panes.log.is_attached:
             return
         live = self.live_snapshot = self.recorder.snapshot()
         seen = bool(live.status or live.system)
         self.pacer.shown(self.wall(), records=bool(live.records), samples=seen)
-        snap = live
-        if self.frozen and self.frozen_snapshot is not None:
-            snap = self.frozen_snapshot
-        self.show_snapshot(snap)
+        frozen = self.freeze.snapshot
+        self.show_snapshot(frozen if frozen is not None else live)
 
     def show_snapshot(self, snap: Snapshot) -> None:
         """Hand every pane its part of ``snap``; unchanged parts are not reassigned."""
@@ -250,140 +240,115 @@ class LamptopApp(FreezingApp):
         self.log_sources = tuple(
             s for s in snap.sources if (st := snap.states.get(s)) is None or st.kind not in NOT_LOGS
         )
-        set_changed(self._logs, "sources", self.log_sources)
-        set_changed(self._bar, "sources", self.log_sources)
+        set_changed(self.panes.log, "sources", self.log_sources)
+        set_changed(self.panes.bar, "sources", self.log_sources)
 
     def _show_logs(self, snap: Snapshot) -> None:
-        self._logs.records = snap.records
+        self.panes.log.records_synced(self.log_index.sync(snap.records))
 
     def _show_samples(self, snap: Snapshot) -> None:
         """Header figures, scoreboard, requests in flight and memory: what changed."""
+        panes = self.panes
         status, system = snap.latest_status, snap.latest_system
         old_status, old_system = self._samples_shown or (None, None)
         first = self._samples_shown is None
         self._samples_shown = (status, system)
-        header = self._header
+        header = panes.header
         if status is not old_status or first:
-            header.status = snap.status[-2:]
+            header.status = status
+            header.rates = request_rates(snap.status[-2] if len(snap.status) > 1 else None, status)
         if system is not old_system or first:
             header.system = system
-            self._memory.samples = snap.system[-400:]
+            panes.memory.model = memory_model(snap.system[-400:])
         set_changed(header, "problems", problems(snap.states.values()))
         if status:
             set_changed(header, "host", str(status.fields.get("ServerName") or self.host))
-        board = self._board
         state = status_state(snap.states)
-        problem = state if state is not None and not state.ok else None
-        set_changed(board, "sample", status)
-        set_changed(board, "problem", problem)
-        self._workers_pane.set_class(status is None and problem is not None, "-blind")
-        table = self._table
+        problem = self.status_problem = state if state is not None and not state.ok else None
+        set_changed(panes.board, "sample", status)
+        set_changed(panes.board, "problem", problem)
+        panes.workers.set_class(status is None and problem is not None, "-blind")
         if status is not old_status or system is not old_system or first:
             rss = system.rss_by_pid if system else None
-            set_changed(table, "rows", in_flight(status, rss, exclude_path=self._status_path))
-        set_changed(table, "stale", problem is not None)
+            self.in_flight = in_flight(status, rss, exclude_path=self._status_path)
+            set_changed(panes.table, "rows", self.in_flight)
+        set_changed(panes.table, "stale", problem is not None)
 
     def _show_second(self) -> None:
         """The clock, the age of a stale scoreboard, the rates and the titles."""
         snap = self.shown_snapshot
-        frozen = self.frozen and snap is not None
+        frozen = self.freeze.frozen and snap is not None
         now = snap.taken_at if frozen and snap is not None else self.clock.now()
-        set_changed(self._header, "now", now.replace(microsecond=0))
+        set_changed(self.panes.header, "now", now.replace(microsecond=0))
         status = snap.latest_status if snap is not None else None
         age = None
-        if status is not None and self._board.problem is not None:
+        if status is not None and self.status_problem is not None:
             age = int((now - status.ts).total_seconds())
-        set_changed(self._board, "age", age)
+        set_changed(self.panes.board, "age", age)
         rates = snap.rates if frozen and snap is not None else self.recorder.rates()
         shown = tuple(rounded_rate(rates.get(s, 0.0)) for s in self.log_sources)
-        set_changed(self._bar, "rates", shown)
+        set_changed(self.panes.bar, "rates", shown)
         self._update_titles()
-        if frozen:
-            self.show_frozen_note()
+        self.show_freeze()
+
+    def show_freeze(self) -> None:
+        """The header's word and the banner: when the screen was frozen, what arrived since."""
+        panes, state = self.panes, self.freeze
+        set_changed(panes.header, "note", state.header_note(self.title_note))
+        set_changed(panes.banner, "word", state.word)
+        set_changed(panes.banner, "text", state.banner(self.zone, self.recorder.total))
 
     def _update_titles(self) -> None:
-        log, pane = self._logs, self._logs_pane
-        described = self.log_filter.describe()
-        # Small terminals hide panes (lamptop.tcss): say which and the room they need.
-        tiny, cramped = (log.screen.has_class(c) for c in ("-tiny", "-cramped"))
-        hidden = "workers+memory need 20 rows" if tiny else ""
-        title = " · ".join(t for t in ("logs", described, hidden) if t)
-        set_changed(pane, "border_title", title)
-        workers = "workers · memory needs 60 cols" if cramped else "workers"
-        set_changed(self._workers_pane, "border_title", workers)
-        where = "following" if log.follow else "paused · end follows"
-        set_changed(pane, "border_subtitle", f"{log.shown:,} of {len(log.records):,} · {where}")
-        rows = self._table.rows
-        set_changed(self._workers_pane, "border_subtitle", f"{len(rows)} in flight" if rows else "")
+        # Small terminals hide panes (lamptop.tcss): the titles say which and the room they need.
+        screen = self.panes.log.screen
+        titles = pane_titles(
+            self.log_filter,
+            shown=len(self.log_index),
+            total=len(self.log_index.ring),
+            following=self.log_following,
+            in_flight=len(self.in_flight),
+            tiny=screen.has_class("-tiny"),
+            cramped=screen.has_class("-cramped"),
+        )
+        logs, workers = self.panes.logs, self.panes.workers
+        set_changed(logs, "border_title", titles.logs)
+        set_changed(workers, "border_title", titles.workers)
+        set_changed(logs, "border_subtitle", titles.logs_sub)
+        set_changed(workers, "border_subtitle", titles.workers_sub)
 
-    # -- the filter --------------------------------------------------------------------------------
+    # -- the filter and the log pane ---------------------------------------------------------------
     def watch_log_filter(self, log_filter: LogFilter) -> None:
-        if not hasattr(self, "_logs"):
-            return  # before mount: the panes start with the default filter
-        self._logs.filter = log_filter
-        self._bar.hidden = log_filter.hidden
+        self.log_index.set_filter(log_filter)
+        self.panes.log.relayout()
+        self.panes.bar.hidden = log_filter.hidden
         self._update_titles()
 
-    def action_open_filter(self) -> None:
-        bar = self.query_one("#filter-bar")
-        bar.add_class("-open")
-        field = self.query_one("#filter-input", Input)
-        field.value = self.log_filter.text
-        field.focus()
+    def on_log_view_follow_changed(self, event: LogView.FollowChanged) -> None:
+        self.log_following = event.follow
+        self._update_titles()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        error = self.query_one("#filter-error", Static)
-        try:
-            self.log_filter = self.log_filter.with_text(event.value)
-        except FilterError as exc:
-            error.update(str(exc))
-            event.input.add_class("-invalid")
-            return
-        error.update("")
-        event.input.remove_class("-invalid")
+    # -- keys --------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return keys.allowed(self, action)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if not self.log_filter.text:
-            self.query_one("#filter-bar").remove_class("-open")
-        self._logs.focus()
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield from keys.system_commands(self, screen)
 
-    def action_clear_filter(self) -> None:
-        self.log_filter = LogFilter()
-        field = self.query_one("#filter-input", Input)
-        with field.prevent(Input.Changed):
-            field.value = ""
-        field.remove_class("-invalid")
-        self.query_one("#filter-error", Static).update("")
-        self.query_one("#filter-bar").remove_class("-open")
-        if self.focused is field or self.focused is None:
-            self._logs.focus()
-
-    def action_toggle_source(self, number: int) -> None:
-        if 1 <= number <= len(self.log_sources):
-            self.log_filter = self.log_filter.toggle_source(self.log_sources[number - 1])
-
-    def action_cycle_level(self) -> None:
-        self.log_filter = self.log_filter.next_level()
-
-    def action_http_errors(self) -> None:
-        self.log_filter = self.log_filter.toggle_http_errors()
-
-    def on_in_flight_table_pinned(self, event: InFlightTable.Pinned) -> None:
-        row = event.row
-        self.log_filter = self.log_filter.pin(client=row.client, url=row.path, pid=row.pid)
-        self._logs.focus()
-
-    # -- the log pane ------------------------------------------------------------------------------
-    def action_toggle_expand(self) -> None:
-        self._logs.expanded = not self._logs.expanded
-
-    def action_follow(self) -> None:
-        self._logs.follow = True
-
-    def on_log_view_selected(self, event: LogView.Selected) -> None:
-        from widgets.detail import DetailScreen  # on first use: the first frame does without
-
-        self.push_screen(DetailScreen(event.record, self.zone, redacted=self.config.redact))
+    action_help = keys.show_help
+    action_freeze = freezing.toggle
+    action_save = freezing.save
+    action_open_filter = actions.open_filter
+    action_clear_filter = actions.clear_filter
+    action_toggle_source = actions.toggle_source
+    action_cycle_level = actions.cycle_level
+    action_http_errors = actions.http_errors
+    action_toggle_expand = actions.toggle_expand
+    action_follow = actions.follow
+    on_input_changed = actions.filter_typed
+    on_input_submitted = actions.filter_submitted
+    on_in_flight_table_pinned = actions.pin_request
+    on_log_view_selected = actions.open_record
 
 
 class _PacerFeed(Listener):
