@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -85,7 +86,7 @@ class DetailScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
-            box.border_title = f"{self.record.source} · {self.record.level}"
+            box.border_title = escape(f"{self.record.source} · {self.record.level}")
             box.border_subtitle = "esc close"
             body = describe(self.record, self.zone, self.redacted)
             yield Static(body, id="detail-body")

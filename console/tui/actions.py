@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.content import Content
 from textual.widgets import Input, Static
 
 from console.view.filters import FilterError, LogFilter
@@ -32,7 +33,7 @@ def filter_typed(app: LamptopApp, event: Input.Changed) -> None:
     try:
         app.log_filter = app.log_filter.with_text(event.value)
     except FilterError as exc:
-        error.update(str(exc))
+        error.update(Content(str(exc)))  # quotes the pattern typed: never markup
         event.input.add_class("-invalid")
         return
     error.update("")

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
+from textual.markup import escape
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -311,10 +312,11 @@ class LamptopApp(App[int]):
             cramped=screen.has_class("-cramped"),
         )
         logs, workers = self.panes.logs, self.panes.workers
-        set_changed(logs, "border_title", titles.logs)
-        set_changed(workers, "border_title", titles.workers)
-        set_changed(logs, "border_subtitle", titles.logs_sub)
-        set_changed(workers, "border_subtitle", titles.workers_sub)
+        # titles quote the filter and a pinned request's client or URL: never markup
+        set_changed(logs, "border_title", escape(titles.logs))
+        set_changed(workers, "border_title", escape(titles.workers))
+        set_changed(logs, "border_subtitle", escape(titles.logs_sub))
+        set_changed(workers, "border_subtitle", escape(titles.workers_sub))
 
     # -- the filter and the log pane ---------------------------------------------------------------
     def watch_log_filter(self, log_filter: LogFilter) -> None:

@@ -71,6 +71,7 @@ def rule_fired(app: LamptopApp, trigger: Trigger, outcome: str, joined: bool = F
         title=f"rule {trigger.rule}",
         severity="warning",
         timeout=10,
+        markup=False,  # the message quotes a log line: never read as markup
     )
     if app.config.snapshot_freeze_on_rule and not app.freeze.frozen:
         toggle(app)
@@ -81,6 +82,12 @@ def saved(app: LamptopApp, result: Saved) -> None:
     if result.path is not None:
         also = [str(a["rule"]) for a in result.trigger.values.get("also_fired", ())]
         text = f"{result.path}\nalso fired: {', '.join(also)}" if also else f"{result.path}"
-        app.notify(text, title="snapshot saved", timeout=15)
+        app.notify(text, title="snapshot saved", timeout=15, markup=False)
     else:
-        app.notify(f"{result.error}", title="snapshot NOT saved", severity="error", timeout=30)
+        app.notify(
+            f"{result.error}",
+            title="snapshot NOT saved",
+            severity="error",
+            timeout=30,
+            markup=False,
+        )
