@@ -13,7 +13,8 @@ from console.core.config import Config
 from console.core.events import LogRecord
 from console.tui.app import LamptopApp
 from console.view.filters import http_status
-from tests.scripted import T0, ScriptedEngine, access, fixed_clock, scripted_recorder
+from tests.support.app import log_lines, make_app, screen_text
+from tests.support.scripted import T0, ScriptedEngine, access, scripted_recorder
 from widgets.detail import DetailScreen
 from widgets.help import HelpScreen
 from widgets.inflight import InFlightTable
@@ -24,27 +25,8 @@ from widgets.sourcebar import SourceBar
 SIZE = (120, 40)
 
 
-def make_app(**kw: object) -> LamptopApp:
-    recorder = kw.pop("recorder", None) or scripted_recorder()
-    config = kw.pop("config", None) or Config(timezone="UTC")
-    app = LamptopApp(recorder, config=config, clock=fixed_clock, **kw)  # type: ignore[arg-type]
-    app.host = "web1"
-    return app
-
-
 def shown(app: LamptopApp) -> tuple[LogRecord, ...]:
     return app.query_one(LogView).matched
-
-
-def screen_text(widget: Widget) -> str:
-    rendered = widget.render()
-    assert isinstance(rendered, Text)
-    return rendered.plain
-
-
-def log_lines(app: LamptopApp) -> list[str]:
-    log = app.query_one(LogView)
-    return [log.render_line(y).text for y in range(log.size.height)]
 
 
 async def test_starts_following_every_record() -> None:

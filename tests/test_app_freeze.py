@@ -19,7 +19,7 @@ from console.incident.rules import DEFAULTS as DEFAULT_RULES
 from console.incident.rules import RuleBook, build_rules
 from console.incident.watch import IncidentWatch
 from console.tui.app import LamptopApp
-from tests.scripted import ScriptedEngine, fixed_clock, scripted_recorder
+from tests.support.scripted import ScriptedEngine, fixed_clock, scripted_recorder
 from widgets.banner import FrozenBanner
 from widgets.header import HeaderBar
 from widgets.logview import LogView
@@ -194,7 +194,7 @@ async def test_one_alert_per_incident_and_the_saved_note_names_the_other_rules(
     tmp_path: Path,
 ) -> None:
     from console.core.events import SystemSample
-    from tests.scripted import T0
+    from tests.support.scripted import T0
 
     recorder = scripted_recorder()
     only = ("memory_high", "load_high")

@@ -41,8 +41,8 @@ from console.demo.pages import PageInfo, Row, render_auto, render_html
 from console.parsing import parse_lines
 from console.parsing.modstatus import build_sample, parse_auto
 from console.sources.engine import Engine, make_plan
-from tests.conftest import FIXTURES, ROOT
-from tests.helpers import MemorySink
+from tests.support.helpers import MemorySink
+from tests.support.paths import FIXTURES, ROOT
 
 T0 = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 KINDS = {

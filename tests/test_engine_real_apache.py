@@ -16,7 +16,7 @@ from console.commands.record import record
 from console.core.config import Config, LogSpec
 from console.core.recorder import Recorder, Snapshot
 from console.sources.engine import Engine, make_plan
-from tests.apache_server import ApacheServer, require_tool
+from tests.support.apache_server import ApacheServer, require_tool
 
 pytestmark = pytest.mark.apache
 

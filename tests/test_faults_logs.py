@@ -27,9 +27,9 @@ from console.core.events import LogRecord
 from console.parsing import make_parser
 from console.sources.tail import follow as tail_mod
 from console.sources.tail.follow import AsyncFile, FileTail
-from tests.helpers import MemorySink
-from tests.log_faults import FAULTS, FaultyWriter, check, number_of
-from tests.test_tail import EchoParser, expect, numbered, texts
+from tests.support.helpers import MemorySink
+from tests.support.log_faults import FAULTS, FaultyWriter, check, number_of
+from tests.support.tail import EchoParser, expect, numbered, texts
 
 
 class Ticker:

@@ -26,8 +26,9 @@ from console.core.config import Config, LogSpec
 from console.core.recorder import Recorder
 from console.sources.engine import Engine, make_plan
 from console.sources.status.poll import StatusPoller
-from tests.apache_server import ApacheServer
-from tests.helpers import MemorySink
+from tests.support.apache_server import ApacheServer
+from tests.support.helpers import MemorySink
+from tests.support.paths import ROOT
 
 SATURATED = pytest.mark.parametrize("apache", [{"mpm": "prefork", "max_workers": 2}], indirect=True)
 NO_ANSWER = "no answer within 2s: the server may be saturated (all workers busy)"
@@ -150,7 +151,7 @@ def test_lamptop_record_on_a_saturated_apache(apache: ApacheServer, tmp_path: Pa
         text=True,
         timeout=60,
         env=env,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=ROOT,
     )
     for t in threads:
         t.join(20)

@@ -18,7 +18,7 @@ from console.view.metrics import (
     service_trends,
     status_state,
 )
-from tests.scripted import MB, T0, status_sample, system_sample
+from tests.support.scripted import MB, T0, status_sample, system_sample
 
 
 def test_rates_from_two_samples() -> None:

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from console.sources.status.deadline import Deadline
-from tests.test_status_real_apache import LocalServer, _send
+from tests.support.local_http import LocalServer, send
 
 
 def watchdogs() -> set[threading.Thread]:
@@ -31,7 +31,7 @@ def _wait_for(cond: Callable[[], bool], within: float = 3.0) -> bool:
 def _answer(handler: BaseHTTPRequestHandler) -> None:
     if handler.path == "/slow":
         time.sleep(1.5)
-    _send(handler, 200, b"Scoreboard: W_\n")
+    send(handler, 200, b"Scoreboard: W_\n")
 
 
 @pytest.fixture

@@ -22,10 +22,10 @@ from console.core.events import StatusSample, Worker
 from console.parsing.modstatus import build_sample, parse_html
 from console.sources.status.poll import HINT_EXTENDED, StatusPoller
 from console.sources.status.table import TableCache, WorkerTable, activity
-from tests.apache_server import ApacheServer
-from tests.conftest import FIXTURES
-from tests.helpers import MemorySink
-from tests.test_status_real_apache import FAST, LocalServer, Responder, _send
+from tests.support.apache_server import ApacheServer
+from tests.support.helpers import MemorySink
+from tests.support.local_http import FAST, LocalServer, Responder, send
+from tests.support.paths import FIXTURES
 
 STATUS = FIXTURES / "status"
 AUTO = (STATUS / "prefork/auto_090.txt").read_text(encoding="latin-1")
@@ -181,7 +181,7 @@ class CountingPages:
         else:
             body = HTML.encode("latin-1")
         self.total += 1  # Apache counts each request, this one too
-        _send(handler, 200, body, Content_Type="text/plain; charset=ISO-8859-1")
+        send(handler, 200, body, Content_Type="text/plain; charset=ISO-8859-1")
 
     @property
     def html_reads(self) -> int:
@@ -245,7 +245,7 @@ async def test_failed_poll_reads_the_page_again(
 
     def respond(handler: BaseHTTPRequestHandler) -> None:
         if fail["now"]:
-            _send(handler, 500, b"oops")
+            send(handler, 500, b"oops")
         else:
             pages(handler)
 
@@ -271,7 +271,7 @@ async def test_html_failure_is_not_reused(serve: Callable[[Responder], LocalServ
             pages(handler)
         else:
             pages.paths.append(handler.path)
-            _send(handler, 403, b"no")
+            send(handler, 403, b"no")
 
     srv = serve(respond)
     sink = MemorySink()

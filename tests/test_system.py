@@ -19,7 +19,7 @@ import pytest
 from console.core.events import ProcInfo, SystemSample
 from console.sources.system import sampler as system_mod
 from console.sources.system.sampler import SystemSampler, service_of
-from tests.helpers import MemorySink
+from tests.support.helpers import MemorySink
 
 MB = 1024 * 1024
 

@@ -14,7 +14,7 @@ import pytest
 
 from console.sources.system import procfs
 from console.sources.system.sampler import SystemSampler
-from tests.helpers import MemorySink
+from tests.support.helpers import MemorySink
 
 LONG_NAME = "lamptop-sleeper-with-a-long-name"
 

@@ -15,24 +15,14 @@ from typing import Any
 import pytest
 
 from console.core.events import LogRecord
-from console.parsing.base import LineParser, MultilineParser
+from console.parsing.base import MultilineParser
 from console.sources.tail.follow import AsyncFile, FileTail
 from console.sources.tail.lines import NUL_MARK, LineSplitter, permission_hint
-from tests.conftest import FIXTURES
-from tests.helpers import MemorySink
+from tests.support.helpers import MemorySink
+from tests.support.paths import FIXTURES
+from tests.support.tail import EchoParser, expect, numbered, texts
 
 ROTATION = FIXTURES / "rotation"
-
-
-class EchoParser(LineParser):
-    """One record per line, the line as its text."""
-
-    kind = "test"
-
-    def parse_line(self, line: str, arrival: datetime) -> LogRecord:
-        return LogRecord(
-            ts=arrival, source=self.source, kind=self.kind, level="info", text=line, raw=line
-        )
 
 
 class BlockParser(MultilineParser):
@@ -84,10 +74,6 @@ async def make_tail() -> AsyncIterator[Tails]:
         await tail.aclose()
 
 
-def texts(sink: MemorySink) -> list[str]:
-    return [r.text for r in sink.records]
-
-
 def statuses(sink: MemorySink) -> list[str]:
     return [s.status for s in sink.states]
 
@@ -95,14 +81,6 @@ def statuses(sink: MemorySink) -> list[str]:
 def last_status(sink: MemorySink) -> str:
     state = sink.last_state()
     return state.status if state is not None else ""
-
-
-def numbered(a: int, b: int, tag: str = "line") -> bytes:
-    return b"".join(f"{tag} {i}\n".encode() for i in range(a, b + 1))
-
-
-def expect(a: int, b: int, tag: str = "line") -> list[str]:
-    return [f"{tag} {i}" for i in range(a, b + 1)]
 
 
 async def catch_up(tail: FileTail) -> None:

@@ -329,7 +329,7 @@ def require_tool(name: str, package: str) -> str:
     return found
 
 
-def _require_apache() -> None:
+def require_apache() -> None:
     if not (APACHE_BIN.exists() and (MODULES_DIR / "mod_status.so").exists()):
         unavailable(f"{APACHE_BIN} (Debian apache2) is not installed")
 
@@ -347,7 +347,7 @@ def running_apache(
     mpm: str = "prefork", extended: bool = True, max_workers: int | None = None
 ) -> Iterator[ApacheServer]:
     """Start an instance in its own world-readable temp directory; stop and remove it after."""
-    _require_apache()
+    require_apache()
     root = Path(tempfile.mkdtemp(prefix="lamptop-apache-"))
     server: ApacheServer | None = None
     try:

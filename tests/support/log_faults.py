@@ -1,6 +1,6 @@
 """A log writer that numbers its lines and does to its file what servers and logrotate do.
 
-Used by the exactly-once test (tests/test_faults_logs.py) and the soak (tests/soak_faults.py).
+Used by the exactly-once test (tests/test_faults_logs.py) and the soak (soak_faults.py).
 Every line is an Apache combined access log line whose URL is ``/n/<number>``. The writer
 keeps a file descriptor open like Apache does and, between bursts of lines, does one fault
 at a time to the watched path:
