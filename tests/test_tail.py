@@ -21,6 +21,7 @@ from console.sources.tail.lines import NUL_MARK, LineSplitter, permission_hint
 from tests.support.helpers import MemorySink
 from tests.support.paths import FIXTURES
 from tests.support.tail import EchoParser, expect, numbered, texts
+from tests.support.wait import async_wait_for
 
 ROTATION = FIXTURES / "rotation"
 
@@ -693,10 +694,7 @@ async def test_run_follows_and_cancels_cleanly(tmp_path: Path) -> None:
     task = asyncio.create_task(tail.run())
     with log.open("ab", buffering=0) as w:
         w.write(b"[a] one\n[b] two\n  cont\n")
-        for _ in range(200):
-            await asyncio.sleep(0.01)
-            if sink.records:
-                break
+        await async_wait_for(lambda: sink.records, interval=0.01, what="the first record")
     assert [r.text for r in sink.records] == ["[a] one"]
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -722,10 +720,7 @@ async def test_run_survives_io_errors(tmp_path: Path) -> None:
     sink = MemorySink()
     tail = Failing(log, EchoParser("t"), sink, poll_interval=0.001)
     task = asyncio.create_task(tail.run())
-    for _ in range(500):
-        await asyncio.sleep(0.01)
-        if sink.records:
-            break
+    await async_wait_for(lambda: sink.records, interval=0.01, what="a record after the errors")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -93,7 +93,7 @@ def soak(seconds: float, seed: int = 1, work: Path | None = None) -> dict[str, A
     figures: dict[str, Any] = {"seconds": seconds, "seed": seed, "exit": proc.returncode}
     failures: list[str] = []
     try:
-        figures.update(check(ingested, writer, window=2.0))
+        figures.update(check(ingested, writer))
     except AssertionError as exc:
         failures.append(f"exactly once: {exc}")
     figures["faults"] = dict(figures.get("faults") or {})
