@@ -16,7 +16,7 @@ import itertools
 import json
 import os
 import stat
-import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,7 +30,9 @@ from console.sources.tail import follow as tail_mod
 from console.sources.tail.follow import AsyncFile, FileTail
 from tests.support.helpers import MemorySink
 from tests.support.log_faults import FAULTS, FaultyWriter, check, missing_from, number_of
+from tests.support.need import adm_gid, need_root
 from tests.support.tail import EchoParser, expect, numbered, texts
+from tests.support.users import as_ordinary_user, shared_dir
 from tests.support.wait import async_wait_for, wait_for
 
 
@@ -288,38 +290,9 @@ async def test_a_log_on_a_slow_disk(tmp_path: Path) -> None:
 # -- a real permission denial, as an ordinary user ---------------------------------------------
 
 
-def _as_nobody(fn: Any, *args: Any) -> Any:
-    """Run ``fn(*args)`` in a forked child that dropped to uid/gid nobody; its JSON result."""
-    if os.geteuid() != 0:
-        pytest.skip("dropping to another user needs root")
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns to pytest
-        code = 0
-        try:
-            os.close(r)
-            os.setgroups([])
-            os.setgid(65534)
-            os.setuid(65534)
-            out = json.dumps(fn(*args)).encode()
-        except BaseException as exc:  # noqa: BLE001 (report anything to the parent)
-            out = json.dumps({"child error": repr(exc)}).encode()
-            code = 1
-        os.write(w, out)
-        os._exit(code)
-    os.close(w)
-    data = b""
-    while chunk := os.read(r, 65536):
-        data += chunk
-    os.close(r)
-    os.waitpid(pid, 0)
-    result = json.loads(data)
-    assert not (isinstance(result, dict) and "child error" in result), result
-    return result
-
-
-def _follow_while_denied(path: str, granted_flag: str) -> dict[str, Any]:
-    """In the child: follow ``path`` until ``granted_flag`` exists and 3 lines are read."""
+def _follow_while_denied(path: str, denied_flag: str) -> dict[str, Any]:
+    """In the child: follow ``path``, create ``denied_flag`` once the log is found unreadable,
+    and go on until 3 lines are read."""
     states: list[list[str]] = []
     lines: list[str] = []
 
@@ -329,12 +302,14 @@ def _follow_while_denied(path: str, granted_flag: str) -> dict[str, Any]:
 
         def set_state(self, state: Any) -> None:
             states.append([state.status, state.message, state.hint])
+            if state.status == "unreadable":
+                Path(denied_flag).touch()
 
     async def go() -> None:
         tail = FileTail(path, EchoParser("t"), Sink(), poll_interval=0.05)
         task = asyncio.create_task(tail.run())
         with contextlib.suppress(AssertionError):
-            await until(lambda: len(lines) >= 3, 10)
+            await until(lambda: len(lines) >= 3, 60)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
@@ -345,42 +320,32 @@ def _follow_while_denied(path: str, granted_flag: str) -> dict[str, Any]:
 
 
 def test_permission_denied_then_granted_for_a_real_ordinary_user() -> None:
-    """As uid nobody: a root:adm 0640 log is unreadable (the state says to join adm), then
-    readable after a chmod; what was written after the start is read, nothing before it."""
-    try:
-        import grp
-
-        adm = grp.getgrnam("adm").gr_gid
-    except KeyError:
-        pytest.skip("no adm group here")
-    if os.geteuid() != 0:
-        pytest.skip("needs root to make a file another user cannot read")
-    d = Path(tempfile.mkdtemp(prefix="lamptop-perm-"))
-    try:
-        d.chmod(0o755)
+    """As an ordinary user: a root:adm 0640 log is unreadable (the state says to join adm),
+    then readable after a chmod; what was written after the start is read, nothing before it.
+    The lines and the chmod come once the follower has said it cannot read (not after a
+    guessed time)."""
+    adm = adm_gid()
+    need_root("make a file another user cannot read")
+    with shared_dir("lamptop-perm-") as d:
         log = d / "access.log"
         log.write_bytes(numbered(1, 5))
         os.chown(log, 0, adm)
         log.chmod(0o640)
-        flag = d / "granted"
+        denied = d / "denied"
 
-        def grant_later() -> None:
-            time.sleep(1.0)
+        def grant_once_denied() -> None:
+            with contextlib.suppress(AssertionError):  # never denied: the asserts below say so
+                wait_for(denied.exists, 60)
             with log.open("ab") as w:
                 w.write(numbered(6, 8))
             log.chmod(0o644)
-            flag.touch()
 
-        import threading
-
-        t = threading.Thread(target=grant_later)
+        t = threading.Thread(target=grant_once_denied)
         t.start()
-        got = _as_nobody(_follow_while_denied, str(log), str(flag))
-        t.join()
-    finally:
-        import shutil
-
-        shutil.rmtree(d, ignore_errors=True)
+        try:
+            got = as_ordinary_user(_follow_while_denied, str(log), str(denied))
+        finally:
+            t.join()
     first = got["states"][0]
     assert first[0] == "unreadable"
     assert first[1] == f"cannot read {log}: permission denied (root:adm mode 0640)"
@@ -392,21 +357,15 @@ def test_permission_denied_then_granted_for_a_real_ordinary_user() -> None:
 
 
 def test_sources_names_what_an_ordinary_user_needs() -> None:
-    if os.geteuid() != 0:
-        pytest.skip("needs root to make a file another user cannot read")
-    d = Path(tempfile.mkdtemp(prefix="lamptop-perm-"))
-    try:
-        d.chmod(0o755)
+    need_root("make a file another user cannot read")
+    from console.commands.sources import file_state
+
+    with shared_dir("lamptop-perm-") as d:
         log = d / "secret.log"
         log.write_bytes(b"x\n")
+        os.chown(log, 0, 0)
         log.chmod(0o600)
-        from console.commands.sources import file_state
-
-        got = _as_nobody(lambda p: list(file_state(p)), str(log))
-    finally:
-        import shutil
-
-        shutil.rmtree(d, ignore_errors=True)
+        got = as_ordinary_user(lambda p: list(file_state(p)), str(log))
     state, detail = got
     assert state == "unreadable"
     assert "root:root mode 0600" in detail and "create 640 root adm" in detail

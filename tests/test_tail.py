@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import grp
 import os
 import shutil
 import stat
@@ -19,8 +18,10 @@ from console.parsing.base import MultilineParser
 from console.sources.tail.follow import AsyncFile, FileTail
 from console.sources.tail.lines import NUL_MARK, LineSplitter, permission_hint
 from tests.support.helpers import MemorySink
+from tests.support.need import adm_gid
 from tests.support.paths import FIXTURES
 from tests.support.tail import EchoParser, expect, numbered, texts
+from tests.support.users import as_ordinary_user, shared_dir
 from tests.support.wait import async_wait_for
 
 ROTATION = FIXTURES / "rotation"
@@ -528,39 +529,46 @@ async def test_unreadable_new_file_after_rotation(tmp_path: Path, make_tail: Tai
     assert texts(sink) == expect(1, 5)
 
 
-def _mode_000_is_readable(tmp_path: Path) -> bool:
-    probe = tmp_path / "probe"
-    probe.write_bytes(b"")
-    probe.chmod(0)
-    try:
-        probe.open("rb").close()
-    except PermissionError:
-        return False
-    return True
+def _denied_then_granted(path: str) -> dict[str, Any]:
+    """In a child that is not root: a log of mode 000 is unreadable; after a chmod to 0600,
+    what was written after the start is read."""
 
-
-async def test_permission_denied_with_a_real_chmod(tmp_path: Path, make_tail: Tails) -> None:
-    if _mode_000_is_readable(tmp_path):
-        pytest.skip("this process reads mode 000 files (root); Locked covers the case above")
-    log = tmp_path / "a.log"
+    log = Path(path)
     log.write_bytes(numbered(1, 3))
     os.chmod(log, 0)
-    tail, sink = make_tail(log)
-    await tail.poll_once()
-    assert last_status(sink) == "unreadable"
-    os.chmod(log, 0o600)
-    with log.open("ab") as w:
-        w.write(numbered(4, 4))
-    await tail.poll_once()
-    assert texts(sink) == expect(4, 4)
+
+    def grant() -> None:
+        os.chmod(log, 0o600)
+        with log.open("ab") as w:
+            w.write(numbered(4, 4))
+
+    async def go() -> dict[str, Any]:
+        sink = MemorySink()
+        tail = FileTail(log, EchoParser("t"), sink)
+        try:
+            await tail.poll_once()
+            first = last_status(sink)
+            grant()
+            await tail.poll_once()
+        finally:
+            await tail.aclose()
+        return {"first": first, "texts": texts(sink), "statuses": statuses(sink)}
+
+    return asyncio.run(go())
+
+
+def test_permission_denied_with_a_real_chmod() -> None:
+    """A real chmod 000, read by an ordinary user: root reads such files, so as root (in CI)
+    the reading is done by a child that dropped to nobody."""
+    with shared_dir() as d:
+        got = as_ordinary_user(_denied_then_granted, str(d / "a.log"))
+    assert got["first"] == "unreadable"
+    assert got["texts"] == expect(4, 4)
+    assert got["statuses"] == ["unreadable", "ok"]
 
 
 def test_permission_hint_names_the_adm_group(tmp_path: Path) -> None:
-    try:
-        adm = grp.getgrnam("adm").gr_gid
-    except KeyError:
-        pytest.skip("this system has no adm group")
-    st = os.stat_result((stat.S_IFREG | 0o640, 1, 1, 1, 0, adm, 10, 0, 0, 0))
+    st = os.stat_result((stat.S_IFREG | 0o640, 1, 1, 1, 0, adm_gid(), 10, 0, 0, 0))
     hint = permission_hint(tmp_path / "access.log", st)
     assert hint == "add your user to the adm group: sudo usermod -aG adm $USER, then log in again"
 

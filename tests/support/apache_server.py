@@ -32,12 +32,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import psutil
 import pytest
 import requests
 
+from tests.support.need import unavailable
 from tests.support.wait import wait_for
 
 APACHE_BIN = Path(os.environ.get("LAMPTOP_TEST_APACHE", "/usr/sbin/apache2"))
@@ -348,14 +349,6 @@ def busy_workers(apache: ApacheServer) -> int:
 def wait_busy(apache: ApacheServer, n: int) -> None:
     """Wait until ``n`` sleeping CGIs of this Apache run."""
     wait_for(lambda: busy_workers(apache) >= n, what=f"{n} busy workers")
-
-
-def unavailable(why: str) -> NoReturn:
-    """A real server or tool a test needs is missing: skip on a laptop, fail under ``CI=true``
-    (``.ci/run`` installs everything the tests need)."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(why)
-    pytest.skip(why)
 
 
 def require_tool(name: str, package: str) -> str:
