@@ -481,8 +481,12 @@ async def test_the_engine_runs_over_the_demo() -> None:
 
 @pytest.fixture
 def handlers() -> Iterator[None]:
-    """Puts back this process's handlers of the signals the test sends itself."""
+    """SIGHUP and SIGTERM at their default, as in a process started from a terminal (a test
+    runner started under ``nohup`` ignores SIGHUP, and so would the code under test); this
+    process's handlers of the signals the test sends itself put back after."""
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGCONT)}
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
     yield
     for sig, handler in saved.items():
         signal.signal(sig, signal.SIG_DFL if handler is None else handler)
@@ -560,8 +564,13 @@ def _demo_in_a_terminal(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
         "PYTHONPATH": str(ROOT),
     }
     master, slave = os.openpty()
+    # Signals ignored by the test runner (started under nohup, or in the background) would stay
+    # ignored through exec, and the demo keeps them so: give the demo the default ones, as a
+    # shell in a terminal does.
     take_the_terminal = (
-        "import fcntl, os, sys, termios\n"
+        "import fcntl, os, signal, sys, termios\n"
+        "for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):\n"
+        "    signal.signal(sig, signal.SIG_DFL)\n"
         "fcntl.ioctl(0, termios.TIOCSCTTY, 0)\n"
         "os.execv(sys.executable, [sys.executable, '-m', 'console.cli', 'demo'])\n"
     )
