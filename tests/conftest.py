@@ -3,9 +3,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+_ROOT = Path(__file__).resolve().parent.parent
+if str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-from tests.apache_server import apache  # noqa: E402, F401
+from tests.support.apache_server import apache  # noqa: E402, F401
+from tests.support.local_http import local_server  # noqa: E402, F401

@@ -21,7 +21,8 @@ from console.incident.watch import IncidentWatch
 from console.tui.app import LamptopApp
 from console.view.freeze import FreezeState
 from console.view.panes import memory_model
-from tests.scripted import ScriptedEngine, fixed_clock, scripted_recorder
+from tests.support.scripted import ScriptedEngine, fixed_clock, scripted_recorder
+from tests.support.wait import async_wait_for
 from widgets.banner import FrozenBanner
 from widgets.header import HeaderBar
 from widgets.logview import LogView
@@ -96,12 +97,18 @@ async def test_freeze_holds_the_screen_while_collection_goes_on(tmp_path: Path) 
         log = app.query_one(LogView)
         frozen_count = len(log.records)
         total_at_freeze = app.recorder.total
-        await pilot.pause(1.0)  # the scripted source adds a record every 0.1 s
-        assert app.freeze.frozen
-        assert len(log.records) == frozen_count
-        assert app.recorder.total >= total_at_freeze + 5  # collection never stopped
         banner = app.query_one(FrozenBanner)
-        assert banner.display and re.search(r"\d+ records? arrived since", banner.text)
+
+        def arrived() -> int:
+            found = re.search(r"(\d+) records? arrived since", banner.text)
+            return int(found.group(1)) if found else 0
+
+        # the scripted source adds a record every 0.1 s: collection never stops, and the
+        # banner (drawn by the refreshes meanwhile) counts them
+        await async_wait_for(lambda: arrived() >= 5, why=lambda: banner.text)
+        assert app.freeze.frozen and banner.display
+        assert app.recorder.total >= total_at_freeze + 5
+        assert len(log.records) == frozen_count  # those refreshes left the panes alone
         assert "FROZEN" in app.query_one(HeaderBar).note
         # filtering works on the frozen data
         await pilot.press("slash", "5", "0", "0", "enter")
@@ -109,8 +116,8 @@ async def test_freeze_holds_the_screen_while_collection_goes_on(tmp_path: Path) 
         assert log.matched and all("500" in r.text for r in log.matched)
         assert len(log.records) == frozen_count
         await pilot.press("escape", "space")
-        await pilot.pause(0.4)
-        assert not app.freeze.frozen and not banner.display
+        await async_wait_for(lambda: not banner.display and app.shown_snapshot is not None)
+        assert not app.freeze.frozen
         assert app.shown_snapshot is app.live_snapshot
         assert app.shown_snapshot is not None and app.shown_snapshot.total > total_at_freeze
 
@@ -121,10 +128,8 @@ async def test_save_writes_a_bundle_that_opens_with_the_same_data(tmp_path: Path
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause(0.3)
         await pilot.press("s")
-        for _ in range(40):
-            await pilot.pause(0.1)
-            if incidents.saved:
-                break
+        await async_wait_for(lambda: incidents.saved, what="the bundle to be saved")
+        await async_wait_for(lambda: len(app._notifications) > 0, what="a notification")
         assert app.freeze.frozen
         frozen = app.freeze.snapshot
         notes = [n.message for n in app._notifications]
@@ -178,16 +183,16 @@ async def test_save_into_an_unwritable_place_says_so_and_keeps_running(tmp_path:
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause(0.2)
         await pilot.press("s")
-        for _ in range(40):
-            await pilot.pause(0.1)
-            if incidents.saved:
-                break
-        errors = [n for n in app._notifications if n.severity == "error"]
-        assert incidents.saved and incidents.saved[0].path is None
-        assert errors and "cannot create" in errors[0].message
+        await async_wait_for(lambda: incidents.saved, what="the attempt to be over")
+
+        def errors() -> list[Any]:
+            return [n for n in app._notifications if n.severity == "error"]
+
+        await async_wait_for(errors, what="an error notification")
+        assert incidents.saved[0].path is None
+        assert "cannot create" in errors()[0].message
         await pilot.press("space")  # still alive, still answering keys
-        await pilot.pause(0.3)
-        assert not app.freeze.frozen
+        await async_wait_for(lambda: not app.freeze.frozen, what="the console to go live again")
     assert blocker.read_text() == "x"  # the file in the way was not touched
 
 
@@ -217,11 +222,12 @@ async def test_s_returns_at_once_and_the_bundle_holds_the_frozen_screen(
         await pilot.press("s")  # again while the first is written: said, not saved twice
         await pilot.press("x")  # and the keys still work
         assert app.log_filter.http_errors
-        for _ in range(40):
-            await pilot.pause(0.1)
-            if incidents.saved:
-                break
-        await pilot.pause(0.1)
+        await async_wait_for(lambda: incidents.saved, what="the bundle to be saved")
+        await async_wait_for(
+            lambda: texts and texts[-1].endswith("space: live · s: save"),
+            why=lambda: texts[-3:],
+            what="the banner to be back to the keys",
+        )
         notes = [n.message for n in app._notifications]
     assert len(incidents.saved) == 1 and incidents.saved[0].path is not None
     assert any("being saved" in n for n in notes)
@@ -235,7 +241,7 @@ async def test_one_alert_per_incident_and_the_saved_note_names_the_other_rules(
     tmp_path: Path,
 ) -> None:
     from console.core.events import SystemSample
-    from tests.scripted import T0
+    from tests.support.scripted import T0
 
     recorder = scripted_recorder()
     only = ("memory_high", "load_high")
@@ -262,11 +268,12 @@ async def test_one_alert_per_incident_and_the_saved_note_names_the_other_rules(
                 cpu_count=2,
             )
         )
-        for _ in range(40):
-            await pilot.pause(0.1)
-            if incidents.saved:
-                break
-        await pilot.pause(0.2)
+        await async_wait_for(lambda: incidents.saved, what="the bundle to be saved")
+        await async_wait_for(
+            lambda: any(n.title == "snapshot saved" for n in app._notifications),
+            what="the saved note",
+        )
+        await pilot.pause(0.2)  # nothing else is said after it (checked below)
         notes = [(n.title, n.message) for n in app._notifications]
     assert len(incidents.rules.fired) == 2 and len(incidents.saved) == 1
     alerts = [t for t, _ in notes if t.startswith("rule ")]

@@ -10,7 +10,7 @@ import pytest
 from console.core.config import Config
 from console.tui.app import LamptopApp
 from console.view.pacing import Due, Pacer
-from tests.scripted import T0, access, fixed_clock, scripted_recorder, status_sample
+from tests.support.scripted import T0, access, fixed_clock, scripted_recorder, status_sample
 from widgets.logview import LogView
 from widgets.memory import MemoryView
 from widgets.scoreboard import ScoreboardView

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from console.core.events import LOG_KINDS
+from tests.support.paths import ROOT
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+BENCH = ROOT / "bench"
 sys.path.insert(0, str(BENCH))
 
 import follow  # noqa: E402

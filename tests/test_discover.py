@@ -13,8 +13,7 @@ from console import discover as discover_mod
 from console.core.events import LOG_KINDS
 from console.discover import ADM_HINT, FALLBACK_STATUS_URLS, Discovery, LogCandidate, discover
 from console.discover.apache import DEFAULT_TRANSFER_FORMAT, logical_lines, words
-
-from .conftest import FIXTURES
+from tests.support.paths import FIXTURES
 
 CONFIGS = FIXTURES / "configs"
 DEBIAN = CONFIGS / "stock" / "debian"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from console.core.config import Config, LogSpec
 from console.sources.plan import guess_kind, log_names, make_plan
-from tests.conftest import FIXTURES
+from tests.support.paths import FIXTURES
 
 
 def test_labels_are_short_unique_and_keep_the_canonical_file_plain() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +16,8 @@ from console.core.config import Config, LogSpec
 from console.core.recorder import Recorder, Snapshot
 from console.sources.engine import Engine
 from console.sources.plan import make_plan
-from tests.apache_server import ApacheServer, require_tool
+from tests.support.apache_server import ApacheServer, require_tool
+from tests.support.wait import async_wait_for
 
 pytestmark = pytest.mark.apache
 
@@ -37,20 +37,24 @@ def watch_config(apache: ApacheServer, **extra: object) -> Config:
     )
 
 
-async def wait_for(
-    recorder: Recorder, check: Callable[[Snapshot], bool], within: float = 15.0
-) -> Snapshot:
-    deadline = time.monotonic() + within
-    snap = recorder.snapshot()
-    while time.monotonic() < deadline:
-        snap = recorder.snapshot()
-        if check(snap):
-            return snap
-        await asyncio.sleep(0.1)
-    raise AssertionError(
-        f"condition not met; last snapshot: {len(snap.records)} records, "
-        f"{len(snap.status)} status, states {dict(snap.states)}"
-    )
+async def snapshot_when(recorder: Recorder, check: Callable[[Snapshot], bool]) -> Snapshot:
+    """The first snapshot for which ``check`` holds (polled, with a generous deadline)."""
+    last: list[Snapshot] = [recorder.snapshot()]
+
+    def ready() -> Snapshot | None:
+        last[0] = recorder.snapshot()
+        return last[0] if check(last[0]) else None
+
+    def seen() -> str:
+        snap = last[0]
+        return (
+            f"last snapshot: {len(snap.records)} records, {len(snap.status)} status, "
+            f"states {dict(snap.states)}"
+        )
+
+    found = await async_wait_for(ready, 60, interval=0.1, why=seen, what=check.__qualname__)
+    assert found is not None
+    return found
 
 
 async def test_engine_sees_scoreboard_inflight_requests_and_logs(apache: ApacheServer) -> None:
@@ -64,10 +68,10 @@ async def test_engine_sees_scoreboard_inflight_requests_and_logs(apache: ApacheS
     engine = Engine(cfg, recorder, plan)
     task = asyncio.create_task(engine.run())
     try:
-        await wait_for(recorder, lambda s: s.latest_status is not None)
+        await snapshot_when(recorder, lambda s: s.latest_status is not None)
 
-        def slow() -> None:
-            requests.get(apache.sleep_url + "?3", timeout=20)
+        def slow() -> None:  # long enough to be seen in flight on a busy machine too
+            requests.get(apache.sleep_url + "?6", timeout=40)
 
         threads = [asyncio.create_task(asyncio.to_thread(slow)) for _ in range(3)]
         for i in range(5):
@@ -81,7 +85,7 @@ async def test_engine_sees_scoreboard_inflight_requests_and_logs(apache: ApacheS
                 >= 3
             )
 
-        snap = await wait_for(recorder, inflight)
+        snap = await snapshot_when(recorder, inflight)
         st = snap.latest_status
         assert st is not None
         assert st.mpm == "prefork" and st.limit == 10 and st.busy >= 3
@@ -93,7 +97,7 @@ async def test_engine_sees_scoreboard_inflight_requests_and_logs(apache: ApacheS
             sys_ = s.latest_system
             return sys_ is not None and all(w.pid in sys_.rss_by_pid for w in sleepers)
 
-        snap = await wait_for(recorder, rss_known)
+        snap = await snapshot_when(recorder, rss_known)
         assert snap.latest_system is not None
         assert any(svc.name == "apache" and svc.rss > 0 for svc in snap.latest_system.services)
 
@@ -103,7 +107,7 @@ async def test_engine_sees_scoreboard_inflight_requests_and_logs(apache: ApacheS
             codes = [r.fields.get("status") for r in s.records if r.source == "access"]
             return codes.count(404) >= 5 and codes.count(200) >= 3
 
-        snap = await wait_for(recorder, logged)
+        snap = await snapshot_when(recorder, logged)
         misses = [r for r in snap.records if r.source == "access" and r.fields.get("status") == 404]
         assert {r.fields["url"] for r in misses} == {f"/missing-{i}.php" for i in range(5)}
         assert all(r.level == "warn" and r.ts_from_line for r in misses)
@@ -122,17 +126,17 @@ async def test_stopped_apache_shows_as_refused_then_recovers(apache: ApacheServe
     recorder = Recorder(reorder=0.1)
     task = asyncio.create_task(Engine(cfg, recorder, make_plan(cfg)).run())
     try:
-        await wait_for(
+        await snapshot_when(
             recorder,
             lambda s: (
                 s.states.get("mod_status") is not None and s.states["mod_status"].status == "ok"
             ),
         )
         await asyncio.to_thread(apache.stop)
-        snap = await wait_for(recorder, lambda s: s.states["mod_status"].status == "refused")
+        snap = await snapshot_when(recorder, lambda s: s.states["mod_status"].status == "refused")
         assert "connection refused" in snap.states["mod_status"].message
         await asyncio.to_thread(apache.start)
-        await wait_for(recorder, lambda s: s.states["mod_status"].status == "ok")
+        await snapshot_when(recorder, lambda s: s.states["mod_status"].status == "ok")
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -157,11 +161,13 @@ async def test_record_under_ab_load_writes_a_bundle_naming_the_hammered_url(
     out = io.StringIO()
     ab = require_tool("ab", "apache2-utils")
     hammer = apache.sleep_url + "?1"
+    # more requests than the recording lasts (about 40 s of them): the load covers all of it
+    # however slowly things start; ab is stopped after the recording
     load = await asyncio.create_subprocess_exec(
         ab,
         "-q",
         "-n",
-        "60",
+        "300",
         "-c",
         "8",
         hammer,
@@ -169,7 +175,7 @@ async def test_record_under_ab_load_writes_a_bundle_naming_the_hammered_url(
         stderr=asyncio.subprocess.DEVNULL,
     )
     try:
-        assert await record(cfg, duration=7.0, out=out) == 0
+        assert await record(cfg, duration=10.0, out=out) == 0
     finally:
         if load.returncode is None:
             load.kill()
@@ -199,7 +205,7 @@ async def test_own_polls_are_recognised_in_the_real_access_log(apache: ApacheSer
     task = asyncio.create_task(Engine(cfg, recorder, make_plan(cfg)).run())
     try:
         await asyncio.to_thread(requests.get, apache.status_url, timeout=5)
-        snap = await wait_for(
+        snap = await snapshot_when(
             recorder,
             lambda s: sum(1 for r in s.records if "/server-status" in r.text) >= 4,
         )

@@ -23,12 +23,11 @@ import pytest
 from console.incident.bundle import BundleError, write_bundle
 from console.incident.rules import Trigger
 from console.parsing.modstatus import parse_html
-from tests.scripted import T0, scripted_recorder
-from tests.test_app import log_lines, make_app, screen_text
-from tests.test_status_real_apache import LocalServer, _send, _status_pages, local_server
-
-ROOT = Path(__file__).resolve().parent.parent
-__all__ = ["local_server"]  # the fixture, used by the tests below
+from tests.support.app import log_lines, make_app, screen_text
+from tests.support.local_http import LocalServer, send, status_pages
+from tests.support.need import unavailable
+from tests.support.paths import ROOT
+from tests.support.scripted import T0, scripted_recorder
 
 
 def lamptop(
@@ -123,7 +122,8 @@ def test_config_mistakes_are_a_message_and_exit_2(
 
 @contextlib.contextmanager
 def small_tmpfs(size: str = "64k") -> Iterator[Path]:
-    """A real tmpfs of ``size``, mounted for the test; skips where mounting is not allowed."""
+    """A real tmpfs of ``size``, mounted for the test; where mounting is not allowed (not
+    root, a container without the right), skips on a laptop and fails in CI."""
     where = Path(tempfile.mkdtemp(prefix="lamptop-full-"))
     try:
         done = subprocess.run(
@@ -135,7 +135,7 @@ def small_tmpfs(size: str = "64k") -> Iterator[Path]:
         done = None
     if done is None or done.returncode != 0:
         where.rmdir()
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() if done else 'no mount'}")
+        unavailable(f"cannot mount a tmpfs here: {done.stderr.strip() if done else 'no mount'}")
     try:
         yield where
     finally:
@@ -145,7 +145,7 @@ def small_tmpfs(size: str = "64k") -> Iterator[Path]:
 
 def _big_snapshot() -> object:
     recorder = scripted_recorder()
-    from tests.scripted import access
+    from tests.support.scripted import access
 
     recorder.add_records(
         [access(i, T0, 200, f"/page/{i}?q={'x' * 50}", "192.0.2.1", i) for i in range(3000)]
@@ -229,9 +229,9 @@ def _needs(user: str, password: str) -> Callable[[object], None]:
     def respond(handler: object) -> None:
         h = handler  # BaseHTTPRequestHandler
         if h.headers.get("Authorization") != want:  # type: ignore[attr-defined]
-            _send(h, 401, b"no", WWW_Authenticate='Basic realm="s"')  # type: ignore[arg-type]
+            send(h, 401, b"no", WWW_Authenticate='Basic realm="s"')  # type: ignore[arg-type]
         else:
-            _status_pages(h)  # type: ignore[arg-type]
+            status_pages(h)  # type: ignore[arg-type]
 
     return respond
 
@@ -329,7 +329,7 @@ def test_redact_masks_clients_queries_and_users_in_every_bundle_file(
     status_html = html.read_text()
 
     def pages(h: object) -> None:  # a status page whose workers serve other clients
-        _send(h, 200, auto if h.path.endswith("?auto") else html.read_bytes())  # type: ignore[arg-type, attr-defined]
+        send(h, 200, auto if h.path.endswith("?auto") else html.read_bytes())  # type: ignore[arg-type, attr-defined]
 
     srv = local_server(pages)
     at_work = [w for w in parse_html(status_html)[0] if w.mode not in "_."]  # samples keep these

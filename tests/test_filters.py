@@ -14,7 +14,7 @@ from console.view.filters import (
     redact,
     strip_port,
 )
-from tests.scripted import T0, access, apache_error, php_fatal
+from tests.support.scripted import T0, access, apache_error, php_fatal
 
 
 def rec(**kw: object) -> LogRecord:

@@ -36,6 +36,7 @@ from console.incident.rules import Trigger
 from console.parsing import make_parser
 from console.parsing.modstatus import NotModStatus, build_sample
 from console.view.filters import redact
+from tests.support.need import need_root
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
@@ -545,15 +546,8 @@ def test_a_shared_or_foreign_snapshot_dir_is_refused(tmp_path: Path) -> None:
     assert list((tmp_path / "new").iterdir()) == []
 
 
-def need_root() -> None:
-    if os.geteuid() != 0:
-        if os.environ.get("CI") == "true":
-            pytest.fail("this test needs root in CI (it plays a second, real user)")
-        pytest.skip("needs root to play a second user")
-
-
 def test_a_dir_owned_by_another_user_is_refused(tmp_path: Path) -> None:
-    need_root()
+    need_root("play a second, real user")
     theirs = tmp_path / "theirs"
     theirs.mkdir(mode=0o700)
     os.chown(theirs, 65534, 65534)
@@ -619,7 +613,7 @@ def race(base: str, victim: str, seconds: float) -> int:
 def test_a_second_user_cannot_redirect_a_bundle_into_a_root_file(tmp_path: Path) -> None:
     """The README's old example, /var/tmp/lamptop, in a sticky world-writable dir: a real second
     user (nobody) races lamptop, and lamptop (root) must never write through their links."""
-    need_root()
+    need_root("play a second, real user")
     base = Path(tempfile.mkdtemp(prefix="lamptop-race-"))  # pytest's tmp_path is root's alone
     try:
         base.chmod(0o755)

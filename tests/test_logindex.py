@@ -6,7 +6,7 @@ from datetime import timedelta
 from console.core.events import LogRecord
 from console.view.filters import LogFilter
 from console.view.logindex import LogIndex
-from tests.scripted import T0, access, php_fatal
+from tests.support.scripted import T0, access, php_fatal
 
 
 def numbered(start: int, n: int) -> list[LogRecord]:

@@ -20,7 +20,7 @@ from console.view.metrics import (
     status_state,
 )
 from console.view.panes import MEMORY_SPAN, memory_model, pane_titles
-from tests.scripted import MB, T0, status_sample, system_sample
+from tests.support.scripted import MB, T0, status_sample, system_sample
 
 
 def test_rates_from_two_samples() -> None:

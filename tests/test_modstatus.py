@@ -23,7 +23,8 @@ from console.parsing.modstatus import (
     parse_status_text,
     uptime_seconds,
 )
-from tests.conftest import FIXTURES
+from tests.support.paths import FIXTURES
+from tests.support.status_pages import OLDER_PAGE
 
 STATUS = FIXTURES / "status"
 TS = datetime(2026, 11, 26, 15, 4, 43, tzinfo=UTC)
@@ -405,30 +406,6 @@ def test_html_wrapped_scoreboard_is_joined() -> None:
 def test_html_entities_in_request_line() -> None:
     workers, _, _ = parse_html(_read(STATUS / "event/html_000.html"))
     assert "GET /app/sleep.php?s=2.2&n=3 HTTP/1.1" in {w.request for w in workers}
-
-
-OLDER_PAGE = """<html><head><title>Apache Status</title></head><body>
-<h1>Apache Server Status for example.com (via 10.0.0.1)</h1>
-<dl><dt>Server Version: Apache/2.4.41 (Ubuntu)</dt><dt>Server MPM: event</dt></dl>
-<table rules="all" cellpadding="1%">
-<tr><th rowspan="2">PID</th><th rowspan="2">Slot</th><th rowspan="2">Stopping</th>
-<th colspan="2">Connections</th><th colspan="2">Threads</th>
-<th colspan="3">Async connections</th></tr>
-<tr><th>total</th><th>accepting</th><th>busy</th><th>idle</th>
-<th>writing</th><th>keep-alive</th><th>closing</th></tr>
-<tr><td>4711</td><td>0</td><td>no</td><td>3</td><td>yes</td><td>2</td><td>23</td>
-<td>1</td><td>2</td><td>0</td></tr>
-<tr><td>Sum</td><td>1</td><td>0</td><td>3</td><td>&nbsp;</td><td>2</td><td>23</td>
-<td>1</td><td>2</td><td>0</td></tr>
-</table>
-<pre>W_K_</pre>
-<table border="0"><tr><th>Srv</th><th>PID</th><th>Acc</th><th>M</th><th>CPU</th><th>SS</th>
-<th>Req</th><th>Conn</th><th>Child</th><th>Slot</th><th>Client</th><th>VHost</th><th>Request</th></tr>
-<tr><td><b>0-0</b></td><td>4711</td><td>2/7/7</td><td><b>W</b></td><td>.5</td><td>12</td>
-<td>3</td><td>0.0</td><td>0.01</td><td>0.01</td><td>203.0.113.5</td><td nowrap>example.com:443</td>
-<td nowrap>POST /checkout?id=1&amp;x=2 HTTP/1.1</td></tr>
-</table></body></html>
-"""
 
 
 def test_html_columns_found_by_header() -> None:

@@ -8,8 +8,8 @@ import pytest
 
 from console.parsing.modstatus import NotModStatus, parse_html
 from console.parsing.modstatus_markup import Page, scan
-from tests.conftest import FIXTURES
-from tests.test_modstatus import OLDER_PAGE
+from tests.support.paths import FIXTURES
+from tests.support.status_pages import OLDER_PAGE
 
 PAGES = sorted((FIXTURES / "status").rglob("*.html"))
 

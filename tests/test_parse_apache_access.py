@@ -15,7 +15,7 @@ from console.parsing.apache_access import (
     compile_logformat,
     split_request,
 )
-from tests.conftest import FIXTURES
+from tests.support.paths import FIXTURES
 
 APACHE = FIXTURES / "apache"
 ACCESS_FILES = ["access_combined.log", "access_vhost_combined.log", "access_with_duration.log"]

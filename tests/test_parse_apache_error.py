@@ -9,7 +9,7 @@ import pytest
 
 from console.core.events import LogRecord
 from console.parsing.apache_error import ErrorLogParser, php_level, split_escaped_lines
-from tests.conftest import FIXTURES
+from tests.support.paths import FIXTURES
 
 APACHE = FIXTURES / "apache"
 ARRIVAL = datetime(2030, 1, 1, tzinfo=UTC)

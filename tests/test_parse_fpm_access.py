@@ -11,7 +11,7 @@ import pytest
 from console.core.events import LogRecord
 from console.parsing import detect_kind, make_parser
 from console.parsing.fpm_access import FpmAccessParser
-from tests.conftest import FIXTURES
+from tests.support.paths import FIXTURES
 
 ACCESS = FIXTURES / "php" / "fpm_access.log"
 ARRIVAL = datetime(2030, 1, 1, tzinfo=UTC)

@@ -16,7 +16,7 @@ from console.parsing import mysql_slow
 from console.parsing.base import Parser
 from console.parsing.mysql import MysqlErrorParser, MysqlSlowParser
 from console.parsing.mysql_slow import sql_open
-from tests.conftest import FIXTURES
+from tests.support.paths import FIXTURES
 
 MYSQL = FIXTURES / "mysql"
 ROTATION = FIXTURES / "rotation" / "mariadb"

@@ -15,7 +15,7 @@ import pytest
 from console.core.events import LOG_KINDS, LogRecord
 from console.parsing import detect_kind
 from console.parsing.mysql_general import MysqlGeneralParser
-from tests.conftest import FIXTURES
+from tests.support.paths import FIXTURES
 
 GENERAL = FIXTURES / "mysql" / "general.log"
 AFTER_TRUNCATE = FIXTURES / "rotation" / "mariadb" / "general.log.after_truncate"

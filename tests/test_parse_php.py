@@ -15,7 +15,7 @@ from console.core.events import LogRecord
 from console.parsing.base import Parser
 from console.parsing.fpm import FpmLogParser, FpmSlowParser
 from console.parsing.php import PhpErrorParser
-from tests.conftest import FIXTURES
+from tests.support.paths import FIXTURES
 
 PHP = FIXTURES / "php"
 ROTATION = FIXTURES / "rotation"

@@ -7,6 +7,7 @@ import pytest
 from console.core.clock import ManualClock
 from console.core.events import LogRecord, StatusSample, SystemSample
 from console.incident.rules import DEFAULTS, RuleBook, RuleError, build_rules
+from tests.support.wait import async_wait_for
 
 T0 = datetime(2026, 11, 26, 15, 0, 0, tzinfo=UTC)
 GB = 1024**3
@@ -209,10 +210,7 @@ async def test_one_incident_one_bundle(tmp_path) -> None:  # type: ignore[no-unt
                 cpu_count=2,
             )
         )
-        for _ in range(50):
-            if incidents.saved:
-                break
-            await asyncio.sleep(0.05)
+        await async_wait_for(lambda: incidents.saved, what="the bundle to be saved")
         later = now + timedelta(seconds=30)
         recorder.add_system(
             SystemSample(

@@ -8,7 +8,7 @@ import pytest
 
 from console.core.config import Config
 from console.tui.app import LamptopApp
-from tests.scripted import fixed_clock, scripted_recorder
+from tests.support.scripted import fixed_clock, scripted_recorder
 
 
 def scripted_app(*, status_ok: bool = True) -> LamptopApp:

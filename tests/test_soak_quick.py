@@ -1,11 +1,11 @@
-"""The soak of tests/soak_faults.py, for 20 seconds: `lamptop record` while every log fault
+"""The soak of tests/support/soak_faults.py, for 20 seconds: `lamptop record` while every log fault
 happens at random; every line the OS kept ingested exactly once, no traceback, bounded RSS."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.soak_faults import soak
+from tests.support.soak_faults import soak
 
 
 def test_quick_soak(tmp_path: Path) -> None:

@@ -8,24 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import re
-import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
-import requests
 
 from console.core.events import StatusSample, Worker
 from console.parsing.modstatus import build_sample, parse_html
 from console.sources.status.poll import HINT_EXTENDED, StatusPoller
 from console.sources.status.table import TableCache, WorkerTable, activity
-from tests.apache_server import ApacheServer
-from tests.conftest import FIXTURES
-from tests.helpers import MemorySink
-from tests.test_status_real_apache import FAST, LocalServer, Responder, _send
+from tests.support.apache_server import ApacheServer, hold_workers
+from tests.support.helpers import MemorySink
+from tests.support.local_http import FAST, LocalServer, Responder, send
+from tests.support.paths import FIXTURES
 
 STATUS = FIXTURES / "status"
 AUTO = (STATUS / "prefork/auto_090.txt").read_text(encoding="latin-1")
@@ -181,7 +178,7 @@ class CountingPages:
         else:
             body = HTML.encode("latin-1")
         self.total += 1  # Apache counts each request, this one too
-        _send(handler, 200, body, Content_Type="text/plain; charset=ISO-8859-1")
+        send(handler, 200, body, Content_Type="text/plain; charset=ISO-8859-1")
 
     @property
     def html_reads(self) -> int:
@@ -245,7 +242,7 @@ async def test_failed_poll_reads_the_page_again(
 
     def respond(handler: BaseHTTPRequestHandler) -> None:
         if fail["now"]:
-            _send(handler, 500, b"oops")
+            send(handler, 500, b"oops")
         else:
             pages(handler)
 
@@ -271,7 +268,7 @@ async def test_html_failure_is_not_reused(serve: Callable[[Responder], LocalServ
             pages(handler)
         else:
             pages.paths.append(handler.path)
-            _send(handler, 403, b"no")
+            send(handler, 403, b"no")
 
     srv = serve(respond)
     sink = MemorySink()
@@ -310,21 +307,17 @@ async def test_idle_apache_page_read_rarely(apache: ApacheServer) -> None:
 async def test_stuck_request_keeps_counting_up(apache: ApacheServer) -> None:
     """A worker on one long request and no other traffic: its SS rises with every sample."""
     poller = StatusPoller(apache.status_url, MemorySink(), **FAST)
-    line = "GET /cgi-bin/sleep?5 HTTP/1.1"
-    thread = threading.Thread(
-        target=requests.get, args=(apache.sleep_url + "?5",), kwargs={"timeout": 15}
-    )
-    thread.start()
+    line = "GET /cgi-bin/sleep?8 HTTP/1.1"
+    (thread,) = hold_workers(apache, 1, 8)
     try:
         seen: list[float] = []
-        deadline = time.monotonic() + 4.0
-        while time.monotonic() < deadline and (not seen or seen[-1] - seen[0] < 2):
+        # for as long as the request runs (not for a guessed time)
+        while thread.is_alive() and (not seen or seen[-1] - seen[0] < 2):
             s = await poller.poll_once()
             assert s is not None
             seen += [w.seconds for w in s.workers if w.request == line and w.mode == "W"]
             await asyncio.sleep(0.25)
     finally:
-        poller.close()
-        await asyncio.to_thread(thread.join, 15)
+        poller.close()  # the request is cut when the fixture stops Apache: no need to wait
     assert seen and seen[-1] - seen[0] >= 2, seen
     assert seen == sorted(seen)

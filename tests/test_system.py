@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,8 @@ import pytest
 from console.core.events import ProcInfo, SystemSample
 from console.sources.system import sampler as system_mod
 from console.sources.system.sampler import SystemSampler, service_of
-from tests.helpers import MemorySink
+from tests.support.helpers import MemorySink
+from tests.support.wait import async_wait_for, wait_for
 
 MB = 1024 * 1024
 
@@ -39,10 +41,11 @@ for line in sys.stdin:
         held.append(more)
         print("grown", flush=True)
     elif line.strip() == "spin":
-        end = __import__("time").monotonic() + 0.6
-        while __import__("time").monotonic() < end:
+        # a fixed amount of CPU time, however long the machine takes to give it
+        start = __import__("time").process_time()
+        while __import__("time").process_time() - start < 0.5:
             pass
-        print("spun", flush=True)
+        print("spun", __import__("time").process_time() - start, flush=True)
 """
 
 
@@ -134,12 +137,23 @@ def test_top_n_limits_the_list(holder: subprocess.Popen[str]) -> None:
 
 
 def test_process_cpu_between_scans(holder: subprocess.Popen[str]) -> None:
+    """The child spends 0.5 s of CPU between two scans. Its share of the time between the scans
+    is at least that CPU time over the wall time around both scans (which holds on a busy
+    machine too, where the same CPU time takes longer); the machine's, that over all CPUs."""
     sampler = SystemSampler(MemorySink(), top_n=10_000)
+    started = time.monotonic()
     sampler.sample_once(True)
-    _tell(holder, "spin", "spun")
+    assert holder.stdin is not None and holder.stdout is not None
+    holder.stdin.write("spin\n")
+    holder.stdin.flush()
+    word, spent = holder.stdout.readline().split()
+    assert word == "spun"
     after = sampler.sample_once(True)
-    assert _find(after, holder.pid).cpu > 30.0
-    assert after.cpu_percent > 5.0
+    wall = time.monotonic() - started
+    share = 100.0 * float(spent) / wall
+    # /proc counts CPU time in clock ticks (10 ms): a few ticks of slack
+    assert _find(after, holder.pid).cpu >= 0.9 * share > 0
+    assert after.cpu_percent >= 0.9 * share / (psutil.cpu_count() or 1)
 
 
 @pytest.fixture
@@ -153,14 +167,14 @@ def fake_services(tmp_path: Path) -> Iterator[dict[str, subprocess.Popen[bytes]]
         shutil.copy(sleep, exe)
         exe.chmod(0o755)
         procs[name] = subprocess.Popen([str(exe), "30"])
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
+
+    def named() -> bool:  # exec'd: no longer the forked python
         try:
-            if all(psutil.Process(p.pid).name() == n for n, p in procs.items()):
-                break
+            return all(psutil.Process(p.pid).name() == n for n, p in procs.items())
         except psutil.NoSuchProcess:
-            pass
-        time.sleep(0.01)
+            return False
+
+    wait_for(named, what="the fake services to run under their names")
     yield procs
     for p in procs.values():
         p.kill()
@@ -266,32 +280,60 @@ def test_scan_survives_vanishing_and_denied_processes(monkeypatch: pytest.Monkey
     assert s.top[0].cmdline == "apache2 -c line one line two"
 
 
-async def test_run_samples_and_scans_on_schedule() -> None:
+async def test_run_samples_and_scans_on_schedule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Samples keep coming, a process scan comes at most every ``scan_interval`` (a lower
+    bound: on a busy machine scans come later, never sooner), and the loop keeps turning
+    while a scan walks the processes (in a thread)."""
     sink = MemorySink()
-    sampler = SystemSampler(sink, interval=0.05, scan_interval=0.25, top_n=5)
-    task = asyncio.create_task(sampler.run())
-    ticks = 0
+    sampler = SystemSampler(sink, interval=0.02, scan_interval=0.3, top_n=5)
+    ticks = [0]
 
     async def ticker() -> None:
-        nonlocal ticks
         while True:
             await asyncio.sleep(0.02)
-            ticks += 1
+            ticks[0] += 1
 
+    started: list[float] = []
+    turned: list[bool] = []
+    real_scan = sampler._scan_processes
+
+    def scan() -> Any:
+        started.append(time.monotonic())
+        # the scan ends only once the loop has turned twice: a scan that held the loop would
+        # wait for nothing and say so
+        begin = ticks[0]
+        try:
+            wait_for(lambda: ticks[0] >= begin + 2)
+            turned.append(True)
+        except AssertionError:
+            turned.append(False)
+        return real_scan()
+
+    monkeypatch.setattr(sampler, "_scan_processes", scan)
     tick_task = asyncio.create_task(ticker())
-    await asyncio.sleep(0.7)
-    task.cancel()
-    tick_task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert len(sink.system) >= 8
-    scanned = [s.scanned for s in sink.system]
-    assert scanned[0] is True
-    assert 2 <= scanned.count(True) <= 4
+    task = asyncio.create_task(sampler.run())
+
+    def scans() -> list[SystemSample]:
+        return [s for s in sink.system if s.scanned]
+
+    try:
+        await async_wait_for(
+            lambda: len(scans()) >= 3 and len(sink.system) > len(scans()),
+            what="three scans and a sample between two",
+        )
+    finally:
+        task.cancel()
+        tick_task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.gather(tick_task, return_exceptions=True)
+    assert sink.system[0].scanned is True
+    gaps = [b - a for a, b in itertools.pairwise(started)]
+    assert gaps and all(g >= 0.3 for g in gaps), gaps
+    assert turned and all(turned), turned
     assert all(s.top for s in sink.system)  # carried between scans
     assert [s.status for s in sink.states] == ["ok"]
     assert sink.states[0].kind == "system"
-    assert ticks >= 15  # the loop kept running during scans
     assert all(s.self_rss > 0 for s in sink.system)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,8 @@ import pytest
 
 from console.sources.system import procfs
 from console.sources.system.sampler import SystemSampler
-from tests.helpers import MemorySink
+from tests.support.helpers import MemorySink
+from tests.support.wait import wait_for
 
 LONG_NAME = "lamptop-sleeper-with-a-long-name"
 
@@ -30,13 +30,13 @@ def sleeper(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen([str(exe), "30"])
     # Wait until it sleeps: while the loader still maps libraries its RSS grows, and a test
     # comparing two readings taken moments apart would race with it.
-    ps, deadline, rss = psutil.Process(proc.pid), time.monotonic() + 5, -1
-    while time.monotonic() < deadline:
-        now = ps.memory_info().rss
-        if ps.name() == LONG_NAME and ps.status() == psutil.STATUS_SLEEPING and now == rss:
-            break
-        rss = now
-        time.sleep(0.02)
+    ps, last = psutil.Process(proc.pid), [-1]
+
+    def asleep() -> bool:
+        rss, last[0] = last[0], ps.memory_info().rss
+        return ps.name() == LONG_NAME and ps.status() == psutil.STATUS_SLEEPING and rss == last[0]
+
+    wait_for(asleep, what="the sleeper to sleep with a steady RSS")
     yield proc
     proc.kill()
     proc.wait()

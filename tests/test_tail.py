@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import grp
 import os
 import shutil
 import stat
@@ -16,24 +15,17 @@ import pytest
 
 from console.core.clock import ManualClock
 from console.core.events import LogRecord
-from console.parsing.base import LineParser, MultilineParser
+from console.parsing.base import MultilineParser
 from console.sources.tail.follow import AsyncFile, FileTail
 from console.sources.tail.lines import NUL_MARK, LineSplitter, permission_hint
-from tests.conftest import FIXTURES
-from tests.helpers import MemorySink
+from tests.support.helpers import MemorySink
+from tests.support.need import adm_gid
+from tests.support.paths import FIXTURES
+from tests.support.tail import EchoParser, expect, numbered, texts
+from tests.support.users import as_ordinary_user, shared_dir
+from tests.support.wait import async_wait_for
 
 ROTATION = FIXTURES / "rotation"
-
-
-class EchoParser(LineParser):
-    """One record per line, the line as its text."""
-
-    kind = "test"
-
-    def parse_line(self, line: str, arrival: datetime) -> LogRecord:
-        return LogRecord(
-            ts=arrival, source=self.source, kind=self.kind, level="info", text=line, raw=line
-        )
 
 
 class BlockParser(MultilineParser):
@@ -88,10 +80,6 @@ async def make_tail() -> AsyncIterator[Tails]:
         await tail.aclose()
 
 
-def texts(sink: MemorySink) -> list[str]:
-    return [r.text for r in sink.records]
-
-
 def statuses(sink: MemorySink) -> list[str]:
     return [s.status for s in sink.states]
 
@@ -99,14 +87,6 @@ def statuses(sink: MemorySink) -> list[str]:
 def last_status(sink: MemorySink) -> str:
     state = sink.last_state()
     return state.status if state is not None else ""
-
-
-def numbered(a: int, b: int, tag: str = "line") -> bytes:
-    return b"".join(f"{tag} {i}\n".encode() for i in range(a, b + 1))
-
-
-def expect(a: int, b: int, tag: str = "line") -> list[str]:
-    return [f"{tag} {i}" for i in range(a, b + 1)]
 
 
 async def catch_up(tail: FileTail) -> None:
@@ -553,39 +533,46 @@ async def test_unreadable_new_file_after_rotation(tmp_path: Path, make_tail: Tai
     assert texts(sink) == expect(1, 5)
 
 
-def _mode_000_is_readable(tmp_path: Path) -> bool:
-    probe = tmp_path / "probe"
-    probe.write_bytes(b"")
-    probe.chmod(0)
-    try:
-        probe.open("rb").close()
-    except PermissionError:
-        return False
-    return True
+def _denied_then_granted(path: str) -> dict[str, Any]:
+    """In a child that is not root: a log of mode 000 is unreadable; after a chmod to 0600,
+    what was written after the start is read."""
 
-
-async def test_permission_denied_with_a_real_chmod(tmp_path: Path, make_tail: Tails) -> None:
-    if _mode_000_is_readable(tmp_path):
-        pytest.skip("this process reads mode 000 files (root); Locked covers the case above")
-    log = tmp_path / "a.log"
+    log = Path(path)
     log.write_bytes(numbered(1, 3))
     os.chmod(log, 0)
-    tail, sink = make_tail(log)
-    await tail.poll_once()
-    assert last_status(sink) == "unreadable"
-    os.chmod(log, 0o600)
-    with log.open("ab") as w:
-        w.write(numbered(4, 4))
-    await tail.poll_once()
-    assert texts(sink) == expect(4, 4)
+
+    def grant() -> None:
+        os.chmod(log, 0o600)
+        with log.open("ab") as w:
+            w.write(numbered(4, 4))
+
+    async def go() -> dict[str, Any]:
+        sink = MemorySink()
+        tail = FileTail(log, EchoParser("t"), sink)
+        try:
+            await tail.poll_once()
+            first = last_status(sink)
+            grant()
+            await tail.poll_once()
+        finally:
+            await tail.aclose()
+        return {"first": first, "texts": texts(sink), "statuses": statuses(sink)}
+
+    return asyncio.run(go())
+
+
+def test_permission_denied_with_a_real_chmod() -> None:
+    """A real chmod 000, read by an ordinary user: root reads such files, so as root (in CI)
+    the reading is done by a child that dropped to nobody."""
+    with shared_dir() as d:
+        got = as_ordinary_user(_denied_then_granted, str(d / "a.log"))
+    assert got["first"] == "unreadable"
+    assert got["texts"] == expect(4, 4)
+    assert got["statuses"] == ["unreadable", "ok"]
 
 
 def test_permission_hint_names_the_adm_group(tmp_path: Path) -> None:
-    try:
-        adm = grp.getgrnam("adm").gr_gid
-    except KeyError:
-        pytest.skip("this system has no adm group")
-    st = os.stat_result((stat.S_IFREG | 0o640, 1, 1, 1, 0, adm, 10, 0, 0, 0))
+    st = os.stat_result((stat.S_IFREG | 0o640, 1, 1, 1, 0, adm_gid(), 10, 0, 0, 0))
     hint = permission_hint(tmp_path / "access.log", st)
     assert hint == "add your user to the adm group: sudo usermod -aG adm $USER, then log in again"
 
@@ -719,10 +706,7 @@ async def test_run_follows_and_cancels_cleanly(tmp_path: Path) -> None:
     task = asyncio.create_task(tail.run())
     with log.open("ab", buffering=0) as w:
         w.write(b"[a] one\n[b] two\n  cont\n")
-        for _ in range(200):
-            await asyncio.sleep(0.01)
-            if sink.records:
-                break
+        await async_wait_for(lambda: sink.records, interval=0.01, what="the first record")
     assert [r.text for r in sink.records] == ["[a] one"]
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -748,10 +732,7 @@ async def test_run_survives_io_errors(tmp_path: Path) -> None:
     sink = MemorySink()
     tail = Failing(log, EchoParser("t"), sink, poll_interval=0.001)
     task = asyncio.create_task(tail.run())
-    for _ in range(500):
-        await asyncio.sleep(0.01)
-        if sink.records:
-            break
+    await async_wait_for(lambda: sink.records, interval=0.01, what="a record after the errors")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -15,7 +15,7 @@ from textual.strip import Strip
 from console.core.config import Config
 from console.tui.app import LamptopApp
 from console.view.filters import LogFilter
-from tests.scripted import T0, access, fixed_clock, scripted_recorder
+from tests.support.scripted import T0, access, fixed_clock, scripted_recorder
 from widgets.footer import KeysFooter
 from widgets.logview import LogView
 from widgets.sourcebar import format_rate, rounded_rate

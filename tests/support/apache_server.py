@@ -27,13 +27,19 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
+import psutil
 import pytest
+import requests
+
+from tests.support.need import unavailable
+from tests.support.wait import wait_for
 
 APACHE_BIN = Path(os.environ.get("LAMPTOP_TEST_APACHE", "/usr/sbin/apache2"))
 MODULES_DIR = Path("/usr/lib/apache2/modules")
@@ -313,12 +319,36 @@ class ApacheServer:
             return ""
 
 
-def unavailable(why: str) -> NoReturn:
-    """A real server or tool a test needs is missing: skip on a laptop, fail under ``CI=true``
-    (``.ci/run`` installs everything the tests need)."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(why)
-    pytest.skip(why)
+def hold_workers(apache: ApacheServer, n: int, seconds: int) -> list[threading.Thread]:
+    """``n`` requests to the sleeping CGI, each holding a worker for ``seconds`` (daemon
+    threads; a request cut short when the server stops is no error)."""
+
+    def get() -> None:
+        try:
+            requests.get(f"{apache.sleep_url}?{seconds}", timeout=seconds + 30)
+        except requests.RequestException:
+            pass
+
+    threads = [threading.Thread(target=get, daemon=True) for _ in range(n)]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def busy_workers(apache: ApacheServer) -> int:
+    """How many sleeping CGIs of this Apache run now (read from the process table: the status
+    page cannot be asked once the workers are taken, it would wait in the queue)."""
+    script = str(apache.root / "cgi-bin" / "sleep")
+    running = 0
+    for proc in psutil.process_iter(["cmdline"]):
+        if script in (proc.info.get("cmdline") or []):
+            running += 1
+    return running
+
+
+def wait_busy(apache: ApacheServer, n: int) -> None:
+    """Wait until ``n`` sleeping CGIs of this Apache run."""
+    wait_for(lambda: busy_workers(apache) >= n, what=f"{n} busy workers")
 
 
 def require_tool(name: str, package: str) -> str:
@@ -329,7 +359,7 @@ def require_tool(name: str, package: str) -> str:
     return found
 
 
-def _require_apache() -> None:
+def require_apache() -> None:
     if not (APACHE_BIN.exists() and (MODULES_DIR / "mod_status.so").exists()):
         unavailable(f"{APACHE_BIN} (Debian apache2) is not installed")
 
@@ -347,7 +377,7 @@ def running_apache(
     mpm: str = "prefork", extended: bool = True, max_workers: int | None = None
 ) -> Iterator[ApacheServer]:
     """Start an instance in its own world-readable temp directory; stop and remove it after."""
-    _require_apache()
+    require_apache()
     root = Path(tempfile.mkdtemp(prefix="lamptop-apache-"))
     server: ApacheServer | None = None
     try:

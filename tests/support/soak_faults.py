@@ -1,8 +1,8 @@
 """Soak: `lamptop record` for a few minutes while every log fault happens at random.
 
-    python tests/soak_faults.py [--seconds 180] [--seed 1]
+    python -m tests.support.soak_faults [--seconds 180] [--seed 1]
 
-Runs the real command as a subprocess on a numbered access log that tests/log_faults.py
+Runs the real command as a subprocess on a numbered access log that log_faults.py
 rotates, truncates, deletes, turns into a directory or a dangling link, re-points and chmods
 at random; samples lamptop's RSS from /proc each second; stops it with SIGINT; then checks,
 from the bundle it saves on exit (its ring and window are made large enough to hold every
@@ -25,11 +25,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository, so that the file runs as a script too
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.log_faults import FaultyWriter, check, number_of  # noqa: E402
+from tests.support.log_faults import FaultyWriter, check, number_of  # noqa: E402
 
 
 def rss_kb(pid: int) -> int:
@@ -93,7 +93,7 @@ def soak(seconds: float, seed: int = 1, work: Path | None = None) -> dict[str, A
     figures: dict[str, Any] = {"seconds": seconds, "seed": seed, "exit": proc.returncode}
     failures: list[str] = []
     try:
-        figures.update(check(ingested, writer, window=2.0))
+        figures.update(check(ingested, writer))
     except AssertionError as exc:
         failures.append(f"exactly once: {exc}")
     figures["faults"] = dict(figures.get("faults") or {})

@@ -1,4 +1,5 @@
-"""Run the console over the scripted incident, with live records: ``python -m tests.scripted_app``.
+"""Run the console over the scripted incident, with live records:
+``python -m tests.support.scripted_app``.
 
 For looking at the console by hand (in tmux, at any size) without Apache or real logs. The
 ``access`` source keeps adding a record every 0.1 s; with ``--crash`` a ``php`` source dies
@@ -12,7 +13,7 @@ import sys
 from console.core.clock import SYSTEM_CLOCK
 from console.core.config import Config
 from console.tui.app import LamptopApp
-from tests.scripted import ScriptedEngine, scripted_recorder
+from tests.support.scripted import ScriptedEngine, scripted_recorder
 
 
 def main(argv: list[str]) -> int:
