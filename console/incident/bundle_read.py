@@ -17,7 +17,7 @@ import os
 import stat
 import types
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, fields
 from dataclasses import replace as dc_replace
 from pathlib import Path
 from typing import Any, TypeVar, Union, cast, get_args, get_origin, get_type_hints
@@ -135,12 +135,16 @@ def _scalar_ok(value: object, hint: object) -> bool:
     return False
 
 
-def _flat(cls: type[T], v: Any, where: str) -> T:
-    """A flat dataclass (scalars only) from an object, each field's type checked."""
-    d = _obj(v, where)
+def _scalars(
+    cls: type, d: Mapping[str, Any], where: str, skip: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The scalar fields of dataclass ``cls`` read from ``d``, each checked against the type
+    the class declares (fields in ``skip`` are the caller's)."""
     hints = get_type_hints(cls)
     kw: dict[str, Any] = {}
-    for f in fields(cls):  # type: ignore[arg-type]
+    for f in fields(cls):
+        if f.name in skip:
+            continue
         if f.name not in d:
             if f.default is MISSING and f.default_factory is MISSING:
                 raise _Invalid(f"{where}.{f.name}", "missing")
@@ -149,7 +153,12 @@ def _flat(cls: type[T], v: Any, where: str) -> T:
         if not _scalar_ok(value, hints[f.name]):
             raise _fail(f"{where}.{f.name}", str(hints[f.name]).replace("|", "or"), value)
         kw[f.name] = float(value) if hints[f.name] is float else value
-    return cls(**kw)
+    return kw
+
+
+def _flat(cls: type[T], v: Any, where: str) -> T:
+    """A flat dataclass (scalars only) from an object, each field's type checked."""
+    return cls(**_scalars(cls, _obj(v, where), where))
 
 
 def _record(v: Any, where: str, seq: int) -> LogRecord:
@@ -196,6 +205,10 @@ def _counts(v: Any, where: str) -> dict[str, int]:
     return {str(k): _int(n, f"{where}.{k}") for k, n in _obj(v, where).items()}
 
 
+_STATUS_OWN = frozenset({"ts", "fields", "scoreboard", "counts", "workers", "processes"})
+_SYSTEM_OWN = frozenset({"ts", "services", "top", "rss_by_pid"})
+
+
 def _status(v: Any, where: str) -> StatusSample:
     d = _obj(v, where)
     board = _str(_get(d, "scoreboard", where, ""), f"{where}.scoreboard")
@@ -203,10 +216,8 @@ def _status(v: Any, where: str) -> StatusSample:
         raise _Invalid(f"{where}.scoreboard", f"{len(board)} slots, more than {MAX_SCOREBOARD}")
     workers = _list(_get(d, "workers", where, []), f"{where}.workers", MAX_ROWS)
     procs = _list(_get(d, "processes", where, []), f"{where}.processes", MAX_ROWS)
-    base = _flat(_StatusScalars, d, where)
     return StatusSample(
         ts=_time(_get(d, "ts", where), f"{where}.ts"),
-        url=base.url,
         fields=_obj(_get(d, "fields", where, {}), f"{where}.fields"),
         scoreboard=board,
         counts=_counts(_get(d, "counts", where, {}), f"{where}.counts"),
@@ -214,56 +225,12 @@ def _status(v: Any, where: str) -> StatusSample:
         processes=tuple(
             _flat(ProcessRow, p, f"{where}.processes[{i}]") for i, p in enumerate(procs)
         ),
-        server_version=base.server_version,
-        mpm=base.mpm,
-        uptime=base.uptime,
-        total_accesses=base.total_accesses,
-        total_kbytes=base.total_kbytes,
-        busy=base.busy,
-        idle=base.idle,
-        limit=base.limit,
-        extended=base.extended,
+        **_scalars(StatusSample, {"url": "", **d}, where, _STATUS_OWN),
     )
-
-
-@dataclass
-class _StatusScalars:
-    """The scalar fields of a status sample, as :func:`_flat` checks them."""
-
-    url: str = ""
-    server_version: str = ""
-    mpm: str = ""
-    uptime: float | None = None
-    total_accesses: int | None = None
-    total_kbytes: float | None = None
-    busy: int = 0
-    idle: int = 0
-    limit: int = 0
-    extended: bool = False
-
-
-@dataclass
-class _SystemScalars:
-    """The scalar fields of a system sample, as :func:`_flat` checks them."""
-
-    mem_total: int
-    mem_used: int
-    mem_available: int
-    swap_total: int
-    swap_used: int
-    load1: float
-    load5: float
-    load15: float
-    cpu_percent: float
-    cpu_count: int = 1
-    self_rss: int = 0
-    self_cpu: float = 0.0
-    scanned: bool = False
 
 
 def _system(v: Any, where: str) -> SystemSample:
     d = _obj(v, where)
-    base = _flat(_SystemScalars, d, where)
     services = _list(_get(d, "services", where, []), f"{where}.services", MAX_ROWS)
     top = _list(_get(d, "top", where, []), f"{where}.top", MAX_ROWS)
     rss = _obj(_get(d, "rss_by_pid", where, {}), f"{where}.rss_by_pid")
@@ -281,7 +248,7 @@ def _system(v: Any, where: str) -> SystemSample:
         ),
         top=tuple(_flat(ProcInfo, p, f"{where}.top[{i}]") for i, p in enumerate(top)),
         rss_by_pid=by_pid,
-        **{k: getattr(base, k) for k in _SystemScalars.__annotations__},
+        **_scalars(SystemSample, d, where, _SYSTEM_OWN),
     )
 
 
