@@ -141,7 +141,7 @@ def test_lamptops_own_status_polls_are_not_shown() -> None:
     from datetime import UTC, datetime
 
     from console.core.events import LogRecord
-    from console.sources.status.poll import USER_AGENT
+    from console.sources.status.http import USER_AGENT
     from console.view.filters import LogFilter
 
     def rec(agent: str, url: str) -> LogRecord:

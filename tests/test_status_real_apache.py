@@ -18,7 +18,8 @@ import requests
 
 from console.core.events import SourceState
 from console.parsing.modstatus import parse_html
-from console.sources.status.poll import MAX_BYTES, StatusPoller, split_url
+from console.sources.status.http import MAX_BYTES, split_url
+from console.sources.status.poll import StatusPoller
 from tests.support.apache_server import (
     ApacheServer,
     busy_workers,
@@ -149,7 +150,7 @@ async def test_saturated_apache_is_a_timeout_then_ok(apache: ApacheServer) -> No
         state = fresh_sink.last_state()
         assert state is not None and state.status == "timeout", fresh_sink.states
         assert state.message == (
-            "no answer within 0.4s: the server may be saturated (all workers busy)"
+            "no answer within 0.4s: the server may be saturated (all workers busy); still waiting"
         )
         sample = await kept.poll_once()
         assert sample is not None and sample.idle == 0 and sample.counts["W"] >= 3
@@ -356,7 +357,7 @@ async def test_hang_is_a_timeout_and_the_loop_keeps_running() -> None:
     state = sink.last_state()
     assert state is not None and state.status == "timeout"
     assert state.message == (
-        "no answer within 0.4s: the server may be saturated (all workers busy)"
+        "no answer within 0.4s: the server may be saturated (all workers busy); still waiting"
     )
     # not before the read timeout; the upper bound only tells a timeout from a hang
     assert 0.35 <= took < 30.0
@@ -545,7 +546,7 @@ def test_split_url(url: str, clean: str, auth: tuple[str, str] | None) -> None:
 )
 def test_where_the_poller_asks(url: str, hostport: str, auto_url: str) -> None:
     poller = StatusPoller(url, MemorySink())
-    assert poller._hostport == hostport  # named in the "connection refused" message
+    assert poller._connection()._hostport == hostport  # named in the "connection refused" message
     assert poller._auto_url == auto_url
 
 

@@ -80,7 +80,7 @@ def _shown_url(url: str | None) -> str | None:
     """The status URL as printed: without the ``user:password@`` it may carry."""
     if not url:
         return url
-    from console.sources.status.poll import split_url
+    from console.sources.status.http import split_url
 
     return split_url(url)[0]
 

@@ -69,7 +69,8 @@ class Deadline:
         with self._lock:
             self._conns.add(conn)
 
-    def _cut(self) -> None:
+    def cut(self) -> None:
+        """Cut the connections now (the poller is closing with a request still waiting)."""
         with self._lock:
             self.expired = True
             conns = list(self._conns)
@@ -105,6 +106,14 @@ class Deadline:
                 # No wake-up: the watchdog finds nothing due when its wait ends, and sleeps on.
                 self._due = None
 
+    def reset(self, seconds: float) -> None:
+        """Within a :meth:`limit` block: the request in progress is now due ``seconds`` from
+        now (the answer began: the rest of it gets its own, shorter, budget)."""
+        with self._wake:
+            if self._due is not None:
+                self._due = time.monotonic() + seconds
+                self._wake.notify()
+
     def close(self) -> None:
         """Let the watchdog end, once a request still running has finished or been cut."""
         with self._wake:
@@ -130,6 +139,6 @@ def _watch(ref: weakref.ReferenceType[Deadline], wake: threading.Condition) -> N
             due = deadline._due
             if due is not None and time.monotonic() >= due:
                 deadline._due = due = None
-                deadline._cut()
+                deadline.cut()
             del deadline
             wake.wait(None if due is None else due - time.monotonic())
