@@ -187,3 +187,48 @@ def test_in_flight_table_is_the_screens_own_polls_and_null_rows_left_out() -> No
     assert len(rows) == 1 and "/report.php" in rows[0]
     assert "server-status" not in "\n".join(rows) and "NULL" not in text
     assert "Most common in-flight URL: `/report.php` (1 of 1 workers)." in text
+
+
+def test_in_flight_comes_from_the_newest_sample_with_a_worker_table() -> None:
+    from console.core.events import StatusSample, Worker
+
+    url = "http://127.0.0.1/server-status"
+    row = Worker(
+        slot="3",
+        pid=77,
+        mode="W",
+        cpu=0,
+        seconds=31.0,
+        req_ms=0,
+        client="10.0.0.9",
+        vhost="shop",
+        request="GET /report.php HTTP/1.1",
+    )
+
+    def sample(second: int, *, extended: bool, workers: tuple[Worker, ...] = ()) -> StatusSample:
+        return StatusSample(
+            ts=T0 + timedelta(seconds=second),
+            url=url,
+            fields={},
+            scoreboard="WWWW",
+            counts={"W": 4},
+            workers=workers,
+            busy=4,
+            limit=4,
+            extended=extended,
+        )
+
+    with_table = sample(0, extended=True, workers=(row,))
+    counters_only = sample(7, extended=False)
+    snap = Snapshot(
+        taken_at=T0, records=(), status=(with_table, counters_only), system=(), states={}
+    )
+    text = make_report(snap, Trigger("key", T0), host="web1", start=T0, end=T0)
+    assert "Worker table from 2026-11-26 15:00:00 UTC, 7 s before the last sample" in text
+    assert "`/report.php`" in text and "ExtendedStatus" not in text
+    snap = replace(snap, status=(counters_only,))
+    text = make_report(snap, Trigger("key", T0), host="web1", start=T0, end=T0)
+    assert "No worker table in the window: ExtendedStatus is off" in text
+    snap = replace(snap, status=(sample(9, extended=True),))
+    text = make_report(snap, Trigger("key", T0), host="web1", start=T0, end=T0)
+    assert "No request in flight (lamptop's own status requests left out)." in text

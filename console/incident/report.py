@@ -98,8 +98,18 @@ def make_report(
             f"scoreboard {_code(status.scoreboard, 1024)}",
             "",
         ]
+        # the worker table of the newest sample that had one: while the server is saturated
+        # some polls may have read only the counters
+        table = next((s for s in reversed(win.status) if s.extended), None)
         own = request_path(f"GET {status.url}")
-        live = in_flight(status, rss, exclude_path=own)
+        live = in_flight(table, rss, exclude_path=own)
+        if table is not None and table is not status:
+            age = (status.ts - table.ts).total_seconds()
+            out += [
+                f"Worker table from {utc_text(table.ts)}, {age:.0f} s before the last sample "
+                "(the later polls could not read it).",
+                "",
+            ]
         if live:
             out += _table(
                 ("seconds", "pid", "state", "RSS", "client", "vhost", "request"),
@@ -119,8 +129,13 @@ def make_report(
             urls = Counter(w.path or w.request for w in live)
             top, n = urls.most_common(1)[0]
             out += ["", f"Most common in-flight URL: {_code(top)} ({n} of {len(live)} workers)."]
+        elif table is None:
+            out += [
+                "No worker table in the window: ExtendedStatus is off, or the status page "
+                "could not be read (the scoreboard above is from the counters)."
+            ]
         else:
-            out += ["No request in flight (or ExtendedStatus is off)."]
+            out += ["No request in flight (lamptop's own status requests left out)."]
         out += [""]
 
     tally = _Tally(win.records)
