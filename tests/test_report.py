@@ -73,7 +73,14 @@ def test_requests_errors_and_slow_queries_are_counted() -> None:
     ]
     text = report(records)
     assert "4 access log records." in text
-    assert section(text, "### Top URLs") == ["| `/cart.php` | 3 |", "| `/report.php` | 1 |"]
+    assert section(text, "### Top URLs of the window") == [
+        "| `/cart.php` | 3 |",
+        "| `/report.php` | 1 |",
+    ]
+    # every record is at T0, the trigger's time: the minute before holds them all
+    assert section(text, "### Top URLs in the minute before the trigger") == section(
+        text, "### Top URLs of the window"
+    )
     assert section(text, "### Top clients") == ["| `192.0.2.1` | 3 |", "| `192.0.2.2` | 1 |"]
     assert section(text, "### Status codes") == ["| 500 | 2 |", "| 200 | 1 |", "| 503 | 1 |"]
     assert section(text, "### URLs answering 5xx") == [
@@ -83,7 +90,7 @@ def test_requests_errors_and_slow_queries_are_counted() -> None:
     errors = section(text, "## Errors by message")
     assert (
         errors[0]
-        == "| 2 | `php-error` | `PHP Fatal error: out of memory (tried 20480 bytes) line 88` |"
+        == "| 2 | - | `php-error` | `PHP Fatal error: out of memory (tried 20480 bytes) line 88` |"
     )
     assert len(errors) == 5  # the fatal group, three 5xx URLs, the own poll
     assert any("/server-status?auto" in row for row in errors)

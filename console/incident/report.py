@@ -15,6 +15,7 @@ from console.incident.rules import Trigger
 from console.parsing.modstatus import request_path
 from console.view.filters import is_own_request
 from console.view.metrics import in_flight
+from console.view.suspects import MINUTE, suspects
 
 MB = 1024 * 1024
 _NUMBERS = re.compile(r"\b\d+(\.\d+)?\b|0x[0-9a-f]+", re.IGNORECASE)
@@ -55,6 +56,7 @@ def make_report(
     win: Snapshot, trigger: Trigger, *, host: str, start: datetime, end: datetime
 ) -> str:
     out: list[str] = [f"# lamptop snapshot: {_code(host)}", ""]
+    out += _verdict(win, trigger.at)
     what = (
         f"rule {_code(trigger.rule)}"
         if trigger.kind == "rule"
@@ -138,12 +140,16 @@ def make_report(
             out += ["No request in flight (lamptop's own status requests left out)."]
         out += [""]
 
-    tally = _Tally(win.records)
+    tally = _Tally(win.records, trigger.at)
     out += ["## Requests in the window", ""]
     if tally.access:
         out += [f"{tally.access} access log records.", ""]
+        if tally.urls_minute:
+            out += ["### Top URLs in the minute before the trigger", ""]
+            out += _table(("url", "count"), tally.urls_minute.most_common(10))
+            out += [""]
         for title, key, counts in (
-            ("Top URLs", "url", tally.urls),
+            ("Top URLs of the window", "url", tally.urls),
             ("Top clients", "client", tally.clients),
             ("Status codes", "status", tally.codes),
         ):
@@ -160,9 +166,13 @@ def make_report(
     out += ["## Errors by message", ""]
     if tally.groups:
         example = tally.example
+        clients = tally.group_clients
         out += _table(
-            ("count", "source", "message"),
-            ((n, src, example[(src, msg)]) for (src, msg), n in tally.groups.most_common(20)),
+            ("count", "clients", "source", "message"),
+            (
+                (n, len(clients.get((src, msg), ())) or _Own("-"), src, example[(src, msg)])
+                for (src, msg), n in tally.groups.most_common(20)
+            ),
         )
     else:
         out += ["No error records in the window."]
@@ -216,7 +226,11 @@ def make_report(
 class _Tally:
     """What the report counts in the records of the window, gathered in one pass."""
 
-    def __init__(self, records: Iterable[LogRecord]) -> None:
+    def __init__(self, records: Iterable[LogRecord], at: datetime) -> None:
+        minute_from = at - MINUTE
+        minute: list[str] = []
+        self.group_clients: dict[tuple[str, str], set[str]] = {}
+        """The clients named by the records of each error group."""
         paths: list[str] = []
         clients: list[str] = []
         codes: list[int | str] = []
@@ -233,6 +247,8 @@ class _Tally:
                 url = str(f.get("url") or "-")
                 path = request_path(url) or url.split("?", 1)[0]
                 paths.append(path)
+                if minute_from <= r.ts <= at:
+                    minute.append(path)
                 clients.append(str(f.get("client", "-")))
                 status = f.get("status", "-")
                 codes.append(status if isinstance(status, int) else str(status))
@@ -245,10 +261,14 @@ class _Tally:
                 groups.append(group)
                 if group not in example:
                     example[group] = r.text
+                if client := f.get("client"):
+                    self.group_clients.setdefault(group, set()).add(str(client))
         self.access = len(paths)
         """Access log records, lamptop's own status polls left out."""
         # Counting lists at the end is Counter's C loop; += per record would be Python's.
         self.urls = Counter(paths)
+        self.urls_minute = Counter(minute)
+        """URL paths of the access records in the minute before the trigger."""
         self.clients = Counter(clients)
         self.codes = Counter(codes)
         self.errs = Counter(errs)
@@ -271,3 +291,20 @@ def logs_chunks(records: Sequence[LogRecord], per_chunk: int = 1000) -> Iterator
 def logs_text(records: Sequence[LogRecord]) -> str:
     """The interleaved records as text: one line each, continuation lines indented."""
     return "".join(logs_chunks(records))
+
+
+def _verdict(win: Snapshot, at: datetime) -> list[str]:
+    """The report's opening: the script most likely behind the trouble, then the next two."""
+    found = suspects(win.status, win.system, win.records, at=at)
+    out = ["## Likely culprit", ""]
+    if not found:
+        return out + [
+            "No script stands out: no request in flight held workers, and no script's requests "
+            "failed in the minute before the trigger.",
+            "",
+        ]
+    first, *rest = found
+    out += [f"**{_code(first.path)}**: {first.figures()}.", ""]
+    if rest:
+        out += ["Next:", ""] + [f"- {_code(s.path)}: {s.figures()}." for s in rest] + [""]
+    return out

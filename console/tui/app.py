@@ -21,6 +21,7 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -47,6 +48,7 @@ from console.view.logindex import LogIndex
 from console.view.metrics import InFlight, in_flight, problems, request_rates, status_state
 from console.view.pacing import LOG_EVERY, Pacer
 from console.view.panes import memory_model, pane_titles
+from console.view.suspects import suspects
 from widgets.drawn import set_changed
 from widgets.keys import KEYS
 from widgets.logview import LogView
@@ -116,6 +118,11 @@ class LamptopApp(App[int]):
         """The log pane keeps the newest record in view (it says when that changes)."""
         self.in_flight: tuple[InFlight, ...] = ()
         """The requests in flight the requests table was last handed."""
+        self.suspect = ""
+        """The likely culprit in a few words, while the workers are saturated or after a rule
+        fired (:mod:`console.view.suspects`); empty otherwise."""
+        self.rule_fired_at: datetime | None = None
+        """When a spike rule last fired."""
         self.status_problem: SourceState | None = None
         """The status source's state when it is not ok, as last shown."""
         self.panes = Panes(self.log_index)
@@ -273,7 +280,22 @@ class LamptopApp(App[int]):
             rss = system.rss_by_pid if system else None
             self.in_flight = in_flight(status, rss, exclude_path=self._status_path)
             set_changed(panes.table, "rows", self.in_flight)
+            self.suspect = self._suspect(snap)
         set_changed(panes.table, "stale", problem is not None)
+
+    def _suspect(self, snap: Snapshot) -> str:
+        """The suspect's short line while the server is in trouble: nearly every worker busy,
+        or a rule fired in the last five minutes."""
+        status = snap.latest_status
+        if status is None:
+            return ""
+        fired = self.rule_fired_at
+        busy = status.limit > 0 and status.busy >= 0.9 * status.limit
+        recent = fired is not None and (status.ts - fired).total_seconds() < 300
+        if not (busy or recent):
+            return ""
+        found = suspects(snap.status[-30:], snap.system[-5:], snap.records, at=status.ts, most=1)
+        return found[0].short() if found else ""
 
     def _show_second(self) -> None:
         """The clock, the age of a stale scoreboard, the rates and the titles."""
@@ -308,6 +330,7 @@ class LamptopApp(App[int]):
             total=len(self.log_index.ring),
             following=self.log_following,
             in_flight=len(self.in_flight),
+            suspect=self.suspect,
             tiny=screen.has_class("-tiny"),
             cramped=screen.has_class("-cramped"),
         )

@@ -63,6 +63,7 @@ async def _save(app: LamptopApp, incidents: IncidentWatch, snap: Snapshot) -> No
 
 def rule_fired(app: LamptopApp, trigger: Trigger, outcome: str, joined: bool = False) -> None:
     """A spike rule fired: say so, and freeze when the config asks for it."""
+    app.rule_fired_at = trigger.at
     if joined:
         return  # one alert per incident: the others are named when its bundle is saved
     message = redact(trigger.message) if app.config.redact else trigger.message

@@ -95,11 +95,13 @@ def pane_titles(
     total: int,
     following: bool,
     in_flight: int,
+    suspect: str = "",
     tiny: bool = False,
     cramped: bool = False,
 ) -> PaneTitles:
     """Titles from what the console shows: the filter, how many records pass it of how many,
-    whether the log pane follows the newest, the requests in flight; on small terminals
+    whether the log pane follows the newest, the requests in flight (or, in trouble, the
+    likely culprit: ``suspect``, see :mod:`console.view.suspects`); on small terminals
     (``tiny``: too short, ``cramped``: too narrow) which panes are hidden and the room they need.
     """
     hidden = "workers+memory need 20 rows" if tiny else ""
@@ -109,5 +111,5 @@ def pane_titles(
         logs=logs,
         logs_sub=f"{shown:,} of {total:,} · {where}",
         workers="workers · memory needs 60 cols" if cramped else "workers",
-        workers_sub=f"{in_flight} in flight" if in_flight else "",
+        workers_sub=suspect or (f"{in_flight} in flight" if in_flight else ""),
     )
