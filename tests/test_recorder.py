@@ -228,3 +228,24 @@ def test_rates_count_on_the_recorders_clock() -> None:
     r.add_records([rec("access", s) for s in range(20)])
     clock.advance(2)
     assert r.rates()["access"] == pytest.approx(10.0)
+
+
+def test_a_window_puts_late_lines_in_their_place() -> None:
+    """An access line is written when its request ends and carries its start: it is released
+    after lines of later times. The ring keeps arrival order; a bundle's window is in time
+    order."""
+    clock = ManualClock(T0)
+    r = Recorder(reorder=0.5, clock=clock)
+    r.add_records([rec("php", 10, "fatal at 10"), rec("php", 11, "notice at 11")])
+    clock.advance(1)
+    r.release()
+    r.add_records([rec("access", 4, "request started at 4, logged at its end")])
+    clock.advance(1)
+    snap = r.snapshot()
+    assert [x.text for x in snap.records][-1].startswith("request started at 4")
+    window = snap.window(T0, T0 + timedelta(seconds=60))
+    assert [x.text for x in window.records] == [
+        "request started at 4, logged at its end",
+        "fatal at 10",
+        "notice at 11",
+    ]

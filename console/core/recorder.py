@@ -62,7 +62,13 @@ class Snapshot:
         return self.system[-1] if self.system else None
 
     def window(self, start: datetime, end: datetime | None = None) -> Snapshot:
-        """The part of this snapshot between ``start`` and ``end`` (inclusive)."""
+        """The part of this snapshot between ``start`` and ``end`` (inclusive), its records in
+        the order of the times written in their lines.
+
+        The ring holds records in the order they were released: a line written when its
+        request ended (an access line carries the request's start) or a slow query (its start
+        too) can come seconds after lines of later times. A bundle puts each in its place.
+        """
         stop = end or self.taken_at
 
         def inside(ts: datetime) -> bool:
@@ -70,7 +76,7 @@ class Snapshot:
 
         return replace(
             self,
-            records=tuple(r for r in self.records if inside(r.ts)),
+            records=tuple(sorted((r for r in self.records if inside(r.ts)), key=_order)),
             status=tuple(s for s in self.status if inside(s.ts)),
             system=tuple(s for s in self.system if inside(s.ts)),
         )
