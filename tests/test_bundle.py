@@ -136,7 +136,7 @@ def test_round_trip_permissions_and_contents(tmp_path: Path) -> None:
     assert path.name == "20261126T150630Z-web1-memory_high"
     assert stat.S_IMODE(path.stat().st_mode) == 0o700
     names = sorted(p.name for p in path.iterdir())
-    assert names == ["logs.txt", "report.md", "screen.svg", "snapshot.json"]
+    assert names == ["logs.txt", "report.html", "report.md", "screen.svg", "snapshot.json"]
     for p in path.iterdir():
         assert stat.S_IMODE(p.stat().st_mode) == 0o600
     doc = json.loads((path / "snapshot.json").read_text())
@@ -280,7 +280,7 @@ def test_disk_full_half_way_through_snapshot_json(
     with pytest.raises(BundleError) as err:
         write_bundle(filled_recorder().snapshot(), trigger(), tmp_path, host="h")
     assert "disk full" in str(err.value) and "kept nothing" in str(err.value)
-    assert "missing snapshot.json, report.md, logs.txt" in str(err.value)
+    assert "missing snapshot.json, report.md, logs.txt, report.html" in str(err.value)
     partial = next(tmp_path.glob("*-PARTIAL"))
     assert not (partial / "snapshot.json").exists()  # a cut document is not left behind
     assert stat.S_IMODE(partial.stat().st_mode) == 0o700

@@ -738,3 +738,42 @@ def test_sources_prints_no_control_sequence(hostile_server: str, path: str, tmp_
     said = ("HTTP 418", "headers are not text", "redirected to")
     assert any(s in out.stdout for s in said), out.stdout
     assert_inert(out.stdout + out.stderr, "lamptop sources")
+
+
+def test_report_html_is_self_contained_and_inert(tmp_path: Path) -> None:
+    import html.parser
+
+    snap = hostile_snapshot()
+    also = [{"rule": "<script>x</script>", "at": "2026-11-26T15:00:05Z", "message": "m"}]
+    trigger = Trigger(
+        "rule",
+        T0 + timedelta(seconds=6),
+        rule="http_5xx_burst",
+        message=clean(HOSTILE[10]),
+        values={"also_fired": also},
+    )
+    path = write_bundle(snap, trigger, tmp_path / "snaps", window=3600, tail=60, host="web1")
+    page = (path / "report.html").read_text()
+    assert_inert(page, "report.html")
+
+    class Tags(html.parser.HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.tags.append((tag, dict(attrs)))
+
+    parser = Tags()
+    parser.feed(page)
+    names = {t for t, _ in parser.tags}
+    assert not names & {"script", "img", "a", "iframe", "object", "embed", "link", "form"}
+    for _, attrs in parser.tags:  # nothing is fetched from anywhere
+        for key in ("src", "href"):
+            assert key not in attrs or attrs[key] is None, attrs
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+    svg = page[page.index("<svg") : page.index("</svg>") + len("</svg>")]
+    drawn = ET.fromstring(svg)  # the timeline is well-formed XML
+    labels = [t.text or "" for t in drawn.iter("{http://www.w3.org/2000/svg}text")]
+    assert "<script>x</script>" in labels and "http_5xx_burst" in labels  # escaped text
+    assert page.index("Likely culprit") < page.index("Timeline") < page.index("In-flight")

@@ -179,3 +179,27 @@ async def test_the_screen_names_the_suspect_while_saturated() -> None:
         recorder.add_status(calm)
         await pilot.pause(1.5)
         assert "suspect" not in (app.panes.workers.border_subtitle or "")
+
+
+def test_report_html_draws_the_timeline_of_the_window() -> None:
+    import xml.etree.ElementTree as ET
+
+    from console.incident.report_html import make_report_html
+
+    status, system, records = incident()
+    snap = Snapshot(
+        taken_at=T0, records=tuple(records), status=tuple(status), system=tuple(system), states={}
+    )
+    trigger = Trigger("rule", T0, rule="workers_near_limit")
+    start = T0 - timedelta(minutes=2)
+    md = make_report(snap, trigger, host="web1", start=start, end=T0)
+    page = make_report_html(md, snap, trigger, host="web1", start=start, end=T0)
+    svg = ET.fromstring(page[page.index("<svg") : page.index("</svg>") + 6])
+    ns = "{http://www.w3.org/2000/svg}"
+    lines = svg.findall(f"{ns}polyline")
+    assert len(lines) == 2  # workers busy, memory (no swap on this machine)
+    bars = [r for r in svg.findall(f"{ns}rect") if r.get("fill") == "#dc2626"]
+    assert bars and sum(1 for _ in bars) <= 13  # 7 5xx in the minute, in 10 s buckets
+    texts = [t.text for t in svg.iter(f"{ns}text")]
+    assert "workers busy of 10" in texts and "workers_near_limit" in texts
+    assert "<td><code>/report.php</code></td>" in page or "<code>/report.php</code>" in page

@@ -38,6 +38,7 @@ from console.incident.private_dir import (
 )
 from console.incident.redact import redact_snapshot, redact_trigger, redact_value
 from console.incident.report import logs_chunks, make_report
+from console.incident.report_html import make_report_html
 from console.incident.rules import Trigger
 from console.incident.serialize import (
     encode_json,
@@ -191,6 +192,13 @@ def write_bundle(
         win = redact_snapshot(win)
         trigger = redact_trigger(trigger)
         filter_desc = redact_value(dict(filter_desc or {}))
+    made: list[str] = []
+
+    def report_md() -> str:  # written twice: as it is, and in report.html
+        if not made:
+            made.append(make_report(win, trigger, host=host, start=start, end=end))
+        return made[0]
+
     files: list[tuple[str, Callable[[], str | Iterable[str]]]] = [
         (
             "snapshot.json",
@@ -198,8 +206,19 @@ def write_bundle(
                 snap, win, trigger, host=host, start=start, end=end, filter_desc=filter_desc
             ),
         ),
-        ("report.md", lambda: make_report(win, trigger, host=host, start=start, end=end)),
+        ("report.md", report_md),
         ("logs.txt", lambda: logs_chunks(win.records)),
+        (
+            "report.html",
+            lambda: make_report_html(
+                report_md(),
+                win,
+                trigger,
+                host=host,
+                start=start,
+                end=end,
+            ),
+        ),
     ]
     if screen_svg is not None:
         svg = xml_safe(screen_svg)
