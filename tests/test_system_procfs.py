@@ -165,3 +165,22 @@ def test_sampler_falls_back_to_psutil_when_proc_cannot_be_listed(tmp_path: Path)
     s = sampler.sample_once(True)
     assert sampler.proc is None
     assert s.top and s.mem_total == psutil.virtual_memory().total
+
+
+def test_apache_children_with_state_and_age_from_made_up_proc(fake_proc: Path) -> None:
+    """What /proc still tells of the workers when the status page is dark: Apache's
+    processes, their state letter, memory and how long ago they were forked."""
+    ticks = procfs.CLOCK_TICKS
+    (fake_proc / "uptime").write_text(f"{20000 + 60:.2f} 1.0\n")  # started at 12345 ticks
+    _process(fake_proc, 13, "apache2", 50, b"apache2\x00")
+    stat13 = _stat(13, "apache2", 1, 1, 20000 * ticks).replace(" S 1 ", " D 1 ", 1)
+    (fake_proc / "13" / "stat").write_text(stat13)
+    sampler = SystemSampler(MemorySink(), top_n=3)
+    sampler.proc = str(fake_proc)
+    kids = sampler.sample_once(True).children
+    assert [k.pid for k in kids] == [12, 13]  # oldest first; not php-fpm, not python
+    assert [k.state for k in kids] == ["S", "D"]
+    assert kids[1].age == pytest.approx(60.0, abs=0.5)
+    assert kids[0].age == pytest.approx(20060 - 12345 / ticks, abs=0.5)
+    assert kids[1].rss == 50 * procfs.PAGE_SIZE
+    assert procfs.entry(13, str(fake_proc)).state == "D"  # type: ignore[union-attr]

@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
 
+from console.core.events import ServerChild
 from console.view.filters import redact
 from console.view.metrics import InFlight, human_bytes, human_duration
 from widgets.drawn import PlainWidget
@@ -85,6 +86,8 @@ class InFlightTable(PlainWidget, can_focus=True):
     """Requests in flight, oldest first."""
     stale: reactive[bool] = reactive(False)
     """The rows come from an old sample: draw them greyed."""
+    processes: reactive[tuple[ServerChild, ...]] = reactive(())
+    """Apache's processes as /proc shows them: drawn under the greyed rows while stale."""
     redacted: reactive[bool] = reactive(False)
     """Mask client addresses and query strings."""
     cursor: reactive[int] = reactive(0)
@@ -143,8 +146,17 @@ class InFlightTable(PlainWidget, can_focus=True):
             name.rjust(w) if align == "right" else name.ljust(w) for name, w, align in cols
         )
         out.append(header[:width], style("inflight--header"))
-        if not self.rows:
+        kids = self.processes if self.stale else ()
+        if not self.rows and not kids:
             out.append("\nno request in flight", style("inflight--stale"))
+            return out
+        if kids:
+            # the status page is dark: the last table (greyed) above what /proc still tells
+            shown = min(len(self.rows), max(0, (height - 3) // 2))
+            for row in self.rows[:shown]:
+                out.append("\n")
+                out.append_text(self._row(row, cols, False))
+            out.append_text(self._processes(kids, width, height - 1 - shown))
             return out
         visible = max(1, height - 1)
         if self.cursor < self._top:
@@ -155,6 +167,25 @@ class InFlightTable(PlainWidget, can_focus=True):
         for i in range(self._top, min(len(self.rows), self._top + visible)):
             out.append("\n")
             out.append_text(self._row(self.rows[i], cols, i == self.cursor))
+        return out
+
+    def _processes(self, kids: tuple[ServerChild, ...], width: int, room: int) -> Text:
+        """Apache's processes from /proc, busiest first: pid, state, CPU, RSS, age."""
+        style = self.get_component_rich_style
+        out = Text(no_wrap=True, overflow="ellipsis", end="")
+        if room < 2:
+            return out
+        young = sum(1 for k in kids if k.age < 60)
+        said = f"/proc: {len(kids)} apache processes, {young} started in the last minute"
+        out.append("\n" + said[:width], style("inflight--header"))
+        out.append("\n" + "    PID S   CPU   RSS    AGE"[:width], style("inflight--header"))
+        busiest = sorted(kids, key=lambda k: (k.cpu or 0.0, k.rss), reverse=True)
+        for k in busiest[: max(0, room - 2)]:
+            cpu = "-" if k.cpu is None else f"{k.cpu:.0f}%"
+            age, rss = human_duration(k.age), human_bytes(k.rss)
+            line = f"{k.pid:>7} {k.state:1} {cpu:>5} {rss:>5} {age:>6}"
+            warn = style("inflight--error") if k.state == "D" else Style()
+            out.append("\n" + line[:width], warn)
         return out
 
     def _row(self, row: InFlight, cols: list[tuple[str, int, str]], selected: bool) -> Text:

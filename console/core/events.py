@@ -225,6 +225,22 @@ class ServiceMem:
 
 
 @dataclass(frozen=True, slots=True)
+class ServerChild:
+    """One Apache child process as ``/proc`` shows it: what is still known of the workers when
+    the status page cannot be had."""
+
+    pid: int
+    state: str
+    """The kernel's state letter: ``R`` running, ``S`` sleeping, ``D`` waiting on the disk."""
+    rss: int
+    """Resident bytes."""
+    cpu: float | None
+    """CPU use since the previous scan, in percent of one core; None for a new process."""
+    age: float
+    """Seconds since it was started (forked)."""
+
+
+@dataclass(frozen=True, slots=True)
 class ProcInfo:
     """One process in the top-by-memory list."""
 
@@ -267,6 +283,8 @@ class SystemSample:
     self_cpu: float = 0.0
     """lamptop's own CPU percent of one core."""
     scanned: bool = False
+    children: tuple[ServerChild, ...] = ()
+    """Apache's processes, from the latest scan (see :class:`ServerChild`)."""
     """True when this sample comes with a fresh process scan."""
 
 

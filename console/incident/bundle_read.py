@@ -28,6 +28,7 @@ from console.core.events import (
     LogRecord,
     ProcessRow,
     ProcInfo,
+    ServerChild,
     ServiceMem,
     SourceState,
     SourceStatus,
@@ -206,7 +207,7 @@ def _counts(v: Any, where: str) -> dict[str, int]:
 
 
 _STATUS_OWN = frozenset({"ts", "fields", "scoreboard", "counts", "workers", "processes"})
-_SYSTEM_OWN = frozenset({"ts", "services", "top", "rss_by_pid"})
+_SYSTEM_OWN = frozenset({"ts", "services", "top", "rss_by_pid", "children"})
 
 
 def _status(v: Any, where: str) -> StatusSample:
@@ -233,6 +234,7 @@ def _system(v: Any, where: str) -> SystemSample:
     d = _obj(v, where)
     services = _list(_get(d, "services", where, []), f"{where}.services", MAX_ROWS)
     top = _list(_get(d, "top", where, []), f"{where}.top", MAX_ROWS)
+    kids = _list(_get(d, "children", where, []), f"{where}.children", MAX_ROWS)
     rss = _obj(_get(d, "rss_by_pid", where, {}), f"{where}.rss_by_pid")
     if len(rss) > MAX_ROWS:
         raise _Invalid(f"{where}.rss_by_pid", f"more than {MAX_ROWS} processes")
@@ -247,6 +249,7 @@ def _system(v: Any, where: str) -> SystemSample:
             _flat(ServiceMem, s, f"{where}.services[{i}]") for i, s in enumerate(services)
         ),
         top=tuple(_flat(ProcInfo, p, f"{where}.top[{i}]") for i, p in enumerate(top)),
+        children=tuple(_flat(ServerChild, c, f"{where}.children[{i}]") for i, c in enumerate(kids)),
         rss_by_pid=by_pid,
         **_scalars(SystemSample, d, where, _SYSTEM_OWN),
     )

@@ -22,6 +22,7 @@ from console.core.events import (
     LogRecord,
     ProcessRow,
     ProcInfo,
+    ServerChild,
     ServiceMem,
     SourceState,
     StatusSample,
@@ -154,6 +155,7 @@ _worker_dict = _flat(Worker)
 _process_dict = _flat(ProcessRow)
 _service_dict = _flat(ServiceMem)
 _proc_dict = _flat(ProcInfo)
+_child_dict = _flat(ServerChild)
 _state_dict = _flat(SourceState)
 
 
@@ -254,6 +256,7 @@ def system_to_dict(s: SystemSample) -> dict[str, Any]:
         "self_rss": s.self_rss,
         "self_cpu": s.self_cpu,
         "scanned": s.scanned,
+        "children": [_child_dict(c) for c in s.children],
     }
 
 
@@ -262,5 +265,6 @@ def system_from_dict(d: Mapping[str, Any]) -> SystemSample:
     values["ts"] = from_iso(d["ts"])
     values["services"] = tuple(ServiceMem(**x) for x in d.get("services", ()))
     values["top"] = tuple(ProcInfo(**x) for x in d.get("top", ()))
+    values["children"] = tuple(ServerChild(**x) for x in d.get("children", ()))
     values["rss_by_pid"] = {int(k): int(v) for k, v in d.get("rss_by_pid", {}).items()}
     return SystemSample(**values)

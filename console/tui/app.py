@@ -282,6 +282,7 @@ class LamptopApp(App[int]):
             set_changed(panes.table, "rows", self.in_flight)
             self.suspect = self._suspect(snap)
         set_changed(panes.table, "stale", problem is not None)
+        set_changed(panes.table, "processes", system.children if system else ())
 
     def _suspect(self, snap: Snapshot) -> str:
         """The suspect's short line while the server is in trouble: nearly every worker busy,

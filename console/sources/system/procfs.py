@@ -42,6 +42,8 @@ class ProcEntry:
     """User + system CPU seconds since it started."""
     started: int
     """Start time in clock ticks after boot: with the pid, it tells a reused pid apart."""
+    state: str = "?"
+    """The state letter of ``stat`` (``R``, ``S``, ``D``, ``Z``...)."""
 
 
 def _read(path: str) -> bytes:
@@ -94,12 +96,21 @@ def entry(pid: int, proc: str = PROC) -> ProcEntry | None:
         rpar = stat.rfind(b")")
         fields = stat[rpar + 2 :].split()
         utime, stime, started = int(fields[11]), int(fields[12]), int(fields[19])
+        state = fields[0].decode("ascii", "replace")[:1]
         rss = int(statm.split()[1]) * PAGE_SIZE
     except (OSError, IndexError, ValueError):
         return None
     comm = os.fsdecode(stat[stat.find(b"(") + 1 : rpar])
     cpu = utime / CLOCK_TICKS + stime / CLOCK_TICKS
-    return ProcEntry(pid, comm, rss, cpu, started)
+    return ProcEntry(pid, comm, rss, cpu, started, state)
+
+
+def uptime(proc: str = PROC) -> float | None:
+    """Seconds since boot (``/proc/uptime``); None when unreadable."""
+    try:
+        return float(_read(f"{proc}/uptime").split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def entries(proc: str = PROC) -> Iterator[ProcEntry]:

@@ -14,23 +14,35 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import psutil
 
 from console.core.clock import SYSTEM_CLOCK, Clock
-from console.core.events import ProcInfo, ServiceMem, SourceStatus, SystemSample
+from console.core.events import ProcInfo, ServerChild, ServiceMem, SourceStatus, SystemSample
 from console.core.text import clean, mask_secrets
 from console.sources import Sink, StateReporter
 from console.sources.system import procfs
 
 KIND = "system"
-ATTRS = ["pid", "name", "cmdline", "memory_info", "cpu_times", "create_time"]
+ATTRS = ["pid", "name", "cmdline", "memory_info", "cpu_times", "create_time", "status"]
 CMDLINE_MAX = 300
 #: Service names in the order they are listed.
 SERVICES = ("apache", "mysql", "php-fpm")
+#: Apache processes kept per sample (ServerLimit is 16 under event, 256 under prefork).
+MAX_CHILDREN = 512
+_STATUS_LETTER = {
+    "running": "R",
+    "sleeping": "S",
+    "disk-sleep": "D",
+    "stopped": "T",
+    "zombie": "Z",
+    "idle": "I",
+    "dead": "X",
+    "tracing-stop": "t",
+}
 _VANISHED = (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess)
 
 
@@ -59,6 +71,7 @@ class _Proc:
     args: list[str] | None = None
     """The command line, once read (``[]``: none, kernel threads and zombies)."""
     args_read: bool = False
+    state: str = "?"
 
 
 @dataclass
@@ -66,6 +79,7 @@ class _Scan:
     services: tuple[ServiceMem, ...] = ()
     top: tuple[ProcInfo, ...] = ()
     rss_by_pid: dict[int, int] = field(default_factory=dict)
+    children: tuple[ServerChild, ...] = ()
 
 
 class SystemSampler:
@@ -153,6 +167,7 @@ class SystemSampler:
             top=self._scan.top,
             # one map per scan, shared by the samples until the next: never changed once made
             rss_by_pid=self._scan.rss_by_pid,
+            children=self._scan.children,
             self_rss=self_rss,
             self_cpu=self_cpu,
             scanned=scan,
@@ -183,7 +198,7 @@ class SystemSampler:
         if self.proc is not None:
             try:
                 return [
-                    _Proc(e.pid, e.comm, e.rss, e.cpu, float(e.started))
+                    _Proc(e.pid, e.comm, e.rss, e.cpu, float(e.started), state=e.state)
                     for e in procfs.entries(self.proc)
                 ]
             except OSError:
@@ -236,7 +251,31 @@ class SystemSampler:
             )
             for p in found[: self.top_n]
         )
-        return _Scan(services=services, top=top, rss_by_pid=rss_by_pid)
+        return _Scan(
+            services=services, top=top, rss_by_pid=rss_by_pid, children=self._children(found, cpu)
+        )
+
+    def _children(
+        self, found: list[_Proc], cpu: Mapping[int, float | None]
+    ) -> tuple[ServerChild, ...]:
+        """Apache's processes, oldest first, with their age (from /proc, or psutil's times)."""
+        if self.proc is not None:
+            up = procfs.uptime(self.proc)
+
+            def age(p: _Proc) -> float:
+                return max(0.0, up - p.created / procfs.CLOCK_TICKS) if up is not None else 0.0
+        else:
+            wall = self.clock.now().timestamp()
+
+            def age(p: _Proc) -> float:
+                return max(0.0, wall - float(p.created))
+
+        kids = [p for p in found if service_of(p.name) == "apache"]
+        kids.sort(key=lambda p: p.created)
+        return tuple(
+            ServerChild(pid=p.pid, state=p.state, rss=p.rss, cpu=cpu.get(p.pid), age=age(p))
+            for p in kids[:MAX_CHILDREN]
+        )
 
     def _first_rss(self, p: _Proc) -> int:
         """The RSS this process had when first seen (now, if it is new or its pid was reused)."""
@@ -276,6 +315,7 @@ def _psutil_processes() -> Iterator[_Proc]:
             created=float(info.get("create_time") or 0.0),
             args=list(info.get("cmdline") or ()),
             args_read=True,
+            state=_STATUS_LETTER.get(str(info.get("status") or ""), "?"),
         )
 
 
