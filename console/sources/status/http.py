@@ -41,6 +41,7 @@ HINT_NOT_STATUS = (
     "point the status URL at mod_status: a <Location /server-status> with SetHandler server-status"
 )
 _KEEP_ALIVE_MAX = re.compile(r"\bmax=(\d+)")
+_KEEP_ALIVE_TIMEOUT = re.compile(r"\btimeout=(\d+)")
 
 
 class PollFailure(Exception):
@@ -124,6 +125,9 @@ class StatusConnection:
         (``Keep-Alive: max=N``; 0 with ``Connection: close``); None: not said."""
         self.requests = 0
         """Requests answered on this session."""
+        self.idle_timeout: float | None = None
+        """Seconds the server keeps this connection open between requests (``Keep-Alive:
+        timeout=N``, Apache's ``KeepAliveTimeout``); None: not said."""
 
     def cut(self) -> None:
         """End a request that is waiting, now (its caller gets a failure)."""
@@ -185,8 +189,11 @@ class StatusConnection:
         if "close" in resp.headers.get("Connection", "").lower():
             self.remaining = 0
         else:
-            said = _KEEP_ALIVE_MAX.search(resp.headers.get("Keep-Alive", ""))
+            header = resp.headers.get("Keep-Alive", "")
+            said = _KEEP_ALIVE_MAX.search(header)
             self.remaining = int(said.group(1)) if said else None
+            idle = _KEEP_ALIVE_TIMEOUT.search(header)
+            self.idle_timeout = float(idle.group(1)) if idle else None
 
     def _check_response(self, resp: requests.Response) -> None:
         code = resp.status_code

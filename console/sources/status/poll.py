@@ -176,13 +176,20 @@ class StatusPoller:
             sample, hint = done.result()
         except PollFailure as failure:
             self._tables.forget()
-            self.delay = min(self.max_backoff, max(self.delay, self.interval) * 2)
+            self.delay = self._keep(min(self.max_backoff, max(self.delay, self.interval) * 2))
             self._state(failure.status, failure.message, failure.hint)
             return None
-        self.delay = self.interval
+        self.delay = self._keep(self.interval)
         self._state("ok", "", hint)
         self.sink.add_status(sample)
         return sample
+
+    def _keep(self, delay: float) -> float:
+        """``delay``, shortened to poll again before the server drops the connection lamptop
+        holds (``KeepAliveTimeout``): under saturation a new one waits in the queue."""
+        conn = self._conn
+        idle = conn.idle_timeout if conn is not None and conn.remaining else None
+        return min(delay, max(idle - 0.5, 0.5)) if idle is not None else delay
 
     def _start(self, conn: StatusConnection) -> asyncio.Future[Polled]:
         future = asyncio.ensure_future(asyncio.to_thread(self._poll_blocking, conn))
