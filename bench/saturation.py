@@ -59,15 +59,26 @@ async def watch(url: str, seconds: float) -> tuple[list[float], list[str], int]:
 
 def run(seconds: float, workers: int, clients: int, hold: int) -> dict[str, object]:
     if shutil.which("apache2") is None and not Path("/usr/sbin/apache2").exists():
-        raise SystemExit("saturation: needs Debian's apache2 (apt-get install apache2 apache2-utils)")
+        raise SystemExit("saturation: needs Debian's apache2 and ab (apache2-utils)")
     base = Path(tempfile.mkdtemp(prefix="lamptop-saturation-"))
     server = ApacheServer(root=base, port=free_port(), max_workers=workers)
     server.start()
     flood = None
     try:
         flood = subprocess.Popen(
-            ["ab", "-q", "-c", str(clients), "-t", str(int(seconds) + 5), "-s", "60",
-             "-n", "10000000", f"{server.sleep_url}?{hold}"],
+            [
+                "ab",
+                "-q",
+                "-c",
+                str(clients),
+                "-t",
+                str(int(seconds) + 5),
+                "-s",
+                "60",
+                "-n",
+                "10000000",
+                f"{server.sleep_url}?{hold}",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
