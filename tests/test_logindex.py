@@ -67,3 +67,80 @@ def test_narrowing_filter_keeps_order_and_index_of_clamps() -> None:
     assert all(r.source == "access" for r in index.records())
     assert index.index_of(10**9) == len(index) - 1
     assert index.index_of(-1) == 0
+
+
+def late(rec: LogRecord, seconds: float, seq: int) -> LogRecord:
+    """``rec`` released after the others (``seq``) with a time ``seconds`` from T0."""
+    return replace(rec, ts=T0 + timedelta(seconds=seconds), seq=seq)
+
+
+def test_a_late_line_goes_in_its_place_by_time() -> None:
+    index = LogIndex()
+    records = numbered(0, 20)  # times 0..19 s, released in order
+    index.sync(tuple(records))
+    line = late(records[3], 4.5, 21)  # started at 4.5 s, logged (released) after 19 s
+    ring = tuple([*records, line])
+    assert index.sync(ring) == 0  # following: nothing left the top
+    assert index.placed
+    shown = index.records()
+    assert shown[5] is line and [r.ts for r in shown] == sorted(r.ts for r in shown)
+    j = index.index_of(len(records))  # its ordinal: the 21st record of the ring
+    assert index.record(j) is line
+    index.set_filter(LogFilter(text="GET"))  # refiltering keeps the time order
+    assert [r.ts for r in index.records()] == sorted(r.ts for r in index.records())
+
+
+def test_the_anchor_stays_put_when_lines_come_or_go_above_it() -> None:
+    index = LogIndex()
+    records = numbered(0, 20)
+    index.sync(tuple(records))
+    index.anchor = index.ordinal(10)  # a view scrolled up: record 10 at its top
+    first = late(records[1], 2.5, 21)  # before the anchor: the view moves down one row
+    second = late(records[1], 15.5, 22)  # after it: nothing moves
+    assert index.sync(tuple([*records, first, second])) == -1
+    assert index.record(index.index_of(index.anchor)) is records[10]
+    # the ring drops its 3 oldest (by arrival): 3 rows above the anchor go
+    ring = tuple([*records, first, second])[3:]
+    assert index.sync(ring) == 3
+    assert index.records()[0] is first  # released late, it stays while older arrivals go
+    assert len(index) == len(ring)
+
+
+def test_expanded_rows_count_a_late_record_in_its_place() -> None:
+    index = LogIndex()
+    records = numbered(0, 10)
+    index.sync(tuple(records))
+    index.set_expanded(True)
+    rows = index.rows
+    fatal = next(r for r in records if r.lines)  # a php record with continuation lines
+    index.sync(tuple([*records, late(fatal, 0.5, 11)]))
+    assert index.rows == rows + 1 + len(fatal.lines)
+    assert index.locate(1 + len(records[0].lines)) == (1, 0)  # the late one is record 1
+
+
+async def test_a_paused_view_keeps_its_top_line_when_a_late_line_is_filed_above() -> None:
+    from console.core.clock import ManualClock
+    from tests.support.app import log_lines, make_app
+    from tests.support.scripted import scripted_recorder
+
+    clock = ManualClock(T0)
+    recorder = scripted_recorder(clock=clock)
+    app = make_app(recorder=recorder)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("home")  # paused, at the oldest records
+        for _ in range(60):  # down the list: the view scrolls, its top is a later record
+            await pilot.press("down")
+        await pilot.pause(0.3)
+        assert app.panes.log.scroll_y > 5 and app.log_index.anchor is not None
+        top = log_lines(app)[0]
+        shown = app.log_index.records()
+        first = app.log_index.record(app.log_index.index_of(app.log_index.anchor or 0))
+        earlier = replace(shown[0], text="GET /late.php took 30 s", ts=shown[0].ts, seq=0)
+        recorder.add_records([replace(earlier, fields=dict(earlier.fields, url="/late.php"))])
+        clock.advance(1)
+        await pilot.pause(1.2)
+        assert any(r.text == "GET /late.php took 30 s" for r in app.log_index.records())
+        assert app.log_index.records()[1].text == "GET /late.php took 30 s"  # in its place
+        assert log_lines(app)[0] == top  # the view did not jump
+        assert app.log_index.record(app.log_index.index_of(app.log_index.anchor or 0)) is first

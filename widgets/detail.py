@@ -15,10 +15,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from console.core.events import LogRecord
+from console.core.text import clean
 from console.core.timefmt import iso, local_precise
 from console.incident.redact import redact_record
 from console.view.filters import redact as _redact
-from widgets.logview import clean
 
 
 def redact(text: str) -> str:

@@ -29,6 +29,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from console.core.events import LogRecord
+from console.core.text import clean
 from console.core.timefmt import clock
 from console.view.filters import effective_level, http_status, redact
 from console.view.logindex import LogIndex
@@ -55,12 +56,6 @@ _LEVEL_CLASS = {
     "debug": "logview--muted",
     "unparsed": "logview--muted",
 }
-#: Control characters would reach the terminal as commands: show them as a middle dot.
-_CONTROLS = {i: "·" for i in (*range(0, 9), *range(10, 32), 127)} | {9: " "}
-
-
-def clean(text: str) -> str:
-    return text.translate(_CONTROLS)
 
 
 class LogView(PlainWidget, ScrollView, can_focus=True):
@@ -167,7 +162,8 @@ class LogView(PlainWidget, ScrollView, can_focus=True):
         """The index took a new snapshot's records; ``removed``: what
         :meth:`~console.view.logindex.LogIndex.sync` returned (None: nothing changed)."""
         if removed is not None:
-            self._update_size(removed, appended=True)
+            # a late line filed before the end changes rows on screen: repaint them
+            self._update_size(removed, appended=not self.index.placed)
 
     def relayout(self) -> None:
         """Anything in the index may have changed (the filter, continuation lines shown)."""
@@ -177,6 +173,7 @@ class LogView(PlainWidget, ScrollView, can_focus=True):
     def watch_follow(self, follow: bool) -> None:
         if follow:
             self._to_end()
+        self._anchor()
         self.post_message(self.FollowChanged(follow))
 
     def _watch_sources(self) -> None:
@@ -290,6 +287,13 @@ class LogView(PlainWidget, ScrollView, can_focus=True):
         super().watch_scroll_y(old, new)
         if round(new) < round(old) and round(new) < round(self.max_scroll_y):
             self.follow = False
+        self._anchor()
+
+    def _anchor(self) -> None:
+        """Tell the index which record tops the view, so that lines filed above it (late, by
+        their time) or dropped keep it in place; none while following."""
+        at = None if self.follow else self.index.locate(round(self.scroll_y))
+        self.index.anchor = None if at is None else self.index.ordinal(at[0])
 
     def on_resize(self) -> None:
         self._cache.clear()
@@ -366,7 +370,7 @@ class LogView(PlainWidget, ScrollView, can_focus=True):
             line = muted
             parts = [Segment(" " * (indent - 2) + "│ ", muted)]
             body = rec.lines[sub - 1]
-        body = clean(body[: max(0, width - indent) + 200])
+        body = clean(body[: max(0, width - indent) + 200]).replace("\t", " ")
         if self.redacted:
             body = redact(body)
         done = 0

@@ -2,7 +2,10 @@
 
 Records are numbered by *ordinal*, the order in which they entered the recorder's ring, so
 a position survives the ring dropping its oldest records. The index keeps the ordinals of
-the matching records and, when continuation lines are shown, the row each one starts at.
+the matching records in the order of the times written in their lines, and, when
+continuation lines are shown, the row each one starts at. A line released after lines of later
+times (an access line is written when its request ends, but carries its start) goes in its
+place, not at the end; a view scrolled up keeps its top record where it was (:attr:`anchor`).
 A new snapshot only costs the records that arrived since the previous one; the whole ring is
 filtered again only when the filter changes (and not even then when the new filter only
 narrows the old one). Pure Python: no Textual, no I/O.
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
+from datetime import datetime
 
 from console.core.events import LogRecord
 from console.view.filters import LogFilter
@@ -29,6 +33,13 @@ class LogIndex:
         """Each record takes 1 + len(lines) rows instead of 1."""
         self._max_seq = 0
         self._matched: list[int] = []
+        self._keys: list[tuple[datetime, int]] = []
+        """``(ts, seq)`` of each matched record: the display order, for bisecting."""
+        self.placed = False
+        """Whether the last :meth:`sync` put records before the end (lines released late)."""
+        self.anchor: int | None = None
+        """Ordinal of the record at the top of a view that does not follow the newest: rows
+        that come or go before it are what :meth:`sync` reports. None: the view follows."""
         self._starts: list[int] = []
         """When expanded: the row each matched record starts at (not rebased)."""
         self._row_end = 0
@@ -38,15 +49,16 @@ class LogIndex:
 
     # -- changes ------------------------------------------------------------------------------
     def sync(self, new: Sequence[LogRecord]) -> int | None:
-        """Take the records of a new snapshot; return how many rows left the top.
-
-        None when nothing changed (the same records as before).
+        """Take the records of a new snapshot; return how many rows before the anchor went
+        (negative: came), or before the end when the view follows: what the view scrolls by
+        to keep its top record in place. None when nothing changed (the same records).
 
         Released records are a prefix of arrival order (``seq``), so the new ones are the
         trailing records with a seq above everything seen, and the ring only drops from the
         front. Anything else (a different ring) is filtered from scratch.
         """
         old = self.ring
+        self.placed = False
         if new is old:
             return None
         i = len(new)
@@ -67,33 +79,85 @@ class LogIndex:
             self._refilter()
             return 0
         self._max_seq = max((r.seq for r in new[i:]), default=last)
+        anchor_key = self._anchor_key(old)
         base = self.base = self.base + dropped
+        before = self._drop_before(base, anchor_key) if dropped else 0
+        before -= self._take(new, i, anchor_key)
+        return before
+
+    def _anchor_key(self, ring: Sequence[LogRecord]) -> tuple[datetime, int] | None:
+        """The display key of the anchor record in ``ring`` (before this sync's changes)."""
+        a = self.anchor
+        if a is None or not self.base <= a < self.base + len(ring):
+            return None
+        rec = ring[a - self.base]
+        return (rec.ts, rec.seq)
+
+    def _drop_before(self, base: int, anchor_key: tuple[datetime, int] | None) -> int:
+        """Forget the matched records the ring dropped (ordinals below ``base``); the rows
+        they took before the anchor (all of them, without one)."""
         matched = self._matched
-        cut = bisect_left(matched, base)
-        removed = cut
-        if cut:
-            if self.expanded:
-                end = self._starts[cut] if cut < len(self._starts) else self._row_end
-                removed = end - self._starts[0]
-                del self._starts[:cut]
-            del matched[:cut]
-        matches = self.filter.matches
-        starts, row_end, expanded = self._starts, self._row_end, self.expanded
-        for k in range(i, len(new)):
+        gone = [j for j, o in enumerate(matched) if o < base]
+        if not gone:
+            return 0
+        rows = 0
+        for j in gone:
+            if anchor_key is None or self._keys[j] < anchor_key:
+                rows += self._height(j)
+        keep = [j for j, o in enumerate(matched) if o >= base]
+        self._matched = [matched[j] for j in keep]
+        self._keys = [self._keys[j] for j in keep]
+        if self.expanded:
+            self._count_rows()
+        return rows
+
+    def _take(
+        self, new: Sequence[LogRecord], start: int, anchor_key: tuple[datetime, int] | None
+    ) -> int:
+        """File the matching records of ``new[start:]`` by time; the rows they added before
+        the anchor."""
+        matched, keys, matches = self._matched, self._keys, self.filter.matches
+        base, expanded = self.base, self.expanded
+        starts, row_end = self._starts, self._row_end
+        rows_before = 0
+        placed = False
+        for k in range(start, len(new)):
             rec = new[k]
-            if matches(rec):
+            if not matches(rec):
+                continue
+            key = (rec.ts, rec.seq)
+            if not keys or key >= keys[-1]:
                 matched.append(base + k)
-                if expanded:
+                keys.append(key)
+                if expanded and not placed:
                     starts.append(row_end)
                     row_end += 1 + len(rec.lines)
+                continue
+            at = bisect_right(keys, key)
+            matched.insert(at, base + k)
+            keys.insert(at, key)
+            placed = True
+            if anchor_key is not None and key < anchor_key:
+                rows_before += 1 + (len(rec.lines) if expanded else 0)
         self._row_end = row_end
-        return removed
+        self.placed = placed
+        if placed and expanded:
+            self._count_rows()
+        return rows_before
+
+    def _height(self, j: int) -> int:
+        if not self.expanded:
+            return 1
+        end = self._starts[j + 1] if j + 1 < len(self._starts) else self._row_end
+        return end - self._starts[j]
 
     def set_filter(self, new: LogFilter) -> None:
         old, self.filter = self.filter, new
         if new.narrows(old):
             ring, base, matches = self.ring, self.base, new.matches
-            self._matched = [o for o in self._matched if matches(ring[o - base])]
+            keep = [j for j, o in enumerate(self._matched) if matches(ring[o - base])]
+            self._matched = [self._matched[j] for j in keep]
+            self._keys = [self._keys[j] for j in keep]
             self._count_rows()
         else:
             self._refilter()
@@ -103,12 +167,12 @@ class LogIndex:
         self._count_rows()
 
     def _refilter(self) -> None:
-        f, base = self.filter, self.base
-        if f.is_default:
-            self._matched = list(range(base, base + len(self.ring)))
-        else:
-            matches = f.matches
-            self._matched = [base + i for i, r in enumerate(self.ring) if matches(r)]
+        f, base, ring = self.filter, self.base, self.ring
+        every = f.is_default
+        matches = f.matches
+        pairs = sorted(((r.ts, r.seq), base + i) for i, r in enumerate(ring) if every or matches(r))
+        self._keys = [k for k, _ in pairs]
+        self._matched = [o for _, o in pairs]
         self._count_rows()
 
     def _count_rows(self) -> None:
@@ -142,8 +206,15 @@ class LogIndex:
         return tuple(ring[o - base] for o in self._matched)
 
     def index_of(self, ordinal: int) -> int:
-        """Index of the matching record at ``ordinal``, or of the next one (clamped)."""
-        return max(0, min(bisect_left(self._matched, ordinal), len(self._matched) - 1))
+        """Index of the matching record at ``ordinal``, or of the next one in display order
+        (clamped; the first when the ring no longer holds it)."""
+        j = ordinal - self.base
+        if j < 0 or not self._matched:
+            return 0
+        if j >= len(self.ring):
+            return len(self._matched) - 1
+        rec = self.ring[j]
+        return max(0, min(bisect_left(self._keys, (rec.ts, rec.seq)), len(self._matched) - 1))
 
     def row_of(self, j: int) -> tuple[int, int]:
         """First row and height of matching record ``j``."""
