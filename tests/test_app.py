@@ -398,6 +398,15 @@ async def test_redact_masks_clients_on_screen() -> None:
         await pilot.press("enter")
         body = str(app.screen.query_one("#detail-body", Static).render())
         assert "203.0.113" not in body
+        await pilot.press("escape")
+        # a pinned client and URL are quoted in the logs title: masked there too, and so in
+        # the saved screen
+        app.log_filter = LogFilter(client="203.0.113.99", url="/cart;jsessionid=S3CR3T")
+        await pilot.pause(1.2)
+        title = app.query_one("#logs-pane").border_title or ""
+        assert "203.0.x.x" in title and "203.0.113.99" not in title and "S3CR3T" not in title
+        svg = app.export_screenshot()
+        assert "203.0.113.99" not in svg and "S3CR3T" not in svg
 
 
 async def test_narrowing_the_filter_while_paused_keeps_the_pane_full() -> None:

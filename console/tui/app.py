@@ -42,7 +42,7 @@ from console.sources.engine import Engine
 from console.tui import actions, keys
 from console.tui import freeze as freezing
 from console.tui.panes import Panes
-from console.view.filters import LogFilter
+from console.view.filters import LogFilter, redact
 from console.view.freeze import FreezeState
 from console.view.logindex import LogIndex
 from console.view.metrics import InFlight, in_flight, problems, request_rates, status_state
@@ -336,8 +336,10 @@ class LamptopApp(App[int]):
             cramped=screen.has_class("-cramped"),
         )
         logs, workers = self.panes.logs, self.panes.workers
-        # titles quote the filter and a pinned request's client or URL: never markup
-        set_changed(logs, "border_title", escape(titles.logs))
+        # titles quote the filter and a pinned request's client or URL: never markup, and
+        # masked like every other client and query under --redact
+        masked = redact(titles.logs) if self.config.redact else titles.logs
+        set_changed(logs, "border_title", escape(masked))
         set_changed(workers, "border_title", escape(titles.workers))
         set_changed(logs, "border_subtitle", escape(titles.logs_sub))
         set_changed(workers, "border_subtitle", escape(titles.workers_sub))
