@@ -443,8 +443,8 @@ def test_open_refuses_a_huge_file_before_reading_it(tmp_path: Path) -> None:
     b = tmp_path / "b"
     b.mkdir()
     with (b / "snapshot.json").open("wb") as f:
-        f.truncate(300 << 20)  # sparse: costs no disk
-    with pytest.raises(BundleError, match="more than the 256 MB"):
+        f.truncate(245 << 20)  # sparse: costs no disk
+    with pytest.raises(BundleError, match="more than the 48 MB"):
         read_bundle(b)
 
 

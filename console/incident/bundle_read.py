@@ -41,8 +41,9 @@ from console.core.text import clean_value
 from console.core.timefmt import from_iso
 from console.incident.bundle import SCHEMA_VERSION, BundleError
 
-MAX_BYTES = 256 * 1024 * 1024
-"""Largest snapshot.json read: a full bundle of default rings is far smaller."""
+MAX_BYTES = 48 * 1024 * 1024
+"""Largest snapshot.json read: a bundle of full default rings is about 10 MB, and parsing JSON
+costs several times its size in memory on a box that may be short of it."""
 MAX_RECORDS = 200_000
 MAX_SAMPLES = 20_000
 MAX_ROWS = 65_536
