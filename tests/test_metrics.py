@@ -197,3 +197,17 @@ def test_pane_titles_say_the_filter_the_counts_and_what_is_hidden() -> None:
     assert t.logs == "logs · /500/ · warn+ · workers+memory need 20 rows"
     assert t.logs_sub == "7 of 12,345 · paused · end follows"
     assert (t.workers, t.workers_sub) == ("workers · memory needs 60 cols", "3 in flight")
+
+
+def test_latest_rates_take_bytes_from_the_samples_that_count_them() -> None:
+    from console.view.metrics import latest_rates
+
+    a = status_sample(T0, 1000, 5000.0)
+    b = status_sample(T0 + timedelta(seconds=1), 1010, 5040.0)
+    page = replace(status_sample(T0 + timedelta(seconds=2), 1030, 0.0), total_kbytes=None)
+    rates = latest_rates([a, b, page])
+    assert rates is not None
+    assert rates.requests == 20.0  # from the last two samples
+    assert rates.kbytes == 40.0  # from the last two that count bytes, not 0 on a page sample
+    assert latest_rates([a]) is None
+    assert latest_rates([a, b]) == request_rates(a, b)

@@ -215,9 +215,14 @@ async def test_busy_server_page_read_every_poll(
     pages = CountingPages(others=3)
     srv = serve(pages)
     poller = StatusPoller(f"http://127.0.0.1:{srv.port}/server-status", MemorySink(), **FAST)
-    await polls(poller, 4)
+    samples = await polls(poller, 7)
     poller.close()
-    assert pages.html_reads == 4
+    # One request a poll (the first reads both, to have a table at once): ?auto sees the
+    # counters move, the next poll reads the page instead, whose summary has them too.
+    assert len(pages.paths) == 7 + 1
+    assert [p.endswith("?auto") for p in pages.paths] == [True, False] + [True, False] * 3
+    assert all(s.workers for s in samples)  # every sample has the table, fresh or reused
+    assert [s.total_kbytes is None for s in samples] == [False] + [False, True] * 3
 
 
 async def test_page_read_again_when_old(serve: Callable[[Responder], LocalServer]) -> None:
@@ -227,11 +232,12 @@ async def test_page_read_again_when_old(serve: Callable[[Responder], LocalServer
     poller = StatusPoller(
         f"http://127.0.0.1:{srv.port}/server-status", MemorySink(), table_max_age=0.3, **opts
     )
-    for _ in range(3):
+    for _ in range(4):
         await poller.poll_once()
         await asyncio.sleep(0.2)
     poller.close()
     assert pages.html_reads >= 2
+    assert len(pages.paths) <= 4 + 1  # the page instead of ?auto, not besides it
 
 
 async def test_failed_poll_reads_the_page_again(

@@ -29,6 +29,7 @@ from console.parsing.modstatus_html import (
     auto_from_html,
     number,
     parse_html,
+    read_page,
     uptime_seconds,
 )
 
@@ -43,6 +44,7 @@ __all__ = [
     "parse_auto",
     "parse_html",
     "parse_status_text",
+    "read_page",
     "QUIET_MODES",
     "request_path",
     "sample_from_html",

@@ -260,6 +260,23 @@ def auto_from_html(text: str) -> str:
     :class:`NotModStatus` for a page that is not Apache's status page.
     """
     page, _, _, _ = _parse_page(text)
+    return _auto_text(page)
+
+
+def read_page(text: str) -> tuple[str, tuple[Worker, ...], tuple[ProcessRow, ...], bool]:
+    """Everything the HTML page says, parsed once: its summary as ``?auto`` text (see
+    :func:`auto_from_html`), the worker rows, the event per-process rows, and whether the
+    worker table was there. Raises :class:`NotModStatus` like :func:`parse_html`."""
+    page, workers, processes, extended = _parse_page(text)
+    if len(workers) > MAX_SLOTS or len(processes) > MAX_SLOTS:
+        raise NotModStatus(
+            f"{max(len(workers), len(processes))} worker rows, more than the {MAX_SLOTS} "
+            "slots any Apache has: not read"
+        )
+    return _auto_text(page), workers, processes, extended
+
+
+def _auto_text(page: Page) -> str:
     out: list[str] = []
     for dt in page.dts:
         label, sep, value = dt.partition(":")

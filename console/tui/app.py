@@ -45,7 +45,7 @@ from console.tui.panes import Panes
 from console.view.filters import LogFilter, redact
 from console.view.freeze import FreezeState
 from console.view.logindex import LogIndex
-from console.view.metrics import InFlight, in_flight, problems, request_rates, status_state
+from console.view.metrics import InFlight, in_flight, latest_rates, problems, status_state
 from console.view.pacing import LOG_EVERY, Pacer
 from console.view.panes import memory_model, pane_titles
 from console.view.suspects import suspects
@@ -264,7 +264,7 @@ class LamptopApp(App[int]):
         header = panes.header
         if status is not old_status or first:
             header.status = status
-            header.rates = request_rates(snap.status[-2] if len(snap.status) > 1 else None, status)
+            header.rates = latest_rates(snap.status)
         if system is not old_system or first:
             header.system = system
             panes.memory.model = memory_model(snap.system[-400:])

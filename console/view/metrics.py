@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from console.core.events import SourceState, StatusSample, SystemSample
 from console.parsing.modstatus import QUIET_MODES, request_path
@@ -47,6 +47,19 @@ def request_rates(previous: StatusSample | None, current: StatusSample | None) -
     k0, k1 = previous.total_kbytes, current.total_kbytes
     kbytes = 0.0 if k0 is None or k1 is None or k1 < k0 else (k1 - k0) / seconds
     return Rates(requests=(a1 - a0) / seconds, kbytes=kbytes, seconds=seconds)
+
+
+def latest_rates(samples: Sequence[StatusSample]) -> Rates | None:
+    """:func:`request_rates` of the last two samples, kB/s from the last two that count bytes:
+    a sample read from the HTML page alone has requests but no exact byte count."""
+    if len(samples) < 2:
+        return None
+    rates = request_rates(samples[-2], samples[-1])
+    if rates is None or samples[-1].total_kbytes is not None:
+        return rates
+    counted = [s for s in samples[-12:] if s.total_kbytes is not None][-2:]
+    bytes_rates = request_rates(*counted) if len(counted) == 2 else None
+    return replace(rates, kbytes=bytes_rates.kbytes if bytes_rates is not None else 0.0)
 
 
 def human_bytes(n: float | None) -> str:

@@ -7,8 +7,11 @@ is kept, not abandoned, and collected by a later poll. Failures become
 :class:`~console.core.events.SourceState` values in words a person can act on, the poller backs
 off (interval doubled per failure, up to ``max_backoff``) and keeps trying.
 
-The HTML page is read only when it can have changed (the ``?auto`` counters moved) or is 5 s
-old; the polls in between reuse its worker table (see :mod:`console.sources.status.table`).
+A poll makes one request: ``?auto``, or, when the worker table can have changed (the
+``?auto`` counters moved) or is 5 s old, the HTML page instead, whose summary carries the
+counters too; the polls in between reuse its worker table (see
+:mod:`console.sources.status.table`). Every request counts against the connection's
+``MaxKeepAliveRequests`` and, on a saturated server, against the listen queue.
 """
 
 from __future__ import annotations
@@ -22,7 +25,13 @@ import urllib3
 
 from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.events import SourceStatus, StatusSample
-from console.parsing.modstatus import QUIET_MODES, NotModStatus, build_sample, parse_html
+from console.parsing.modstatus import (
+    QUIET_MODES,
+    NotModStatus,
+    build_sample,
+    parse_html,
+    read_page,
+)
 from console.sources import Sink, StateReporter
 from console.sources.status.http import (
     HINT_NOT_STATUS,
@@ -95,6 +104,9 @@ class StatusPoller:
         """Seconds until the next poll: the interval, or longer while failing."""
         self._pending: asyncio.Future[Polled] | None = None
         """The poll still waiting for its answer, kept across :meth:`poll_once` calls."""
+        self._page_next = False
+        """The next poll reads the HTML page instead of ``?auto``: the counters moved."""
+        self._last_auto: StatusSample | None = None
         self.rollovers = 0
         """How many times a spare connection took over from one the server was closing."""
         self._spare: tuple[StatusConnection, asyncio.Future[Polled]] | None = None
@@ -176,6 +188,7 @@ class StatusPoller:
             sample, hint = done.result()
         except PollFailure as failure:
             self._tables.forget()
+            self._page_next = False
             self.delay = self._keep(min(self.max_backoff, max(self.delay, self.interval) * 2))
             self._state(failure.status, failure.message, failure.hint)
             return None
@@ -237,6 +250,12 @@ class StatusPoller:
     # -- in the worker thread ----------------------------------------------------------------
 
     def _poll_blocking(self, conn: StatusConnection) -> Polled:
+        """One poll, one request: ``?auto``, or the HTML page when its table is due (the page
+        carries the scoreboard and the counters too). Every request counts against the
+        connection's ``MaxKeepAliveRequests`` and, under saturation, against the queue."""
+        if self.extended and self._page_next and self._last_auto is not None:
+            self._page_next = False
+            return self._poll_page(conn, self._last_auto)
         auto_text = conn.get(self._auto_url)
         try:
             sample = build_sample(self.clock.now(), self.url, auto_text)
@@ -247,8 +266,15 @@ class StatusPoller:
             ) from exc
         if not self.extended:
             return sample, ""
+        self._last_auto = sample
         tables = self._tables
-        table = self._read_table(conn) if tables.stale(sample) else tables.current()
+        if not tables.stale(sample):
+            table = tables.current()
+        elif tables.table is None:
+            table = self._read_table(conn)  # nothing to show yet: a second request, once
+        else:
+            self._page_next = True  # the next poll reads the page instead of ?auto
+            table = tables.current()
         sample = replace(
             sample,
             ts=self.clock.now(),
@@ -257,6 +283,35 @@ class StatusPoller:
             extended=table.extended,
         )
         return sample, table.hint
+
+    def _poll_page(self, conn: StatusConnection, last: StatusSample) -> Polled:
+        """The HTML page alone: its summary and scoreboard for the counters, its table for the
+        workers. Traffic in bytes is not on it (rounded to 0.1 MB): ``total_kbytes`` is None,
+        and the keys only ``?auto`` has are carried from the last ``?auto`` sample."""
+        tables = self._tables
+        html_text = conn.get(self.url)
+        tables.counted()
+        read_at = time.monotonic()
+        try:
+            auto_text, workers, processes, extended = read_page(html_text)
+            sample = build_sample(self.clock.now(), self.url, auto_text)
+        except NotModStatus as exc:
+            tables.forget()
+            raise PollFailure(
+                "not-status", "not a mod_status page (its HTML page)", HINT_NOT_STATUS
+            ) from exc
+        busy = tuple(w for w in workers if w.mode not in QUIET_MODES)
+        hint = "" if extended else HINT_EXTENDED
+        tables.keep(WorkerTable(busy, processes, extended, hint, read_at))
+        sample = replace(
+            sample,
+            fields={**last.fields, **sample.fields},
+            workers=busy,
+            processes=processes,
+            extended=extended,
+            total_kbytes=None,
+        )
+        return sample, hint
 
     def _read_table(self, conn: StatusConnection) -> WorkerTable:
         """Fetch and parse the HTML page; keep the table for the polls that reuse it."""

@@ -1,6 +1,6 @@
 """When the mod_status poller reads the ExtendedStatus HTML page again, and how it reuses it.
 
-The worker table (the HTML page) costs a second request a poll and most of a poll's CPU; the
+The worker table (the HTML page) costs more than ``?auto`` to serve and most of a poll's CPU; the
 ``?auto`` counters cost little. :class:`TableCache` says when the table must be read again:
 
 * there is no table yet, or the last attempt to read it failed;
@@ -70,9 +70,11 @@ def activity(sample: StatusSample) -> tuple[object, ...]:
 class TableCache:
     """The last worker table read, and whether a poll must read it again.
 
-    One poll calls :meth:`stale` with its ``?auto`` sample; if True, it reads the page, calls
-    :meth:`counted` once the server answered, and :meth:`keep` (or :meth:`forget` when the page
-    could not be used); else it takes :meth:`current`. A failed poll calls :meth:`forget`.
+    A poll calls :meth:`stale` with its ``?auto`` sample; if True, the page is read (by the
+    next poll, instead of ``?auto``; at once when there is no table yet), which calls
+    :meth:`counted` once the server answered and :meth:`keep` (or :meth:`forget` when the page
+    could not be used); meanwhile polls take :meth:`current`. A failed poll calls
+    :meth:`forget`.
     """
 
     def __init__(self, own_path: str, *, max_age: float = MAX_AGE, slack: float = 0.0) -> None:
