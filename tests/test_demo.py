@@ -630,3 +630,23 @@ def test_the_demo_removes_its_directory_when_a_signal_ends_it(tmp_path: Path, ho
     expected = signal.SIGTERM if how == "SIGTERM" else signal.SIGHUP
     assert code == 128 + expected
     assert not workdirs[0].exists()
+
+
+def test_the_demos_bundles_go_to_a_folder_of_their_own_named_demo(tmp_path: Path) -> None:
+    from console.core.config import Config
+    from console.core.recorder import Recorder
+    from console.incident.rules import Trigger
+    from console.incident.watch import IncidentWatch
+
+    base = Config(snapshot_dir=None)
+    with Demo(seed=1, speed=1.0) as demo:
+        cfg = demo.config(base)
+    assert Path(cfg.snapshot_dir or "").name == "demo"
+    assert Path(cfg.snapshot_dir or "").parent.name == "snapshots"
+    given = Config(snapshot_dir=str(tmp_path / "mine"))
+    with Demo(seed=1, speed=1.0) as demo:
+        demo_cfg = demo.config(given)
+    assert demo_cfg.snapshot_dir == str(tmp_path / "mine")  # a dir the user chose is kept
+    watch = IncidentWatch.for_config(demo_cfg, Recorder(), host="demo")
+    saved = asyncio.run(watch.save(Trigger("key", T0, message="saved by hand")))
+    assert saved.path is not None and "-demo-key" in saved.path.name

@@ -144,3 +144,15 @@ async def test_a_paused_view_keeps_its_top_line_when_a_late_line_is_filed_above(
         assert app.log_index.records()[1].text == "GET /late.php took 30 s"  # in its place
         assert log_lines(app)[0] == top  # the view did not jump
         assert app.log_index.record(app.log_index.index_of(app.log_index.anchor or 0)) is first
+
+
+def test_own_polls_are_never_shown_even_from_an_old_bundle() -> None:
+    records = numbered(0, 6)
+    own = replace(records[1], fields=dict(records[1].fields, user_agent="lamptop/0.1.0"))
+    ring = tuple([records[0], own, *records[2:]])
+    index = LogIndex()
+    index.sync(ring)  # a ring seen for the first time is filtered from scratch
+    assert own not in index.records() and len(index) == len(ring) - 1
+    index.set_filter(LogFilter(text="GET"))
+    index.set_filter(LogFilter())  # back to the default: still left out
+    assert own not in index.records()

@@ -808,3 +808,19 @@ async def test_replay_apache_copytruncate(tmp_path: Path, make_tail: Tails) -> N
     await tail.poll_once()
     assert texts(sink) == copy_lines + after
     assert b"\0" not in log.read_bytes()
+
+
+async def test_own_status_polls_are_dropped_at_the_tail(tmp_path: Path, make_tail: Tails) -> None:
+    from console.parsing import make_parser
+
+    log = tmp_path / "access.log"
+    agent = '"-" "lamptop/0.1.0"'
+    log.write_text(
+        '127.0.0.1 - - [26/Nov/2026:15:00:00 +0000] "GET /server-status?auto HTTP/1.1" 200 800 '
+        + agent
+        + '\n192.0.2.7 - - [26/Nov/2026:15:00:01 +0000] "GET /server-status HTTP/1.1" 200 800 '
+        + '"-" "curl/8.5"\n'
+    )
+    tail, sink = make_tail(log, parser=make_parser("apache-access", "access"), backfill_lines=10)
+    await tail.poll_once()
+    assert [r.fields.get("user_agent") for r in sink.records] == ["curl/8.5"]

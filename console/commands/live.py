@@ -14,15 +14,20 @@ from console.sources.plan import make_plan
 
 
 def run_live(
-    cfg: Config, *, system: Callable[[Recorder], Source] | None = None, note: str = ""
+    cfg: Config,
+    *,
+    system: Callable[[Recorder], Source] | None = None,
+    note: str = "",
+    host: str | None = None,
 ) -> int:
     """Sources, rules and the console over one recorder; ``system`` stands in for the
-    system sampler (the demo's), ``note`` is shown in the header (``DEMO``)."""
+    system sampler (the demo's), ``note`` is shown in the header (``DEMO``), ``host`` names
+    the bundles (default: this machine's name)."""
     from console.tui.app import LamptopApp
 
     try:
         recorder = Recorder(max_records=cfg.max_records, max_samples=cfg.max_samples)
-        incidents = IncidentWatch.for_config(cfg, recorder)
+        incidents = IncidentWatch.for_config(cfg, recorder, host=host)
     except RuleError as exc:
         print(f"lamptop: {exc}", file=sys.stderr)
         return 2

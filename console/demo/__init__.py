@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import psutil
 
-from console.core.config import Config, LogSpec
+from console.core.config import Config, LogSpec, snapshot_dir
 from console.core.events import SourceState, SourceStatus
 from console.demo.pages import NOT_FOUND
 from console.demo.story import (
@@ -261,10 +261,14 @@ class Demo:
             LogSpec(path=str(p["php"]), kind="php-error", name="php"),
             LogSpec(path=str(p["slow"]), kind="mysql-slow", name="mysql-slow"),
         )
+        # the demo's bundles go to a folder of their own, named after the demo, never beside
+        # (and never looking like) a real incident's
+        bundles = base.snapshot_dir or str(snapshot_dir(base) / "demo")
         return replace(
             base,
             logs=logs,
             discover=False,
+            snapshot_dir=bundles,
             status_url=self.url,
             status_user=None,
             status_password=None,

@@ -12,8 +12,8 @@ from console.core.recorder import Snapshot
 from console.core.text import bound, md_code
 from console.core.timefmt import utc_date_time, utc_text
 from console.incident.rules import Trigger
+from console.parsing.apache_access import is_own_request
 from console.parsing.modstatus import request_path
-from console.view.filters import is_own_request
 from console.view.metrics import in_flight
 from console.view.suspects import MINUTE, suspects
 

@@ -228,3 +228,14 @@ __all__ = [
     "compile_logformat",
     "split_request",
 ]
+
+
+#: The User-Agent lamptop's status poller sends (``lamptop/VERSION``).
+OWN_AGENT = "lamptop/"
+
+
+def is_own_request(record: LogRecord) -> bool:
+    """lamptop's own status polls in the access log (its User-Agent): left out of every count
+    and view, from the tail on."""
+    agent = record.fields.get("user_agent")
+    return isinstance(agent, str) and agent.startswith(OWN_AGENT)

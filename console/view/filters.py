@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from console.core.events import LEVEL_RANK, LogRecord
+from console.parsing.apache_access import is_own_request
 from console.parsing.modstatus import request_path
 
 #: The minimum levels the level key cycles through: everything, warnings and up, errors and up.
@@ -23,7 +24,6 @@ _ACCESS = "apache-access"
 
 
 #: The start of the User-Agent of lamptop's status poller.
-OWN_AGENT = "lamptop/"
 
 
 class FilterError(ValueError):
@@ -87,12 +87,6 @@ def record_path(record: LogRecord) -> str:
 
 def record_pid(record: LogRecord) -> int | None:
     return _int(record.fields.get("pid"))
-
-
-def is_own_request(record: LogRecord) -> bool:
-    """lamptop's own status polls in the access log (its User-Agent): not shown, not counted."""
-    agent = record.fields.get("user_agent")
-    return isinstance(agent, str) and agent.startswith(OWN_AGENT)
 
 
 def compile_pattern(text: str) -> re.Pattern[str] | None:

@@ -167,10 +167,10 @@ class LogIndex:
         self._count_rows()
 
     def _refilter(self) -> None:
-        f, base, ring = self.filter, self.base, self.ring
-        every = f.is_default
-        matches = f.matches
-        pairs = sorted(((r.ts, r.seq), base + i) for i, r in enumerate(ring) if every or matches(r))
+        base, ring, matches = self.base, self.ring, self.filter.matches
+        # matches() even for the default filter: it leaves lamptop's own polls out (a bundle
+        # written before they were dropped at the tail still holds them)
+        pairs = sorted(((r.ts, r.seq), base + i) for i, r in enumerate(ring) if matches(r))
         self._keys = [k for k, _ in pairs]
         self._matched = [o for _, o in pairs]
         self._count_rows()

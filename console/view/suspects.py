@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from console.core.events import LogRecord, StatusSample, SystemSample
+from console.parsing.apache_access import is_own_request
 from console.parsing.modstatus import request_path
-from console.view.filters import http_status, is_own_request, record_path
+from console.view.filters import http_status, record_path
 from console.view.metrics import in_flight
 
 MB = 1024 * 1024

@@ -43,6 +43,7 @@ import aiofiles
 
 from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.events import Backfill, LogRecord, SourceState, SourceStatus
+from console.parsing.apache_access import is_own_request
 from console.parsing.base import Parser
 from console.sources import Sink, StateReporter
 from console.sources.tail.lines import LineSplitter, owner_text, permission_hint
@@ -145,6 +146,7 @@ class FileTail:
         self.clock = clock
         """Arrival times, the grace period and the quiet spell."""
         self._report = StateReporter(sink, self.name, parser.kind, str(self.path), clock)
+        self._access = parser.kind == "apache-access"
         """The last state reported to the sink."""
         self._cur: _Reader | None = None
         self._old: list[_Reader] = []
@@ -223,6 +225,8 @@ class FileTail:
         if lines:
             self.lines_read += len(lines)
             records = self.parser.feed(lines, arrival)
+            if self._access:  # lamptop's own status polls: not counted, not shown, not saved
+                records = [r for r in records if not is_own_request(r)]
         elif self.parser.pending and now - self._last_data >= self.flush_after:
             records = self.parser.flush(arrival)
         if records:
