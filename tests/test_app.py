@@ -87,8 +87,10 @@ async def test_number_keys_hide_and_show_sources() -> None:
         await pilot.press("2")
         assert app.log_filter.hidden == frozenset()
         assert any(r.source == "apache" for r in shown(app))
-        await pilot.press("9")  # no ninth source: nothing happens
+        await pilot.press("9")  # no ninth source: the filter stays, and a note says which exist
         assert app.log_filter.is_default
+        notes = [n.message for n in app._notifications]
+        assert notes == ["no log source 9: 1 access · 2 apache · 3 php"]
 
 
 async def test_e_cycles_the_minimum_level() -> None:

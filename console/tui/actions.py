@@ -61,8 +61,13 @@ def clear_filter(app: LamptopApp) -> None:
 
 
 def toggle_source(app: LamptopApp, number: int) -> None:
-    if 1 <= number <= len(app.log_sources):
-        app.log_filter = app.log_filter.toggle_source(app.log_sources[number - 1])
+    """Show or hide log source ``number``; a number with no source says which there are."""
+    sources = app.log_sources
+    if 1 <= number <= len(sources):
+        app.log_filter = app.log_filter.toggle_source(sources[number - 1])
+        return
+    listed = " · ".join(f"{i} {name}" for i, name in enumerate(sources, 1)) or "none yet"
+    app.notify(f"no log source {number}: {listed}", timeout=4, markup=False)
 
 
 def cycle_level(app: LamptopApp) -> None:
