@@ -20,11 +20,11 @@ from console.core.events import (
     Worker,
 )
 from console.core.timefmt import iso, iso_often
+from console.incident.bundle_read import record_from_dict
 from console.incident.serialize import (
     encode_json,
     jsonable,
     plain_fields,
-    record_from_dict,
     record_json,
     record_to_dict,
     state_to_dict,

@@ -187,6 +187,14 @@ def _record(v: Any, where: str, seq: int) -> LogRecord:
     )
 
 
+def record_from_dict(d: Any, seq: int = 0) -> LogRecord:
+    """One record as snapshot.json holds it, checked; :class:`BundleError` naming the field."""
+    try:
+        return _record(clean_value(d), "record", seq)
+    except (_Invalid, ValueError) as exc:
+        raise BundleError(str(exc)) from None
+
+
 def _state(v: Any, where: str) -> SourceState:
     d = _obj(v, where)
     status = _get(d, "status", where)

@@ -29,7 +29,7 @@ from console.core.events import (
     SystemSample,
     Worker,
 )
-from console.core.timefmt import from_iso, iso, iso_often
+from console.core.timefmt import iso, iso_often
 
 #: Value types JSON takes as they are.
 _SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -165,36 +165,6 @@ def state_to_dict(state: SourceState) -> dict[str, Any]:
     return d
 
 
-# -- the other direction, for `lamptop open` -------------------------------------------------
-
-
-def record_from_dict(d: Mapping[str, Any], seq: int = 0) -> LogRecord:
-    return LogRecord(
-        ts=from_iso(d["ts"]),
-        source=str(d["source"]),
-        kind=str(d["kind"]),
-        level=d["level"],
-        text=str(d["text"]),
-        lines=tuple(str(x) for x in d.get("lines", ())),
-        fields=dict(d.get("fields", {})),
-        raw=str(d.get("text", "")),
-        ts_from_line=bool(d.get("ts_from_line", True)),
-        seq=seq,
-    )
-
-
-def state_from_dict(d: Mapping[str, Any]) -> SourceState:
-    return SourceState(
-        ts=from_iso(d["ts"]),
-        source=str(d["source"]),
-        kind=str(d["kind"]),
-        status=d["status"],
-        message=str(d.get("message", "")),
-        hint=str(d.get("hint", "")),
-        target=str(d.get("target", "")),
-    )
-
-
 def status_to_dict(s: StatusSample) -> dict[str, Any]:
     return {
         "ts": iso(s.ts),
@@ -214,27 +184,6 @@ def status_to_dict(s: StatusSample) -> dict[str, Any]:
         "workers": [_worker_dict(w) for w in s.workers],
         "processes": [_process_dict(p) for p in s.processes],
     }
-
-
-def status_from_dict(d: Mapping[str, Any]) -> StatusSample:
-    return StatusSample(
-        ts=from_iso(d["ts"]),
-        url=str(d.get("url", "")),
-        fields=dict(d.get("fields", {})),
-        scoreboard=str(d.get("scoreboard", "")),
-        counts={str(k): int(v) for k, v in d.get("counts", {}).items()},
-        workers=tuple(Worker(**w) for w in d.get("workers", ())),
-        processes=tuple(ProcessRow(**p) for p in d.get("processes", ())),
-        server_version=str(d.get("server_version", "")),
-        mpm=str(d.get("mpm", "")),
-        uptime=d.get("uptime"),
-        total_accesses=d.get("total_accesses"),
-        total_kbytes=d.get("total_kbytes"),
-        busy=int(d.get("busy", 0)),
-        idle=int(d.get("idle", 0)),
-        limit=int(d.get("limit", 0)),
-        extended=bool(d.get("extended", False)),
-    )
 
 
 def system_to_dict(s: SystemSample) -> dict[str, Any]:
@@ -258,13 +207,3 @@ def system_to_dict(s: SystemSample) -> dict[str, Any]:
         "scanned": s.scanned,
         "children": [_child_dict(c) for c in s.children],
     }
-
-
-def system_from_dict(d: Mapping[str, Any]) -> SystemSample:
-    values = dict(d)
-    values["ts"] = from_iso(d["ts"])
-    values["services"] = tuple(ServiceMem(**x) for x in d.get("services", ()))
-    values["top"] = tuple(ProcInfo(**x) for x in d.get("top", ()))
-    values["children"] = tuple(ServerChild(**x) for x in d.get("children", ()))
-    values["rss_by_pid"] = {int(k): int(v) for k, v in d.get("rss_by_pid", {}).items()}
-    return SystemSample(**values)
