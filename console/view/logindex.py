@@ -80,8 +80,8 @@ class LogIndex:
             return 0
         self._max_seq = max((r.seq for r in new[i:]), default=last)
         anchor_key = self._anchor_key(old)
-        base = self.base = self.base + dropped
-        before = self._drop_before(base, anchor_key) if dropped else 0
+        self.base += dropped
+        before = self._drop_before(old, dropped, anchor_key) if dropped else 0
         before -= self._take(new, i, anchor_key)
         return before
 
@@ -93,22 +93,35 @@ class LogIndex:
         rec = ring[a - self.base]
         return (rec.ts, rec.seq)
 
-    def _drop_before(self, base: int, anchor_key: tuple[datetime, int] | None) -> int:
-        """Forget the matched records the ring dropped (ordinals below ``base``); the rows
-        they took before the anchor (all of them, without one)."""
-        matched = self._matched
-        gone = [j for j, o in enumerate(matched) if o < base]
-        if not gone:
+    def _drop_before(
+        self, old: Sequence[LogRecord], dropped: int, anchor_key: tuple[datetime, int] | None
+    ) -> int:
+        """Forget the matched records among the ``dropped`` oldest of ``old`` (the ring drops
+        by arrival); the rows they took before the anchor (all of them, without one).
+
+        None of them sorts after the latest of the dropped records, so the scan stops there:
+        it costs what was dropped (and the late lines filed among it), not the ring.
+        """
+        limit = max((r.ts, r.seq) for r in old[:dropped])
+        matched, keys, base = self._matched, self._keys, self.base
+        rows = j = 0
+        keep: list[int] = []
+        while j < len(matched) and keys[j] <= limit:
+            if matched[j] < base:
+                if anchor_key is None or keys[j] < anchor_key:
+                    rows += self._height(j)
+            else:
+                keep.append(j)
+            j += 1
+        if len(keep) == j:
             return 0
-        rows = 0
-        for j in gone:
-            if anchor_key is None or self._keys[j] < anchor_key:
-                rows += self._height(j)
-        keep = [j for j, o in enumerate(matched) if o >= base]
-        self._matched = [matched[j] for j in keep]
-        self._keys = [self._keys[j] for j in keep]
+        matched[:j] = [matched[i] for i in keep]
+        keys[:j] = [keys[i] for i in keep]
         if self.expanded:
-            self._count_rows()
+            if keep:
+                self._count_rows()  # late lines stay among the dropped: count again
+            else:
+                del self._starts[:j]  # rows are counted from the first start on
         return rows
 
     def _take(

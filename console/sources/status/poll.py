@@ -220,10 +220,10 @@ class StatusPoller:
         self.rollovers += 1
 
     def close(self) -> None:
-        for conn, future in (
-            *([(self._conn, self._pending)] if self._conn is not None else []),
-            *([self._spare] if self._spare is not None else []),
-        ):
+        spare_conn, spare = self._spare or (None, None)
+        for conn, future in ((self._conn, self._pending), (spare_conn, spare)):
+            if conn is None:
+                continue
             if future is not None and not future.done():
                 conn.cut()  # the waiting request ends now; its outcome is dropped
             conn.close()
