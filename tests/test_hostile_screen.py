@@ -69,7 +69,13 @@ async def test_a_rule_alert_quoting_markup_shows_it_as_text(tmp_path: Path) -> N
         assert app.is_running  # no MarkupError
         [alert] = [n for n in app._notifications if n.title.startswith("rule ")]
         assert "stray [/] close [bold]x[/bold]" in alert.message and not alert.markup
-        svg = app.export_screenshot()
+
+        # the toast is drawn on a later refresh: wait for it on screen, then keep that screen
+        def drawn() -> str | None:
+            shot = app.export_screenshot()
+            return shot if "stray [/] close" in shot.replace("&#160;", " ") else None
+
+        svg = await async_wait_for(drawn, what="the alert on screen")
     ET.fromstring(svg)
     assert "stray [/] close" in svg.replace("&#160;", " ")
 
