@@ -29,7 +29,6 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from console.core.events import LogRecord
-from console.core.text import clean
 from console.core.timefmt import clock
 from console.view.filters import effective_level, http_status, redact
 from console.view.logindex import LogIndex
@@ -370,7 +369,8 @@ class LogView(PlainWidget, ScrollView, can_focus=True):
             line = muted
             parts = [Segment(" " * (indent - 2) + "│ ", muted)]
             body = rec.lines[sub - 1]
-        body = clean(body[: max(0, width - indent) + 200]).replace("\t", " ")
+        # cleaned where it entered (core.text): only tabs, which the terminal would expand
+        body = body[: max(0, width - indent) + 200].replace("\t", " ")
         if self.redacted:
             body = redact(body)
         done = 0
