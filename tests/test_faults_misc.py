@@ -9,10 +9,8 @@ Processes vanishing between listing and reading are in tests/test_system.py.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,28 +22,11 @@ from console.incident.bundle import BundleError, write_bundle
 from console.incident.rules import Trigger
 from console.parsing.modstatus import parse_html
 from tests.support.app import log_lines, make_app, screen_text
+from tests.support.cli import lamptop
 from tests.support.local_http import LocalServer, send, status_pages
 from tests.support.need import unavailable
 from tests.support.paths import ROOT
 from tests.support.scripted import T0, scripted_recorder
-
-
-def lamptop(
-    *args: str, tmp: Path, env: dict[str, str] | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "XDG_CONFIG_HOME": str(tmp / "xdg"), "XDG_STATE_HOME": str(tmp)}
-    full_env.pop("LAMPTOP_STATUS_PASSWORD", None)
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "console.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=full_env,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-    )
-
 
 # -- lamptop open ------------------------------------------------------------------------------
 

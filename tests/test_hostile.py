@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -37,6 +36,7 @@ from console.incident.rules import Trigger
 from console.parsing import make_parser
 from console.parsing.modstatus import NotModStatus, build_sample
 from console.view.filters import redact
+from tests.support.cli import lamptop
 from tests.support.need import need_root
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,22 +62,6 @@ HOSTILE = [
 ]
 #: Raw bytes that must never appear in anything lamptop writes for a person or a terminal.
 FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
-
-
-def lamptop(
-    *args: str, text: bool = False, timeout: float = 60, home: Path | None = None
-) -> subprocess.CompletedProcess[Any]:
-    """Run the command line as a user would, with no terminal, its config under ``home``."""
-    env = {**os.environ, "XDG_CONFIG_HOME": str(home)} if home is not None else None
-    return subprocess.run(
-        [sys.executable, "-m", "console.cli", *args],
-        capture_output=True,
-        text=text,
-        timeout=timeout,
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def assert_inert(text: str, where: str) -> None:
@@ -130,7 +114,7 @@ async def test_the_tail_cleans_every_line_it_reads(tmp_path: Path) -> None:
 def test_parse_prints_no_control_sequence(tmp_path: Path) -> None:
     log = tmp_path / "php.log"
     log.write_bytes(b"".join(php_lines(h) for h in HOSTILE))
-    out = lamptop("parse", str(log), "--kind", "php-error")
+    out = lamptop("parse", str(log), "--kind", "php-error", text=False)
     assert out.returncode == 0, out.stderr
     text = out.stdout.decode()
     assert_inert(text, "lamptop parse")
@@ -143,7 +127,7 @@ def test_parse_keeps_a_huge_line_bounded(tmp_path: Path) -> None:
     with big.open("wb") as f:
         f.write(b'192.0.2.1 - - [26/Nov/2026:15:00:00 +0000] "GET /' + b"a" * (50 << 20))
         f.write(b' HTTP/1.1" 200 5\n')
-    out = lamptop("parse", str(big), "--kind", "apache-access", timeout=120)
+    out = lamptop("parse", str(big), "--kind", "apache-access", timeout=120, text=False)
     assert out.returncode == 0, out.stderr
     [row] = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(out.stdout) < 200_000  # 50 MB in, a bounded record out
@@ -204,8 +188,7 @@ def test_a_fifo_given_as_a_log_is_refused_without_hanging(tmp_path: Path) -> Non
         "--log",
         str(fifo),
         "--json",
-        text=True,
-        home=tmp_path,
+        tmp=tmp_path,
     )
     doc = json.loads(out.stdout)
     said = [s["why"] for s in doc["skipped"]] + [log["detail"] for log in doc["logs"]]
@@ -450,7 +433,7 @@ def test_open_refuses_a_huge_file_before_reading_it(tmp_path: Path) -> None:
 
 def test_open_of_a_crafted_bundle_exits_2_with_one_line(tmp_path: Path) -> None:
     b = bundle_with(tmp_path, good_doc() | {"trigger": 7})
-    out = lamptop("open", str(b), text=True, home=tmp_path)
+    out = lamptop("open", str(b), tmp=tmp_path)
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and "trigger: expected an object" in out.stderr
     assert "Traceback" not in out.stderr and out.stdout == ""
@@ -711,7 +694,11 @@ async def test_status_source_cleans_what_the_server_says(hostile_server: str) ->
 @pytest.mark.parametrize("path", ["/redirect", "/reason", "/moved"])
 def test_sources_prints_no_control_sequence(hostile_server: str, path: str, tmp_path: Path) -> None:
     out = lamptop(
-        "sources", "--no-discover", "--status", hostile_server + path, text=True, home=tmp_path
+        "sources",
+        "--no-discover",
+        "--status",
+        hostile_server + path,
+        tmp=tmp_path,
     )
     said = ("HTTP 418", "headers are not text", "redirected to")
     assert any(s in out.stdout for s in said), out.stdout
