@@ -17,6 +17,7 @@ counters too; the polls in between reuse its worker table (see
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from dataclasses import replace
 from urllib.parse import urlsplit
@@ -29,7 +30,6 @@ from console.parsing.modstatus import (
     QUIET_MODES,
     NotModStatus,
     build_sample,
-    parse_html,
     read_page,
 )
 from console.sources import Sink, StateReporter
@@ -106,6 +106,8 @@ class StatusPoller:
         """The poll still waiting for its answer, kept across :meth:`poll_once` calls."""
         self._page_next = False
         """The next poll reads the HTML page instead of ``?auto``: the counters moved."""
+        self._book = threading.Lock()
+        """Held while the table cache and the flags above change (see :meth:`_poll_blocking`)."""
         self._last_auto: StatusSample | None = None
         self.rollovers = 0
         """How many times a spare connection took over from one the server was closing."""
@@ -187,8 +189,9 @@ class StatusPoller:
         try:
             sample, hint = done.result()
         except PollFailure as failure:
-            self._tables.forget()
-            self._page_next = False
+            with self._book:
+                self._tables.forget()
+                self._page_next = False
             self.delay = self._keep(min(self.max_backoff, max(self.delay, self.interval) * 2))
             self._state(failure.status, failure.message, failure.hint)
             return None
@@ -252,10 +255,18 @@ class StatusPoller:
     def _poll_blocking(self, conn: StatusConnection) -> Polled:
         """One poll, one request: ``?auto``, or the HTML page when its table is due (the page
         carries the scoreboard and the counters too). Every request counts against the
-        connection's ``MaxKeepAliveRequests`` and, under saturation, against the queue."""
-        if self.extended and self._page_next and self._last_auto is not None:
-            self._page_next = False
-            return self._poll_page(conn, self._last_auto)
+        connection's ``MaxKeepAliveRequests`` and, under saturation, against the queue.
+
+        A spare connection's first poll runs beside the current one's: what they share (the
+        table cache, the page-next flag) is changed under a lock, never held over the network.
+        """
+        with self._book:
+            last = self._last_auto
+            page = self.extended and self._page_next and last is not None
+            if page:
+                self._page_next = False
+        if page and last is not None:
+            return self._poll_page(conn, last)
         auto_text = conn.get(self._auto_url)
         try:
             sample = build_sample(self.clock.now(), self.url, auto_text)
@@ -266,15 +277,16 @@ class StatusPoller:
             ) from exc
         if not self.extended:
             return sample, ""
-        self._last_auto = sample
         tables = self._tables
-        if not tables.stale(sample):
+        with self._book:
+            self._last_auto = sample
+            stale = tables.stale(sample)
+            now = stale and tables.table is None  # nothing to show yet: read it at once
+            if stale and not now:
+                self._page_next = True  # the next poll reads the page instead of ?auto
             table = tables.current()
-        elif tables.table is None:
-            table = self._read_table(conn)  # nothing to show yet: a second request, once
-        else:
-            self._page_next = True  # the next poll reads the page instead of ?auto
-            table = tables.current()
+        if now:
+            table = self._read_table(conn)  # a second request, once
         sample = replace(
             sample,
             ts=self.clock.now(),
@@ -288,54 +300,53 @@ class StatusPoller:
         """The HTML page alone: its summary and scoreboard for the counters, its table for the
         workers. Traffic in bytes is not on it (rounded to 0.1 MB): ``total_kbytes`` is None,
         and the keys only ``?auto`` has are carried from the last ``?auto`` sample."""
-        tables = self._tables
-        html_text = conn.get(self.url)
-        tables.counted()
-        read_at = time.monotonic()
         try:
-            auto_text, workers, processes, extended = read_page(html_text)
+            auto_text, table = self._page(conn)
             sample = build_sample(self.clock.now(), self.url, auto_text)
         except NotModStatus as exc:
-            tables.forget()
             raise PollFailure(
                 "not-status", "not a mod_status page (its HTML page)", HINT_NOT_STATUS
             ) from exc
-        busy = tuple(w for w in workers if w.mode not in QUIET_MODES)
-        hint = "" if extended else HINT_EXTENDED
-        tables.keep(WorkerTable(busy, processes, extended, hint, read_at))
         sample = replace(
             sample,
             fields={**last.fields, **sample.fields},
-            workers=busy,
-            processes=processes,
-            extended=extended,
+            workers=table.workers,
+            processes=table.processes,
+            extended=table.extended,
             total_kbytes=None,
         )
-        return sample, hint
+        return sample, table.hint
 
     def _read_table(self, conn: StatusConnection) -> WorkerTable:
-        """Fetch and parse the HTML page; keep the table for the polls that reuse it."""
+        """The worker table alone (a failure leaves the sample without it, and says why)."""
+        try:
+            return self._page(conn)[1]
+        except PollFailure as failure:
+            return WorkerTable(hint=f"worker table unavailable: {failure.message}")
+        except NotModStatus:
+            return WorkerTable(hint="worker table unavailable: the HTML page is not mod_status's")
+
+    def _page(self, conn: StatusConnection) -> tuple[str, WorkerTable]:
+        """Fetch and parse the HTML page once: its summary as ``?auto`` text, and its worker
+        table, kept for the polls that reuse it. Samples are kept for 15 minutes, one a
+        second: they keep the rows of the slots at work; idle and open slots say nothing the
+        scoreboard does not, and on a 150-slot server they are most of the table."""
         tables = self._tables
         try:
             html_text = conn.get(self.url)
-        except PollFailure as failure:
-            tables.forget()
-            return WorkerTable(hint=f"worker table unavailable: {failure.message}")
-        tables.counted()
-        read_at = time.monotonic()
-        try:
-            workers, processes, info = parse_html(html_text)
-        except NotModStatus:
-            tables.forget()
-            return WorkerTable(hint="worker table unavailable: the HTML page is not mod_status's")
-        extended = bool(info["extended"])
-        # Samples are kept for 15 minutes, one a second: they keep the rows of the slots at
-        # work. Idle and open slots say nothing the scoreboard string does not already say,
-        # and on a 150-slot server they are most of the table.
+            with self._book:
+                tables.counted()
+            read_at = time.monotonic()
+            auto_text, workers, processes, extended = read_page(html_text)
+        except (PollFailure, NotModStatus):
+            with self._book:
+                tables.forget()
+            raise
         busy = tuple(w for w in workers if w.mode not in QUIET_MODES)
         table = WorkerTable(busy, processes, extended, "" if extended else HINT_EXTENDED, read_at)
-        tables.keep(table)
-        return table
+        with self._book:
+            tables.keep(table)
+        return auto_text, table
 
 
 def _retrieve(future: asyncio.Future[Polled]) -> None:
