@@ -21,7 +21,7 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -119,10 +119,9 @@ class LamptopApp(App[int]):
         self.in_flight: tuple[InFlight, ...] = ()
         """The requests in flight the requests table was last handed."""
         self.suspect = ""
-        """The likely culprit in a few words, while the workers are saturated or after a rule
-        fired (:mod:`console.view.suspects`); empty otherwise."""
+        """The likely culprit in a few words while in trouble (:mod:`console.view.suspects`)."""
+        self._suspect_at = datetime.min.replace(tzinfo=UTC)
         self.rule_fired_at: datetime | None = None
-        """When a spike rule last fired."""
         self.status_problem: SourceState | None = None
         """The status source's state when it is not ok, as last shown."""
         self.panes = Panes(self.log_index)
@@ -285,8 +284,7 @@ class LamptopApp(App[int]):
         set_changed(panes.table, "processes", system.children if system else ())
 
     def _suspect(self, snap: Snapshot) -> str:
-        """The suspect's short line while the server is in trouble: nearly every worker busy,
-        or a rule fired in the last five minutes."""
+        """The suspect's line while nearly every worker is busy or a rule fired lately."""
         status = snap.latest_status
         if status is None:
             return ""
@@ -295,6 +293,9 @@ class LamptopApp(App[int]):
         recent = fired is not None and (status.ts - fired).total_seconds() < 300
         if not (busy or recent):
             return ""
+        if self.suspect and (status.ts - self._suspect_at).total_seconds() < 5:
+            return self.suspect  # it reads a minute of logs: every 5 s is enough
+        self._suspect_at = status.ts
         found = suspects(snap.status[-30:], snap.system[-5:], snap.records, at=status.ts, most=1)
         return found[0].short() if found else ""
 
