@@ -12,6 +12,7 @@ from typing import Any
 
 from console.core.config import Config
 from console.core.events import LogRecord, SourceState, StatusSample, SystemSample
+from console.core.stack import FpmSample, MysqlSample
 from console.sources.plan import Plan, make_plan
 
 
@@ -43,6 +44,8 @@ class _ProbeSink:
     def __init__(self) -> None:
         self.state: SourceState | None = None
         self.sample: StatusSample | None = None
+        self.fpm: FpmSample | None = None
+        self.mysql: MysqlSample | None = None
 
     def add_records(self, records: Sequence[LogRecord]) -> None:
         pass
@@ -52,6 +55,12 @@ class _ProbeSink:
 
     def add_system(self, sample: SystemSample) -> None:
         pass
+
+    def add_fpm(self, sample: FpmSample) -> None:
+        self.fpm = sample
+
+    def add_mysql(self, sample: MysqlSample) -> None:
+        self.mysql = sample
 
     def set_state(self, state: SourceState) -> None:
         self.state = state

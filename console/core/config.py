@@ -55,6 +55,22 @@ class Config:
     """Verify HTTPS certificates of the status URL."""
     status_interval: float = 1.0
     """Seconds between status polls."""
+    fpm_status: tuple[str, ...] = ()
+    """PHP-FPM status pages: ``http://127.0.0.1/fpm-status`` (through the web server),
+    ``unix:/run/php/php8.2-fpm.sock:/fpm-status`` or ``tcp:127.0.0.1:9000:/fpm-status``
+    (FastCGI, straight to the pool); empty: every pool discovery finds with a status path."""
+    fpm_interval: float = 1.0
+    """Seconds between PHP-FPM status polls."""
+    mysql: str | None = None
+    """MySQL/MariaDB server: ``unix:/run/mysqld/mysqld.sock`` or ``mysql://user@host:3306``;
+    None: the socket named in my.cnf, as the ``mysql`` client would pick it."""
+    mysql_user: str | None = None
+    """User for MySQL; None: ``~/.my.cnf``'s ``[client]`` user, else the login name."""
+    mysql_password: str | None = field(default=None, repr=False)
+    """Password for MySQL (or ``LAMPTOP_MYSQL_PASSWORD``, or ``~/.my.cnf``'s ``[client]``);
+    never taken from the command line, never saved in bundles."""
+    mysql_interval: float = 2.0
+    """Seconds between MySQL processlist polls."""
     system_interval: float = 1.0
     """Seconds between memory and load readings."""
     scan_interval: float = 5.0
@@ -101,6 +117,16 @@ _TABLES: dict[str, dict[str, tuple[str, type | tuple[type, ...]]]] = {
         "password": ("status_password", str),
         "verify": ("status_verify", bool),
         "interval": ("status_interval", (int, float)),
+    },
+    "fpm": {
+        "status": ("fpm_status", (str, list)),
+        "interval": ("fpm_interval", (int, float)),
+    },
+    "mysql": {
+        "server": ("mysql", str),
+        "user": ("mysql_user", str),
+        "password": ("mysql_password", str),
+        "interval": ("mysql_interval", (int, float)),
     },
     "system": {
         "interval": ("system_interval", (int, float)),
@@ -194,7 +220,20 @@ def from_mapping(data: Mapping[str, Any], origin: str = "config") -> Config:
             values["rules"] = {k: dict(v) for k, v in value.items()}
         else:
             warnings.append(f"{origin}: unknown key {key} (ignored)")
-    for name in ("status_interval", "system_interval", "scan_interval", "refresh"):
+    if "fpm_status" in values:
+        given = values["fpm_status"]
+        given = [given] if isinstance(given, str) else given
+        if not all(isinstance(v, str) and v for v in given):
+            raise ConfigError("fpm.status: a status page, or a list of them")
+        values["fpm_status"] = tuple(given)
+    for name in (
+        "status_interval",
+        "fpm_interval",
+        "mysql_interval",
+        "system_interval",
+        "scan_interval",
+        "refresh",
+    ):
         if name in values and values[name] <= 0:
             raise ConfigError(f"{name.replace('_', '.', 1)}: must be greater than 0")
     for name in ("max_records", "max_samples"):
@@ -239,7 +278,8 @@ def load_file(path: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     cfg = from_mapping(data, origin=str(path))
-    if cfg.status_password:
+    secret = "the status password" if cfg.status_password else "the MySQL password"
+    if cfg.status_password or cfg.mysql_password:
         try:
             mode = path.stat().st_mode
         except OSError:
@@ -247,7 +287,7 @@ def load_file(path: Path) -> Config:
         if mode & 0o044:
             who = "anyone on this machine" if mode & 0o004 else "its group"
             warning = (
-                f"{path} holds the status password and {who} can read it "
+                f"{path} holds {secret} and {who} can read it "
                 f"(mode {stat.S_IMODE(mode):04o}): chmod 600 {path}"
             )
             cfg = replace(cfg, warnings=(*cfg.warnings, warning))
@@ -256,13 +296,14 @@ def load_file(path: Path) -> Config:
 
 def apply_env(cfg: Config, env: Mapping[str, str] | None = None) -> Config:
     """``LAMPTOP_STATUS_URL``, ``LAMPTOP_STATUS_USER``, ``LAMPTOP_STATUS_PASSWORD``,
-    ``LAMPTOP_TIMEZONE``, ``LAMPTOP_SNAPSHOT_DIR``."""
+    ``LAMPTOP_MYSQL_PASSWORD``, ``LAMPTOP_TIMEZONE``, ``LAMPTOP_SNAPSHOT_DIR``."""
     env = os.environ if env is None else env
     changes: dict[str, Any] = {}
     for var, name in (
         ("LAMPTOP_STATUS_URL", "status_url"),
         ("LAMPTOP_STATUS_USER", "status_user"),
         ("LAMPTOP_STATUS_PASSWORD", "status_password"),
+        ("LAMPTOP_MYSQL_PASSWORD", "mysql_password"),
         ("LAMPTOP_TIMEZONE", "timezone"),
         ("LAMPTOP_SNAPSHOT_DIR", "snapshot_dir"),
     ):
@@ -286,5 +327,7 @@ def load(
     if overrides:
         extra_logs = tuple(overrides.get("logs", ()))
         rest = {k: v for k, v in overrides.items() if k != "logs" and v is not None}
+        if "fpm_status" in rest:
+            rest["fpm_status"] = tuple(rest["fpm_status"]) or cfg.fpm_status
         cfg = replace(cfg, **rest, logs=cfg.logs + extra_logs)
     return cfg

@@ -19,11 +19,14 @@ from typing import Protocol
 
 from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.events import Backfill, LogRecord, SourceState, StatusSample, SystemSample
+from console.core.stack import FpmSample, MysqlSample
 
 #: Default ring sizes: about 10 minutes of samples at 1 Hz, and the last 20,000 log records.
 DEFAULT_RECORDS = 20_000
 DEFAULT_SAMPLES = 900
 DEFAULT_STATES = 1_000
+#: PHP-FPM samples: one per pool per poll, so room for a few pools.
+FPM_PER_SAMPLE = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,10 @@ class Snapshot:
     """Records received since start, all sources (the highest ``seq`` handed out)."""
     dropped: int = 0
     """Records that fell out of the ring because it was full."""
+    fpm: tuple[FpmSample, ...] = ()
+    """PHP-FPM pool samples, oldest first (every pool's, interleaved)."""
+    mysql: tuple[MysqlSample, ...] = ()
+    """MySQL/MariaDB samples, oldest first."""
 
     @property
     def latest_status(self) -> StatusSample | None:
@@ -60,6 +67,18 @@ class Snapshot:
     @property
     def latest_system(self) -> SystemSample | None:
         return self.system[-1] if self.system else None
+
+    @property
+    def latest_fpm(self) -> tuple[FpmSample, ...]:
+        """The newest sample of every pool, in the order the pools were first seen."""
+        latest: dict[tuple[str, str], FpmSample] = {}
+        for sample in self.fpm[-64:]:
+            latest[(sample.source, sample.pool)] = sample
+        return tuple(latest.values())
+
+    @property
+    def latest_mysql(self) -> MysqlSample | None:
+        return self.mysql[-1] if self.mysql else None
 
     def window(self, start: datetime, end: datetime | None = None) -> Snapshot:
         """The part of this snapshot between ``start`` and ``end`` (inclusive), its records in
@@ -79,6 +98,8 @@ class Snapshot:
             records=tuple(sorted((r for r in self.records if inside(r.ts)), key=_order)),
             status=tuple(s for s in self.status if inside(s.ts)),
             system=tuple(s for s in self.system if inside(s.ts)),
+            fpm=tuple(s for s in self.fpm if inside(s.ts)),
+            mysql=tuple(s for s in self.mysql if inside(s.ts)),
         )
 
 
@@ -101,6 +122,14 @@ class RecorderListener(Protocol):
         """A source's state changed (its status or its message)."""
         ...
 
+    def on_fpm(self, sample: FpmSample) -> None:
+        """A PHP-FPM pool's status was read."""
+        ...
+
+    def on_mysql(self, sample: MysqlSample) -> None:
+        """A MySQL/MariaDB server was polled."""
+        ...
+
 
 class Listener:
     """A :class:`RecorderListener` that ignores every event: subclass it and override the
@@ -116,6 +145,12 @@ class Listener:
         pass
 
     def on_state(self, state: SourceState) -> None:
+        pass
+
+    def on_fpm(self, sample: FpmSample) -> None:
+        pass
+
+    def on_mysql(self, sample: MysqlSample) -> None:
         pass
 
 
@@ -138,6 +173,8 @@ class Recorder:
         self.records: deque[LogRecord] = deque(maxlen=max_records)
         self.status: deque[StatusSample] = deque(maxlen=max_samples)
         self.system: deque[SystemSample] = deque(maxlen=max_samples)
+        self.fpm: deque[FpmSample] = deque(maxlen=max_samples * FPM_PER_SAMPLE)
+        self.mysql: deque[MysqlSample] = deque(maxlen=max_samples)
         self.state_history: deque[SourceState] = deque(maxlen=max_states)
         self.states: dict[str, SourceState] = {}
         self.sources: list[str] = []
@@ -200,6 +237,16 @@ class Recorder:
         self.system.append(sample)
         for listener in self._listeners:
             listener.on_system(sample)
+
+    def add_fpm(self, sample: FpmSample) -> None:
+        self.fpm.append(sample)
+        for listener in self._listeners:
+            listener.on_fpm(sample)
+
+    def add_mysql(self, sample: MysqlSample) -> None:
+        self.mysql.append(sample)
+        for listener in self._listeners:
+            listener.on_mysql(sample)
 
     def set_state(self, state: SourceState) -> None:
         self.register(state.source)
@@ -287,6 +334,8 @@ class Recorder:
             rates=self.rates(),
             total=self._seq,
             dropped=self._dropped,
+            fpm=tuple(self.fpm),
+            mysql=tuple(self.mysql),
         )
 
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from console.core.events import LogRecord, StatusSample, SystemSample
+from console.core.stack import FpmSample, MysqlSample
 
 MB = 1024 * 1024
 
@@ -93,6 +94,12 @@ class Rule:
         return None
 
     def on_records(self, records: Sequence[LogRecord], now: datetime) -> Trigger | None:
+        return None
+
+    def on_fpm(self, s: FpmSample) -> Trigger | None:
+        return None
+
+    def on_mysql(self, s: MysqlSample) -> Trigger | None:
         return None
 
 
@@ -318,6 +325,14 @@ class RuleBook:
     def on_records(self, batch: Sequence[LogRecord], now: datetime) -> list[Trigger]:
         """The triggers a batch of released records fires, ``now`` being the recorder's time."""
         return self._fired([r.on_records(batch, now) for r in self.rules if r.enabled])
+
+    def on_fpm(self, sample: FpmSample) -> list[Trigger]:
+        """The triggers a PHP-FPM pool sample fires."""
+        return self._fired([r.on_fpm(sample) for r in self.rules if r.enabled])
+
+    def on_mysql(self, sample: MysqlSample) -> list[Trigger]:
+        """The triggers a MySQL sample fires."""
+        return self._fired([r.on_mysql(sample) for r in self.rules if r.enabled])
 
     def _fired(self, results: list[Trigger | None]) -> list[Trigger]:
         out = [t for t in results if t is not None]

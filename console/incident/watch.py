@@ -23,6 +23,7 @@ from typing import Any
 from console.core.config import Config, snapshot_dir
 from console.core.events import LogRecord, SourceState, StatusSample, SystemSample
 from console.core.recorder import Recorder, Snapshot
+from console.core.stack import FpmSample, MysqlSample
 from console.core.timefmt import iso
 from console.incident.bundle import BundleError, write_bundle
 from console.incident.rules import RuleBook, Trigger, build_rules
@@ -105,6 +106,12 @@ class IncidentWatch:
 
     def on_state(self, state: SourceState) -> None:
         pass
+
+    def on_fpm(self, sample: FpmSample) -> None:
+        self._fire(self.rules.on_fpm(sample))
+
+    def on_mysql(self, sample: MysqlSample) -> None:
+        self._fire(self.rules.on_mysql(sample))
 
     def _fire(self, triggers: list[Trigger]) -> None:
         for trigger in triggers:

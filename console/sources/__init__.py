@@ -19,6 +19,7 @@ from console.core.events import (
     StatusSample,
     SystemSample,
 )
+from console.core.stack import FpmSample, MysqlSample
 from console.core.text import bound, clean, mask_secrets
 
 
@@ -30,6 +31,10 @@ class Sink(Protocol):
     def add_status(self, sample: StatusSample) -> None: ...
 
     def add_system(self, sample: SystemSample) -> None: ...
+
+    def add_fpm(self, sample: FpmSample) -> None: ...
+
+    def add_mysql(self, sample: MysqlSample) -> None: ...
 
     def set_state(self, state: SourceState) -> None: ...
 

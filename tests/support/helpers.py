@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from console.core.events import LogRecord, SourceState, StatusSample, SystemSample
+from console.core.stack import FpmSample, MysqlSample
 
 
 class MemorySink:
@@ -15,6 +16,8 @@ class MemorySink:
         self.status: list[StatusSample] = []
         self.system: list[SystemSample] = []
         self.states: list[SourceState] = []
+        self.fpm: list[FpmSample] = []
+        self.mysql: list[MysqlSample] = []
 
     def add_records(self, records: Sequence[LogRecord]) -> None:
         self.records.extend(records)
@@ -24,6 +27,12 @@ class MemorySink:
 
     def add_system(self, sample: SystemSample) -> None:
         self.system.append(sample)
+
+    def add_fpm(self, sample: FpmSample) -> None:
+        self.fpm.append(sample)
+
+    def add_mysql(self, sample: MysqlSample) -> None:
+        self.mysql.append(sample)
 
     def set_state(self, state: SourceState) -> None:
         self.states.append(state)
