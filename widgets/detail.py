@@ -63,12 +63,12 @@ def describe(record: LogRecord, zone: tzinfo, redacted: bool = False) -> Text:
     return out
 
 
-class DetailScreen(ModalScreen[None]):
-    """One record, all of it. ``esc`` or ``enter`` closes."""
+class TextScreen(ModalScreen[None]):
+    """A text in a box over the screen. ``esc``, ``enter`` or ``q`` closes."""
 
     DEFAULT_CSS = """
-    DetailScreen { align: center middle; }
-    DetailScreen > VerticalScroll {
+    TextScreen { align: center middle; }
+    TextScreen > VerticalScroll {
         width: 90%; height: 85%;
         border: round $accent; border-title-color: $accent;
         background: $surface; padding: 0 1;
@@ -78,18 +78,24 @@ class DetailScreen(ModalScreen[None]):
         Binding("escape,enter,q", "dismiss", "close", id="close-detail"),
     ]
 
-    def __init__(self, record: LogRecord, zone: tzinfo, *, redacted: bool = False) -> None:
+    def __init__(self, title: str, body: Text) -> None:
         super().__init__()
-        self.record = record
-        self.zone = zone
-        self.redacted = redacted
+        self.title_text = title
+        self.body = body
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
-            box.border_title = escape(f"{self.record.source} · {self.record.level}")
+            box.border_title = escape(self.title_text)
             box.border_subtitle = "esc close"
-            body = describe(self.record, self.zone, self.redacted)
-            yield Static(body, id="detail-body")
+            yield Static(self.body, id="detail-body")
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)
+
+
+class DetailScreen(TextScreen):
+    """One record, all of it."""
+
+    def __init__(self, record: LogRecord, zone: tzinfo, *, redacted: bool = False) -> None:
+        super().__init__(f"{record.source} · {record.level}", describe(record, zone, redacted))
+        self.record = record

@@ -87,6 +87,14 @@ KEYS: list[BindingType] = [
         id="save",
         tooltip="freeze and save a snapshot bundle (report, logs, samples, screen)",
     ),
+    Binding(
+        "w",
+        "next_view",
+        "view",
+        show=False,
+        id="view",
+        tooltip="top-left pane: Apache workers, PHP-FPM pools, MySQL queries in turn",
+    ),
     Binding("question_mark", "help", "help", id="help", tooltip="list every key"),
     Binding("q", "quit", "quit", id="quit", tooltip="quit lamptop"),
 ]
@@ -104,6 +112,7 @@ MAIN_ONLY = frozenset(
         "help",
         "freeze",
         "save",
+        "next_view",
     }
 )
 

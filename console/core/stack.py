@@ -42,6 +42,9 @@ class FpmProcess:
     """CPU percent of the last request (0 while one is running)."""
     memory: int = 0
     """Peak bytes of the last request (0 while one is running)."""
+    tcp: tuple[tuple[int, str], ...] = ()
+    """(local port, remote ``address:port``) of the process's established TCP connections,
+    read from ``/proc`` while it is busy: how its MySQL thread is found."""
 
     @property
     def busy(self) -> bool:

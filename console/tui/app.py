@@ -34,19 +34,20 @@ from textual.worker import Worker, WorkerState
 
 from console.core.clock import Clock
 from console.core.config import Config
-from console.core.events import LogRecord, SourceState, StatusSample, SystemSample
-from console.core.recorder import Listener, Recorder, Snapshot
+from console.core.events import SourceState, StatusSample, SystemSample
+from console.core.recorder import Recorder, Snapshot
 from console.parsing.modstatus import request_path
 from console.parsing.timeutil import local_zone
 from console.sources.engine import Engine
-from console.tui import actions, keys
+from console.tui import actions, keys, stack
 from console.tui import freeze as freezing
 from console.tui.panes import Panes
 from console.view.filters import LogFilter, redact
 from console.view.freeze import FreezeState
+from console.view.holds import Hold
 from console.view.logindex import LogIndex
 from console.view.metrics import InFlight, in_flight, latest_rates, problems, status_state
-from console.view.pacing import LOG_EVERY, Pacer
+from console.view.pacing import LOG_EVERY, Pacer, PacerFeed
 from console.view.panes import memory_model, pane_titles
 from console.view.suspects import suspects
 from widgets.drawn import set_changed
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
     from console.incident.watch import IncidentWatch
 
 #: Source kinds that are not logs: they get no number key and no place in the log pane.
-NOT_LOGS = frozenset({"mod-status", "system"})
+NOT_LOGS = frozenset({"mod-status", "system", stack.FPM_KIND, stack.MYSQL_KIND})
 
 
 class LamptopApp(App[int]):
@@ -118,6 +119,10 @@ class LamptopApp(App[int]):
         """The log pane keeps the newest record in view (it says when that changes)."""
         self.in_flight: tuple[InFlight, ...] = ()
         """The requests in flight the requests table was last handed."""
+        self.holds: tuple[Hold, ...] = ()
+        """Busy PHP requests joined with their worker and query (:mod:`console.view.holds`)."""
+        self.view = "workers"
+        """What the top-left pane shows: ``workers``, ``php-fpm`` or ``mysql`` (``w``)."""
         self.suspect = ""
         """The likely culprit in a few words while in trouble (:mod:`console.view.suspects`)."""
         self._suspect_at = datetime.min.replace(tzinfo=UTC)
@@ -146,9 +151,10 @@ class LamptopApp(App[int]):
         log = panes.log
         log.zone = self.zone
         log.redacted = panes.table.redacted = self.config.redact
+        panes.fpm.redacted = panes.mysql.redacted = self.config.redact
         panes.header.zone, panes.header.note = self.zone, self.title_note
         panes.header.host = self.host
-        self.recorder.subscribe(_PacerFeed(self.pacer, self._recorder_changed))
+        self.recorder.subscribe(PacerFeed(self.pacer, self._recorder_changed))
         self._start_sources()
         if self.incidents is not None:
             incidents = self.incidents
@@ -281,6 +287,7 @@ class LamptopApp(App[int]):
             set_changed(panes.table, "rows", self.in_flight)
             self.suspect = self._suspect(snap)
         set_changed(panes.table, "stale", problem is not None)
+        stack.show(self, snap)
         set_changed(panes.table, "processes", system.children if system else ())
 
     def _suspect(self, snap: Snapshot) -> str:
@@ -313,7 +320,7 @@ class LamptopApp(App[int]):
         rates = snap.rates if frozen and snap is not None else self.recorder.rates()
         shown = tuple(rounded_rate(rates.get(s, 0.0)) for s in self.log_sources)
         set_changed(self.panes.bar, "rates", shown)
-        self._update_titles()
+        self.update_titles()
         self.show_freeze()
 
     def show_freeze(self) -> None:
@@ -323,7 +330,7 @@ class LamptopApp(App[int]):
         set_changed(panes.banner, "word", state.word)
         set_changed(panes.banner, "text", state.banner(self.zone, self.recorder.total))
 
-    def _update_titles(self) -> None:
+    def update_titles(self) -> None:
         # Small terminals hide panes (lamptop.tcss): the titles say which and the room they need.
         screen = self.panes.log.screen
         titles = pane_titles(
@@ -341,20 +348,21 @@ class LamptopApp(App[int]):
         # masked like every other client and query under --redact
         masked = redact(titles.logs) if self.config.redact else titles.logs
         set_changed(logs, "border_title", escape(masked))
-        set_changed(workers, "border_title", escape(titles.workers))
+        title, sub = stack.titles(self, titles.workers, titles.workers_sub)
+        set_changed(workers, "border_title", escape(title))
         set_changed(logs, "border_subtitle", escape(titles.logs_sub))
-        set_changed(workers, "border_subtitle", escape(titles.workers_sub))
+        set_changed(workers, "border_subtitle", escape(sub))
 
     # -- the filter and the log pane ---------------------------------------------------------------
     def watch_log_filter(self, log_filter: LogFilter) -> None:
         self.log_index.set_filter(log_filter)
         self.panes.log.relayout()
         self.panes.bar.hidden = log_filter.hidden
-        self._update_titles()
+        self.update_titles()
 
     def on_log_view_follow_changed(self, event: LogView.FollowChanged) -> None:
         self.log_following = event.follow
-        self._update_titles()
+        self.update_titles()
 
     # -- keys --------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -378,22 +386,5 @@ class LamptopApp(App[int]):
     on_input_submitted = actions.filter_submitted
     on_in_flight_table_pinned = actions.pin_request
     on_log_view_selected = actions.open_record
-
-
-class _PacerFeed(Listener):
-    """Tells the pacer what the recorder changed, and the app when it is due at once."""
-
-    def __init__(self, pacer: Pacer, changed: Callable[[bool], None]) -> None:
-        self.pacer, self.changed = pacer, changed
-
-    def on_records(self, batch: tuple[LogRecord, ...]) -> None:
-        self.changed(self.pacer.records_released())
-
-    def on_status(self, sample: StatusSample) -> None:
-        self.changed(self.pacer.sample_taken())
-
-    def on_system(self, sample: SystemSample) -> None:
-        self.changed(self.pacer.sample_taken())
-
-    def on_state(self, state: SourceState) -> None:
-        self.changed(self.pacer.state_changed())
+    action_next_view = stack.next_view
+    on_row_table_chosen = stack.chosen

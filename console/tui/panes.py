@@ -14,10 +14,12 @@ from textual.widgets import Input, Static
 from console.view.logindex import LogIndex
 from widgets.banner import FrozenBanner
 from widgets.footer import KeysFooter
+from widgets.fpm import FpmView
 from widgets.header import HeaderBar
 from widgets.inflight import InFlightTable
 from widgets.logview import LogView
 from widgets.memory import MemoryView
+from widgets.mysql import MysqlView
 from widgets.scoreboard import ScoreboardView
 from widgets.sourcebar import SourceBar
 
@@ -28,10 +30,13 @@ class Panes:
     def __init__(self, log_index: LogIndex) -> None:
         self.header = HeaderBar(id="header")
         self.banner = FrozenBanner(id="banner")
-        self.workers = Vertical(id="workers-pane")
-        """The scoreboard and the requests in flight, in one border."""
+        self.workers = Vertical(id="workers-pane", classes="-view-workers")
+        """The scoreboard and the requests in flight, in one border; or, one at a time
+        (``w``), the PHP-FPM pools or the MySQL queries."""
         self.board = ScoreboardView(id="scoreboard")
         self.table = InFlightTable(id="inflight")
+        self.fpm = FpmView(id="fpm")
+        self.mysql = MysqlView(id="mysql")
         self.memory = MemoryView(id="memory")
         self.logs = Vertical(id="logs-pane")
         """The source bar, the filter bar and the log view, in one border."""
@@ -45,6 +50,8 @@ class Panes:
             with self.workers:
                 yield self.board
                 yield self.table
+                yield self.fpm
+                yield self.mysql
             yield self.memory
         with self.logs:
             yield self.bar

@@ -20,7 +20,12 @@ Keys never wait for the pacer: the app acts on them at once. Pure Python: no Tex
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from console.core.events import LogRecord, SourceState, StatusSample, SystemSample
+from console.core.recorder import Listener
+from console.core.stack import FpmSample, MysqlSample
 
 #: Shortest time between two redraws of the log pane while records stream in, seconds.
 LOG_EVERY = 0.5
@@ -94,3 +99,28 @@ class Pacer:
         self._samples_shown = self._samples_shown or samples
         self._log_slot = math.floor(now / self.log_every)
         self._second = math.floor(now)
+
+
+class PacerFeed(Listener):
+    """Tells a pacer what the recorder changed, and ``changed(now)`` whether it is due at once."""
+
+    def __init__(self, pacer: Pacer, changed: Callable[[bool], None]) -> None:
+        self.pacer, self.changed = pacer, changed
+
+    def on_records(self, batch: tuple[LogRecord, ...]) -> None:
+        self.changed(self.pacer.records_released())
+
+    def on_status(self, sample: StatusSample) -> None:
+        self.changed(self.pacer.sample_taken())
+
+    def on_system(self, sample: SystemSample) -> None:
+        self.changed(self.pacer.sample_taken())
+
+    def on_fpm(self, sample: FpmSample) -> None:
+        self.changed(self.pacer.sample_taken())
+
+    def on_mysql(self, sample: MysqlSample) -> None:
+        self.changed(self.pacer.sample_taken())
+
+    def on_state(self, state: SourceState) -> None:
+        self.changed(self.pacer.state_changed())
