@@ -36,3 +36,22 @@ def test_filtered_and_expanded_160x50(snap_compare: Any) -> None:
         terminal_size=(160, 50),
         press=["slash", "m", "e", "m", "o", "r", "y", "enter", "c"],
     )
+
+
+def stack_app() -> LamptopApp:
+    from tests.support.stack_samples import add_stack
+
+    recorder = scripted_recorder()
+    add_stack(recorder)
+    app = LamptopApp(recorder, config=Config(timezone="UTC"), clock=fixed_clock)
+    app.host = "web1"
+    return app
+
+
+@pytest.mark.parametrize("presses", [["w"], ["w", "w"]], ids=["php-fpm", "mysql"])
+def test_stack_views_80x24(snap_compare: Any, presses: list[str]) -> None:
+    assert snap_compare(stack_app(), terminal_size=(80, 24), press=presses)
+
+
+def test_php_fpm_view_160x50(snap_compare: Any) -> None:
+    assert snap_compare(stack_app(), terminal_size=(160, 50), press=["w"])

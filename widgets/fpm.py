@@ -48,7 +48,7 @@ class FpmView(RowTable[Hold]):
         out = []
         for pool in self.pools:
             style = self.get_component_rich_style("rows--error") if pool.full else None
-            out.append(Text(pool.text()[:width], style or ""))
+            out.append(Text(pool.text(width)[:width], style or ""))
         if self.note:
             out.append(Text(self.note[:width], self.get_component_rich_style("rows--warn")))
         return out
@@ -80,7 +80,7 @@ class FpmView(RowTable[Hold]):
             ),
             "POOL": (row.pool, None),
             "CLIENT": (mask(row.client) or "-", None),
-            "URI": (mask(f"{p.method} {p.uri}"), None),
+            "URI": (mask(p.uri if p.method == "GET" else f"{p.method} {p.uri}"), None),
         }
         line = Text(no_wrap=True, end="")
         for n, (name, w, align) in enumerate(columns):
@@ -94,7 +94,7 @@ class FpmView(RowTable[Hold]):
             what = " ".join((q.info or q.command.lower()).split())
             mark = "↳ mysql" if row.exact else "↳ ≈mysql"
             held = f"        {mark} #{q.id} {human_duration(q.time)} {mask(what)}"
-            lines.append(Text(held[:width], self.level(q.time, SLOW, STUCK)))
+            lines.append(Text(fit(held, width), self.level(q.time, SLOW, STUCK)))
         return lines
 
 

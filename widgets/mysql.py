@@ -40,7 +40,7 @@ class MysqlView(RowTable[MysqlThread]):
         out = []
         if self.server is not None:
             ratio = self.server.ratio
-            out.append(Text(self.server.text()[:width], self.level(ratio, 0.75, 0.9)))
+            out.append(Text(self.server.text(width)[:width], self.level(ratio, 0.75, 0.9)))
         if self.note:
             style = "rows--warn" if self.server is not None else "rows--dim"
             out.append(Text(self.note[:width], self.get_component_rich_style(style)))

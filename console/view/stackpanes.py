@@ -40,7 +40,8 @@ class PoolLine:
         at_max = self.max_children is not None and self.active >= self.max_children
         return at_max or self.queue > 0 or self.reached_rise > 0
 
-    def text(self) -> str:
+    def text(self, width: int = 200) -> str:
+        """The line, in words when ``width`` allows, else in short."""
         limit = f"/{self.max_children}" if self.max_children else f" of {self.total}"
         parts = [f"{self.pool} {self.pm}", f"busy {self.active}{limit}", f"idle {self.idle}"]
         if self.queue:
@@ -49,7 +50,17 @@ class PoolLine:
         parts.append(reached + (f" (+{self.reached_rise})" if self.reached_rise else ""))
         if self.slow or self.slow_rise:
             parts.append(f"slow {self.slow}" + (f" (+{self.slow_rise})" if self.slow_rise else ""))
-        return "  ".join(parts)
+        line = "  ".join(parts)
+        if len(line) <= width:
+            return line
+        short = [f"{self.pool} {self.active}{limit.replace(' of ', '/')} busy"]
+        if self.queue:
+            short.append(f"queue {self.queue}")
+        if self.reached_rise:
+            short.append(f"maxed +{self.reached_rise}")
+        if self.slow_rise:
+            short.append(f"slow +{self.slow_rise}")
+        return " ".join(short)
 
 
 def _rise(now: int, then: int) -> int:
@@ -105,7 +116,8 @@ class ServerLine:
     def ratio(self) -> float:
         return self.connected / self.max_connections if self.max_connections else 0.0
 
-    def text(self) -> str:
+    def text(self, width: int = 200) -> str:
+        """The line, in words when ``width`` allows, else in short."""
         parts = [f"conn {self.connected}/{self.max_connections} {self.ratio:.0%}"]
         parts.append(f"running {self.running}")
         if self.questions_per_s is not None:
@@ -116,7 +128,16 @@ class ServerLine:
             parts.append(f"aborted +{self.aborted_rise}")
         if self.lock_waits:
             parts.append(f"lock waits {self.lock_waits}")
-        return "  ".join(parts)
+        line = "  ".join(parts)
+        if len(line) <= width:
+            return line
+        short = [f"conn {self.connected}/{self.max_connections}", f"run {self.running}"]
+        if self.questions_per_s is not None:
+            short.append(f"{self.questions_per_s:.0f} q/s")
+        short += [p.replace(" +", "+") for p in parts if p.startswith(("slow", "aborted"))]
+        if self.lock_waits:
+            short.append(f"locks {self.lock_waits}")
+        return " ".join(short)
 
 
 def server_line(samples: Sequence[MysqlSample], span: float = RISE_SPAN) -> ServerLine | None:

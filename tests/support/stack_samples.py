@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from console.core.recorder import Recorder
 from console.core.stack import FpmProcess, FpmSample, MysqlSample, MysqlThread
 from tests.support.scripted import T0
 
@@ -71,3 +72,47 @@ def mysql_sample(
     }
     values.update(kw)
     return MysqlSample(ts=ts, threads=threads, **values)
+
+
+def add_stack(recorder: Recorder, *, at: datetime = T0) -> None:
+    """The scripted incident's PHP side: pool www at max_children, each child on report.php
+    and its slow query (the first three over TCP, the rest over the socket)."""
+    from datetime import timedelta
+
+    from console.core.events import SourceState
+
+    procs, threads = [], []
+    for n in range(8):
+        seconds = 48.0 - 4 * n
+        tcp = ((51000 + n, "127.0.0.1:3306"),) if n < 3 else ()
+        procs.append(fpm_process(3100 + n, "/report.php?month=2025-02", seconds, tcp=tcp))
+        host = f"127.0.0.1:{51000 + n}" if n < 3 else "localhost"
+        sql = f"SELECT customer_id, SUM(total) FROM orders WHERE month = '2025-02' /* {n} */"
+        threads.append(mysql_thread(900 + n, sql, seconds - 0.5, host=host, state="Sending data"))
+    threads.append(mysql_thread(950, "", 300.0, user="backup", command="Sleep"))
+    for i, ts in enumerate((at - timedelta(seconds=30), at - timedelta(seconds=12))):
+        recorder.add_fpm(
+            fpm_sample(
+                tuple(procs),
+                ts,
+                max_children=8,
+                max_children_reached=3 + 2 * i,
+                listen_queue=4 * i,
+                slow_requests=10 + 6 * i,
+            )
+        )
+        status = {
+            "Threads_connected": 55 + i,
+            "Threads_running": 9,
+            "Slow_queries": 40 + 9 * i,
+            "Questions": 1000 + 500 * i,
+            "Innodb_row_lock_current_waits": 2,
+        }
+        recorder.add_mysql(
+            mysql_sample(tuple(threads), ts, status=status, questions_per_s=27.8 if i else None)
+        )
+    for source, kind, target in (
+        ("php-fpm:www", "php-fpm-status", "unix:/run/php/php8.2-fpm.sock:/fpm-status"),
+        ("mysql", "mysql", "unix:/run/mysqld/mysqld.sock"),
+    ):
+        recorder.set_state(SourceState(at, source, kind, "ok", target=target))
