@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import html as htmllib
+import json
 import os
 import re
 import select
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -27,6 +29,7 @@ import requests
 from console.core.config import Config
 from console.core.events import LogRecord, StatusSample, SystemSample
 from console.core.recorder import Recorder
+from console.core.stack import MysqlSample
 from console.demo import (
     LOOP,
     OUTAGE_AT,
@@ -68,6 +71,8 @@ class Played:
     phases: list[str] = field(default_factory=list)
     samples: list[tuple[str, float, StatusSample]] = field(default_factory=list)
     system: list[tuple[str, SystemSample, StatusSample]] = field(default_factory=list)
+    fpm: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    mysql: list[tuple[str, MysqlSample]] = field(default_factory=list)
     records: dict[str, list[LogRecord]] = field(default_factory=dict)
 
 
@@ -82,6 +87,8 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> Played:
         sample = build_sample(scenario.now, "demo", scenario.status_auto(), scenario.status_html())
         out.samples.append((phase, scenario.t % LOOP, sample))
         out.system.append((phase, scenario.system_sample(), sample))
+        out.fpm.append((phase, json.loads(scenario.fpm_status())))
+        out.mysql.append((phase, scenario.mysql_sample()))
     for name, kind in KINDS.items():
         text = scenario.paths[name].read_text(encoding="utf-8")
         out.records[name] = parse_lines(kind, text.splitlines(), zone=UTC, arrival=T0)
@@ -159,10 +166,38 @@ def test_memory_climbs_swaps_and_falls(played: Played) -> None:
     assert by_phase["recovery"][-1].mem_used < 0.6 * gib
     assert max(s.load1 for s in by_phase["outage"]) > 5 > first.load1
     services = {m.name for m in peak.services}
-    assert services == {"apache", "mysql"}
-    # The children that serve the report grow by tens of MB.
-    children = [p for p in peak.top if p.name == "apache2" and p.rss > 40 * 1024**2]
+    assert services == {"apache", "php-fpm", "mysql"}
+    # The PHP-FPM children that run the report grow by tens of MB; Apache's only proxy.
+    children = [p for p in peak.top if p.name == "php-fpm8.2" and p.rss > 40 * 1024**2]
     assert children and max(p.growth for p in children) > 20 * 1024**2
+    assert all(p.rss < 16 * 1024**2 for p in peak.top if p.name == "apache2")
+
+
+def test_the_fpm_pool_fills_with_report_php_and_counts_it(played: Played) -> None:
+    outage = [page for phase, page in played.fpm if phase == "outage"]
+    calm = [page for phase, page in played.fpm if phase == "calm"]
+    full = [p for p in outage if p["active processes"] == p["total processes"] == 20]
+    assert full, "the pool reaches pm.max_children during the outage"
+    running = [proc for proc in full[-1]["processes"] if proc["state"] == "Running"]
+    on_report = [p for p in running if p["request uri"].startswith("/report.php?month=")]
+    assert len(on_report) >= 15
+    assert max(proc["request duration"] for proc in running) > 5_000_000  # microseconds
+    assert outage[-1]["max children reached"] > calm[0]["max children reached"]
+    assert outage[-1]["slow requests"] > calm[0]["slow requests"]
+    assert max(p["active processes"] for p in calm) < 10
+    # every FPM pid is a process the memory pane knows
+    for (_, page), (_, sys_sample, _) in zip(played.fpm, played.system, strict=True):
+        assert {proc["pid"] for proc in page["processes"]} <= set(sys_sample.rss_by_pid)
+
+
+def test_the_report_query_runs_in_the_processlist(played: Played) -> None:
+    outage = [s for phase, s in played.mysql if phase == "outage"]
+    longest = max((t for s in outage for t in s.running), key=lambda t: t.time)
+    assert "GROUP BY month, c.name" in longest.info and longest.time > 1.0
+    assert longest.user == "app" and longest.db == "shop"
+    assert max(s.connected for s in outage) > max(
+        s.connected for p, s in played.mysql if p == "calm"
+    )
 
 
 def test_every_worker_pid_has_its_memory(played: Played) -> None:

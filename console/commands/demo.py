@@ -15,4 +15,10 @@ def run_demo(cfg: Config, *, seed: int = 1, speed: float = 1.0) -> int:
     from console.demo import Demo, exit_on_signals
 
     with exit_on_signals(), Demo(seed=seed, speed=speed) as demo:
-        return run_live(demo.config(cfg), system=demo.system_source, note="DEMO", host="demo")
+        return run_live(
+            demo.config(cfg),
+            system=demo.system_source,
+            extra=demo.extra_sources,
+            note="DEMO",
+            host="demo",
+        )

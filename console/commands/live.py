@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from console.core.config import Config
 from console.core.recorder import Recorder
@@ -17,12 +17,13 @@ def run_live(
     cfg: Config,
     *,
     system: Callable[[Recorder], Source] | None = None,
+    extra: Callable[[Recorder], Sequence[tuple[str, Source]]] | None = None,
     note: str = "",
     host: str | None = None,
 ) -> int:
     """Sources, rules and the console over one recorder; ``system`` stands in for the
-    system sampler (the demo's), ``note`` is shown in the header (``DEMO``), ``host`` names
-    the bundles (default: this machine's name)."""
+    system sampler (the demo's), ``extra`` gives more sources (the demo's MySQL), ``note`` is
+    shown in the header (``DEMO``), ``host`` names the bundles (default: this machine's name)."""
     from console.tui.app import LamptopApp
 
     try:
@@ -32,7 +33,8 @@ def run_live(
         print(f"lamptop: {exc}", file=sys.stderr)
         return 2
     source = system(recorder) if system is not None else None
-    engine = Engine(cfg, recorder, make_plan(cfg), system=source)
+    more = extra(recorder) if extra is not None else ()
+    engine = Engine(cfg, recorder, make_plan(cfg), system=source, extra=more)
     LamptopApp(recorder, config=cfg, engine=engine, incidents=incidents, title_note=note).run()
     return 0
 

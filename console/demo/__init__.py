@@ -19,7 +19,7 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -34,6 +34,7 @@ import psutil
 from console.core.config import Config, LogSpec, snapshot_dir
 from console.core.events import SourceState, SourceStatus
 from console.demo.pages import NOT_FOUND
+from console.demo.stack import DemoMysql
 from console.demo.story import (
     BUILD_UP_AT,
     GRACEFUL_AT,
@@ -52,6 +53,7 @@ __all__ = [
     "OUTAGE_AT",
     "RECOVERY_AT",
     "Demo",
+    "DemoMysql",
     "DemoScenario",
     "DemoServer",
     "DemoSystem",
@@ -96,7 +98,10 @@ class DemoServer:
             def _answer(self, body: bool) -> None:
                 parts = urlsplit(self.path)
                 ctype = "text/html; charset=ISO-8859-1"
-                if parts.path.rstrip("/") != "/server-status":
+                if parts.path == "/fpm-status" and "json" in parts.query:
+                    code, text = 200, scenario.fpm_status()
+                    ctype = "application/json"
+                elif parts.path.rstrip("/") != "/server-status":
                     code, text = 404, NOT_FOUND
                 elif "auto" in parse_qs(parts.query, keep_blank_values=True):
                     code, text = 200, scenario.status_auto()
@@ -270,6 +275,8 @@ class Demo:
             discover=False,
             snapshot_dir=bundles,
             status_url=self.url,
+            fpm_status=(self.url.replace("/server-status", "/fpm-status"),),
+            mysql=None,
             status_user=None,
             status_password=None,
             timezone="UTC",
@@ -279,6 +286,10 @@ class Demo:
     def system_source(self, sink: Sink) -> DemoSystem:
         """The simulated memory source; it also steps the story."""
         return DemoSystem(self.scenario, sink, interval=self._interval)
+
+    def extra_sources(self, sink: Sink) -> Sequence[tuple[str, DemoMysql]]:
+        """The simulated MariaDB: its processlist, read from the story."""
+        return [("mysql", DemoMysql(self.scenario, sink))]
 
 
 def _exit(code: int) -> None:

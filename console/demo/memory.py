@@ -17,6 +17,15 @@ from console.demo.prefork import PARENT_PID, SHARED, Slot
 from console.demo.traffic import MIB
 
 MYSQL_PID = 902
+#: An Apache child's PHP-FPM partner has the child's pid plus this (pool www, one per slot).
+FPM_PID_OFFSET = 100_000
+FPM_MASTER_PID = 880
+APACHE_CHILD = 5 * MIB
+"""An Apache child's resident bytes: it proxies to PHP-FPM and holds no PHP."""
+FPM_SHARED = 5 * MIB
+"""Code and opcache pages every PHP-FPM child maps."""
+FPM_CMD = "php-fpm: pool www"
+FPM_MASTER = 6 * MIB
 MEM_TOTAL = SWAP_TOTAL = 1024 * MIB
 OTHER = 170 * MIB
 """Kernel, sshd, journald and the rest of the machine."""
@@ -40,8 +49,14 @@ class Machine:
         """Bytes in swap."""
 
     def demand(self, t: float, queries: int) -> tuple[dict[int, float], float, float]:
-        """Bytes each apache child wants resident, what mariadbd wants, and the excess."""
-        children = {s.pid: SHARED + s.private_at(t) for s in self.slots if s.pid is not None}
+        """Bytes each Apache and PHP-FPM child wants resident, what mariadbd wants, and the
+        excess."""
+        children: dict[int, float] = {}
+        for s in self.slots:
+            if s.pid is not None:
+                children[s.pid] = APACHE_CHILD
+                children[s.pid + FPM_PID_OFFSET] = FPM_SHARED + s.private_at(t)
+        children[FPM_MASTER_PID] = FPM_MASTER
         mysql = MYSQL_BASE + queries * 5 * MIB
         procs = PARENT_RSS + sum(children.values()) + mysql
         excess = max(0.0, procs - (0.955 * MEM_TOTAL - OTHER - sum(o[3] for o in _OTHERS)))
@@ -80,18 +95,17 @@ class Machine:
         rss[PARENT_PID] = int(PARENT_RSS * scale)
         rss[MYSQL_PID] = int(mysql * scale)
         apache2, mysql_cpu = "/usr/sbin/apache2 -k start", min(190.0, 1.0 + 80.0 * queries)
-        table = [
-            (
-                s.pid,
-                "apache2",
-                apache2,
-                s.born_rss,
-                min(99.0, 180.0 / busy) if s.mode in "WG" else 0,
-            )
-            for s in self.slots
-            if s.pid is not None
-        ]
+        table = []
+        for s in self.slots:
+            if s.pid is None:
+                continue
+            cpu = min(99.0, 180.0 / busy) if s.mode in "WG" else 0
+            table.append((s.pid, "apache2", apache2, APACHE_CHILD, 0.5 if cpu else 0))
+            born = int(FPM_SHARED + s.born_rss - SHARED)
+            table.append((s.pid + FPM_PID_OFFSET, "php-fpm8.2", FPM_CMD, born, cpu))
         table.append((PARENT_PID, "apache2", apache2, PARENT_RSS, 0.1))
+        master = "php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)"
+        table.append((FPM_MASTER_PID, "php-fpm8.2", master, FPM_MASTER, 0.0))
         table.append((MYSQL_PID, "mariadbd", "/usr/sbin/mariadbd", MYSQL_BASE, mysql_cpu))
         procs = [
             ProcInfo(pid, name, cmd, rss[pid], rss[pid] - base, round(cpu, 1))
@@ -99,7 +113,9 @@ class Machine:
         ]
         procs.extend(ProcInfo(pid, name, cmd, size) for pid, name, cmd, size in _OTHERS)
         procs.sort(key=lambda p: p.rss, reverse=True)
-        apache = sum(v for k, v in rss.items() if k != MYSQL_PID)
+        php = {pid for pid, name, *_ in table if name == "php-fpm8.2"}
+        apache = sum(v for k, v in rss.items() if k != MYSQL_PID and k not in php)
+        fpm = sum(rss[pid] for pid in php)
         # Under pressure the kernel reclaims and refills caches: used memory hovers.
         hover = 3 * MIB * math.sin(t / 3.0) if excess else 0.0
         used = int(OTHER + sum(o[3] for o in _OTHERS) + wanted * scale + hover)
@@ -117,7 +133,8 @@ class Machine:
             cpu_percent=round(self.cpu_pct, 1),
             cpu_count=2,
             services=(
-                ServiceMem("apache", apache, len(children) + 1),
+                ServiceMem("apache", apache, len(children) - len(php) + 1),
+                ServiceMem("php-fpm", fpm, len(php)),
                 ServiceMem("mysql", rss[MYSQL_PID], 1),
             ),
             top=tuple(procs[:10]),

@@ -38,10 +38,12 @@ from pathlib import Path
 from typing import Any
 
 from console.core.events import SystemSample
+from console.core.stack import MysqlSample
 from console.demo.logs import SLOW_HEADER, access_line, error_line, php_entry, slow_entry
 from console.demo.memory import Machine
 from console.demo.pages import render_auto, render_html
 from console.demo.prefork import GRACEFUL_LOG, PARENT_PID, Scoreboard, Slot
+from console.demo.stack import FpmPool, mysql_sample, processlist
 from console.demo.traffic import CULPRIT, MIB, VHOST, Request, Traffic
 
 #: Seconds of story time of one loop, and where each phase begins within it.
@@ -107,6 +109,7 @@ class DemoScenario:
         self.traffic = Traffic(self._rng, self.now)
         self.board = Scoreboard(self._rng, self.now)
         self.machine = Machine(self.board.slots)
+        self.fpm = FpmPool(self.board.restart)
         self._queue: deque[Request] = deque()
         self._events: list[tuple[float, int, str, Any]] = []
         self._seq = 0
@@ -176,6 +179,18 @@ class DemoScenario:
         """Memory, swap, load and processes of the simulated machine now."""
         with self._lock:
             return self.machine.sample(now or self.now, self.t, self._queries)
+
+    def fpm_status(self) -> str:
+        """PHP-FPM pool www's ``/fpm-status?json&full`` now."""
+        with self._lock:
+            return self.fpm.page(self.board.slots, self.t, self.now, len(self._queue))
+
+    def mysql_sample(self, qps: float | None = None) -> MysqlSample:
+        """MariaDB's processlist and counters now (``qps``: Questions/s, from the caller)."""
+        with self._lock:
+            threads = processlist(self.board.slots, self.t)
+            questions = 5 * sum(s.acc[2] for s in self.board.slots)
+            return mysql_sample(threads, self.now, questions, qps, self.counts["slow"])
 
     def _load(self) -> tuple[float, float, float]:
         load = self.machine.load

@@ -9,7 +9,7 @@ dies of a bug says so as its state and is started again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Protocol
@@ -77,6 +77,7 @@ class Engine:
         plan: Plan,
         *,
         system: Source | None = None,
+        extra: Sequence[tuple[str, Source]] = (),
         zone: tzinfo | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
@@ -117,6 +118,7 @@ class Engine:
                 clock=clock,
             )
             self.sources.append(("mod_status", poller))
+        self.sources.extend(extra)
         if system is None:
             system = SystemSampler(
                 sink, interval=cfg.system_interval, scan_interval=cfg.scan_interval, clock=clock
