@@ -203,3 +203,21 @@ def test_report_html_draws_the_timeline_of_the_window() -> None:
     texts = [t.text for t in svg.iter(f"{ns}text")]
     assert "workers busy of 10" in texts and "workers_near_limit" in texts
     assert "<td><code>/report.php</code></td>" in page or "<code>/report.php</code>" in page
+
+
+def test_php_fpm_processes_count_for_the_script_they_run() -> None:
+    from tests.support.stack_samples import fpm_process, fpm_sample
+
+    procs = tuple(fpm_process(7000 + n, f"/report.php?month={n}", 10.0 + n) for n in range(4))
+    procs += (fpm_process(7100, "/cart.php", 1.0), fpm_process(7101, "/x.php", 50.0, state="Idle"))
+    rss = {7000 + n: 120 * MB for n in range(4)} | {7100: 20 * MB, 7101: 900 * MB}
+    system = SystemSample(T0, 1024 * MB, 900 * MB, 124 * MB, 0, 0, 1, 1, 1, 50, rss_by_pid=rss)
+    found = suspects([], [system], [], at=T0, fpm=[fpm_sample(procs)])
+    top = found[0]
+    assert (top.path, top.php, top.php_rss, top.oldest) == ("/report.php", 4, 480 * MB, 13.0)
+    assert "4 PHP-FPM processes, 120 MB each, 480 MB = 47 % of RAM" in top.line()
+    assert top.short() == "suspect /report.php 4 php 480 MB"
+    assert [s.path for s in found] == ["/report.php", "/cart.php"]  # the idle one holds nothing
+    # a sample taken after the moment asked about is not used
+    later = fpm_sample(procs, ts=T0 + timedelta(seconds=5))
+    assert suspects([], [system], [], at=T0, fpm=[later]) == []

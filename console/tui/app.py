@@ -303,7 +303,14 @@ class LamptopApp(App[int]):
         if self.suspect and (status.ts - self._suspect_at).total_seconds() < 5:
             return self.suspect  # it reads a minute of logs: every 5 s is enough
         self._suspect_at = status.ts
-        found = suspects(snap.status[-30:], snap.system[-5:], snap.records, at=status.ts, most=1)
+        found = suspects(
+            snap.status[-30:],
+            snap.system[-5:],
+            snap.records,
+            at=status.ts,
+            most=1,
+            fpm=snap.fpm[-16:],
+        )
         return found[0].short() if found else ""
 
     def _show_second(self) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from console.core.events import LogRecord, StatusSample, SystemSample
+from console.core.stack import FpmSample
 from console.parsing.apache_access import is_own_request
 from console.parsing.modstatus import request_path
 from console.view.filters import http_status, record_path
@@ -58,13 +59,17 @@ class Suspect:
     """PHP fatal errors naming the script in the minute."""
     memory_fatals: int = 0
     """Of those, "Allowed memory size ... exhausted"."""
+    php: int = 0
+    """PHP-FPM processes running it now."""
+    php_rss: int = 0
+    """Of :attr:`rss`, the memory of those PHP-FPM processes."""
     pids: set[int] = field(default_factory=set)
 
     @property
     def rank(self) -> tuple[int, int, int, int, int]:
         return (
             self.rss,
-            self.workers,
+            max(self.workers, self.php),
             self.memory_fatals + self.fatals,
             self.errors,
             self.requests,
@@ -77,6 +82,7 @@ class Suspect:
     def short(self) -> str:
         """For a pane's title: ``suspect /report.php 9/10 576 MB``."""
         held = f" {self.workers}/{self.limit}" if self.workers else ""
+        held = held or (f" {self.php} php" if self.php else "")
         mem = f" {self.rss / MB:.0f} MB" if self.rss else ""
         fatal = f" {self.fatals} fatal{'s' if self.fatals != 1 else ''}" if self.fatals else ""
         return f"suspect {self.path}{held}{mem}{fatal}"
@@ -90,14 +96,23 @@ class Suspect:
                 if self.limit
                 else f"{self.workers} workers"
             )
-            if self.rss:
-                each = self.rss / max(len(self.pids), 1) / MB
-                held += f", {each:.0f} MB each, {self.rss / MB:.0f} MB"
+            rss = self.rss - self.php_rss
+            if rss:
+                each = rss / max(len(self.pids) - self.php, 1) / MB
+                held += f", {each:.0f} MB each, {rss / MB:.0f} MB"
                 if self.ram:
-                    held += f" = {100 * self.rss / self.ram:.0f} % of RAM"
+                    held += f" = {100 * rss / self.ram:.0f} % of RAM"
             if self.oldest >= 1:
                 held += f", oldest {self.oldest:.0f} s"
             parts.append(held)
+        if self.php:
+            php = f"{self.php} PHP-FPM process{'es' if self.php != 1 else ''}"
+            if self.php_rss:
+                each = self.php_rss / self.php / MB
+                php += f", {each:.0f} MB each, {self.php_rss / MB:.0f} MB"
+                if self.ram:
+                    php += f" = {100 * self.php_rss / self.ram:.0f} % of RAM"
+            parts.append(php)
         minute = f"{self.requests} request{'s' if self.requests != 1 else ''} in the last minute"
         if self.errors:
             minute += f" ({self.errors} answered 5xx)"
@@ -122,9 +137,12 @@ def suspects(
     *,
     at: datetime,
     most: int = 3,
+    fpm: Sequence[FpmSample] = (),
 ) -> list[Suspect]:
     """The scripts most likely behind the trouble at ``at``, most likely first (at most
-    ``most``); empty when nothing points at any script."""
+    ``most``); empty when nothing points at any script. ``fpm``: PHP-FPM pool samples, whose
+    busy processes (and their memory: with PHP in php-fpm, that is where it grows) count for
+    the script they run."""
     table = next((s for s in reversed(status) if s.extended and s.ts <= at), None)
     table = table or next((s for s in reversed(status) if s.extended), None)
     last_system = next((s for s in reversed(system) if s.rss_by_pid), None)
@@ -147,9 +165,24 @@ def suspects(
             if row.pid is not None and row.pid not in s.pids:
                 s.pids.add(row.pid)
                 s.rss += row.rss or 0
+    pools: dict[tuple[str, str], FpmSample] = {}
+    for sample in fpm:
+        if sample.ts <= at:
+            pools[(sample.source, sample.pool)] = sample
+    for sample in pools.values():
+        for p in sample.processes:
+            if not p.busy:
+                continue
+            s = get(p.uri.split("?", 1)[0] or p.script)
+            s.php += 1
+            s.oldest = max(s.oldest, p.duration)
+            if p.pid not in s.pids:
+                s.pids.add(p.pid)
+                s.rss += rss_by_pid.get(p.pid, 0)
+                s.php_rss += rss_by_pid.get(p.pid, 0)
     _read_logs(records, at, found, get)
     ranked = sorted(found.values(), key=lambda s: s.rank, reverse=True)
-    return [s for s in ranked if s.workers or s.errors or s.fatals][:most]
+    return [s for s in ranked if s.workers or s.php or s.errors or s.fatals][:most]
 
 
 def _read_logs(
