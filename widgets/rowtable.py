@@ -60,9 +60,29 @@ class RowTable(PlainWidget, Generic[Row], can_focus=True):
     RowTable > .rows--dim { color: $text-disabled; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "move(-1)", "previous", show=False),
-        Binding("down,j", "move(1)", "next", show=False),
-        Binding("enter", "choose", "detail", tooltip="show all of the selected row"),
+        Binding(
+            "up,k",
+            "move(-1)",
+            "previous",
+            show=False,
+            id="row-up",
+            tooltip="php-fpm, mysql: previous row",
+        ),
+        Binding(
+            "down,j",
+            "move(1)",
+            "next",
+            show=False,
+            id="row-down",
+            tooltip="php-fpm, mysql: next row",
+        ),
+        Binding(
+            "enter",
+            "choose",
+            "detail",
+            id="row-detail",
+            tooltip="php-fpm, mysql: the selected process or query in full",
+        ),
     ]
 
     class Chosen(Message):

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from widgets.inflight import InFlightTable
 from widgets.keys import KEYS, MAIN_ONLY
 from widgets.logview import LogView
+from widgets.rowtable import RowTable
 
 if TYPE_CHECKING:
     from console.tui.app import LamptopApp
@@ -39,6 +40,7 @@ def key_bindings(app: LamptopApp) -> Iterator[tuple[Widget | App[Any] | Screen[A
         (app, KEYS),
         (app.panes.log, LogView.BINDINGS),
         (app.panes.table, InFlightTable.BINDINGS),
+        (app.panes.fpm, RowTable.BINDINGS),
     ):
         for binding in bindings:
             if isinstance(binding, Binding) and binding.id and binding.id not in seen:
