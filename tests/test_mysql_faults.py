@@ -19,6 +19,7 @@ from console.sources.mysql.poll import MysqlPoller
 from tests.support.apache_server import free_port
 from tests.support.helpers import MemorySink
 from tests.support.mariadb_server import MariaDB
+from tests.support.need import need_root
 from tests.support.users import as_ordinary_user
 from tests.support.wait import async_wait_for
 
@@ -111,6 +112,7 @@ def _poll_as_nobody(target: str) -> list[str]:
 
 
 def test_permission_denied_on_the_socket(mariadb: MariaDB) -> None:
+    need_root("poll as another user than the server's")
     # the server's directory is private (mkdtemp: 0700): an ordinary user cannot reach it
     status, message, hint = as_ordinary_user(_poll_as_nobody, mariadb.target)
     assert status == "unreadable"
@@ -119,8 +121,9 @@ def test_permission_denied_on_the_socket(mariadb: MariaDB) -> None:
 
 
 @contextlib.contextmanager
-def silent_server() -> Iterator[int]:
-    """A TCP port that accepts connections and never says a word (an overloaded server)."""
+def silent_server(greeting: bytes = b"") -> Iterator[int]:
+    """A TCP port that accepts connections and says ``greeting``, then nothing (with no
+    greeting: an overloaded server)."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
@@ -131,7 +134,9 @@ def silent_server() -> Iterator[int]:
         listener.settimeout(0.1)
         while not stop.is_set():
             with contextlib.suppress(OSError):
-                held.append(listener.accept()[0])
+                conn = listener.accept()[0]
+                held.append(conn)
+                conn.sendall(greeting)
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
@@ -172,6 +177,43 @@ async def test_a_server_that_does_not_answer_is_a_timeout_and_the_poll_waits() -
             assert f"no answer within 1s from 127.0.0.1:{port}" in last.message
         finally:
             p.close()
+
+
+NOT_MYSQL = "does not answer like a MySQL server"
+
+
+@pytest.mark.parametrize(
+    ("greeting", "words"),
+    [
+        (b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n", NOT_MYSQL),
+        (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", NOT_MYSQL),
+        (b"\x08\x00\x00\x00\x0aZZ\x1b[2J!", NOT_MYSQL),  # protocol 10, then nonsense
+        (b"\x01\x00\x00\x00\x0a", NOT_MYSQL),  # protocol 10, and nothing more
+        (b"\x05\x00\x00\x00\xff\x1b[2J", "said: MySQL error 23323: 2J"),  # an error packet
+    ],
+)
+async def test_a_service_that_is_not_mysql_is_named_as_such(greeting: bytes, words: str) -> None:
+    with silent_server(greeting) as port:
+        state = await failed_once(
+            f"mysql://root@127.0.0.1:{port}", connect_timeout=0.5, read_timeout=0.5, stall_timeout=1
+        )
+    assert state.status == "error"
+    assert state.message.startswith(f"127.0.0.1:{port} ") and words in state.message
+
+
+async def test_closing_ends_a_poll_that_waits(tmp_path: Path) -> None:
+    with silent_server() as port:
+        sink = MemorySink()
+        p = MysqlPoller(
+            f"mysql://root@127.0.0.1:{port}", sink, connect_timeout=0.2, read_timeout=0.2
+        )
+        assert await p.poll_once() is None and "still waiting" in sink.states[-1].message
+        p.close()
+        # the connection was still being opened: the thread closes it once it gives up,
+        # and the next poll waits for that thread instead of starting a second one
+        assert await p.poll_once() is None
+        assert p.connection_id is None
+        p.close()
 
 
 async def test_the_source_survives_a_restart_of_the_server(fresh_mariadb: MariaDB) -> None:

@@ -58,7 +58,8 @@ class Attempt:
     origin: str = ""
     """Where the target was learned (``mysql/mariadb.cnf:25 socket``)."""
     connect_timeout: float = 2.0
-    read_timeout: float = 5.0
+    stall_timeout: float = 30.0
+    """Seconds a read may wait before the connection gives up."""
 
 
 def _q(text: str) -> str:
@@ -133,7 +134,7 @@ def explain(exc: BaseException, attempt: Attempt) -> MysqlFailure:
         if "timed out" in said:
             return MysqlFailure(
                 "timeout",
-                f"no answer within {attempt.read_timeout:g}s from {attempt.target.where}: "
+                f"no answer within {attempt.stall_timeout:g}s from {attempt.target.where}: "
                 "the server may be overloaded; connecting again",
             )
         return MysqlFailure(
@@ -142,14 +143,19 @@ def explain(exc: BaseException, attempt: Attempt) -> MysqlFailure:
             "or the connection was killed; connecting again",
         )
     if isinstance(exc, pymysql.err.InternalError | pymysql.err.InterfaceError) and not code:
-        return MysqlFailure(
-            "error",
-            f"{attempt.target.where} does not answer like a MySQL server "
-            f"({clean(bound(said, 200))})",
-            "point --mysql at the server's socket or port",
-        )
+        return not_mysql(exc, attempt)
     text = f"MySQL error {code}: {said}" if code else f"{type(exc).__name__}: {said}"
-    return MysqlFailure("error", clean(bound(text, 400)))
+    return MysqlFailure("error", f"{attempt.target.where} said: {clean(bound(text, 400))}")
+
+
+def not_mysql(exc: BaseException, attempt: Attempt) -> MysqlFailure:
+    """What answered is not a MySQL server (a web server, ssh, another service)."""
+    said = clean(bound(str(exc) or type(exc).__name__, 200))
+    return MysqlFailure(
+        "error",
+        f"{attempt.target.where} does not answer like a MySQL server ({said})",
+        "point --mysql at the server's socket or port",
+    )
 
 
 def _user(attempt: Attempt) -> str:

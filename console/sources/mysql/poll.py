@@ -19,6 +19,7 @@ reading the credentials again each time it connects, so a fix takes effect witho
 from __future__ import annotations
 
 import asyncio
+import struct
 import time
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ from console.sources.mysql.failure import (
     MysqlFailure,
     code_of,
     explain,
+    not_mysql,
 )
 from console.sources.mysql.processlist import MAX_THREADS
 from console.sources.mysql.session import MysqlSession
@@ -116,6 +118,8 @@ class MysqlPoller:
         self._last: _Reading | None = None
         self.connects = 0
         """Connections opened (a reconnect after a failure counts)."""
+        self._closed = False
+        """:meth:`close` was called: the thread closes what it opened."""
 
     @property
     def login(self) -> Login | None:
@@ -153,6 +157,7 @@ class MysqlPoller:
         Waits at most ``connect_timeout + read_timeout``; a poll still waiting then is kept
         and collected by a later call (the state says the server does not answer).
         """
+        self._closed = False
         if self.target is None:
             self.delay = self.max_backoff
             self._report("error", self._bad_target, "fix --mysql or [mysql] server")
@@ -184,21 +189,30 @@ class MysqlPoller:
         return sample
 
     def close(self) -> None:
-        """Close the connection; a poll still waiting ends at once (its outcome is dropped)."""
+        """Close the connection. A poll still at work in its thread ends at once (its read is
+        cut, or its new connection closed as soon as it is open) and stays pending: the next
+        :meth:`poll_once`, if any, collects it before it starts another, so that two threads
+        never share the connection."""
+        self._closed = True
         session, pending = self._session, self._pending
-        self._pending = None
-        if session is None:
-            return
         if pending is not None and not pending.done():
-            session.cut()  # the thread's read fails now; the thread drops the session
+            if session is not None:
+                session.cut()  # the read fails now, and the thread drops the session
             return
-        self._session = None
-        session.close()
+        self._pending = None
+        self._drop()
 
     # -- in the worker thread ------------------------------------------------------------------
 
     def _poll_blocking(self) -> Polled:
         """Connect if needed, then read; every error is a :class:`MysqlFailure`."""
+        try:
+            return self._poll_session()
+        finally:
+            if self._closed:  # closed while this ran: nobody will use the connection
+                self._drop()
+
+    def _poll_session(self) -> Polled:
         assert self.target is not None
         attempt = Attempt(
             self.target, self._login, self.origin, self.connect_timeout, self.stall_timeout
@@ -231,13 +245,13 @@ class MysqlPoller:
             cnf=cnf,
         )
         self._login = login
+        attempt = Attempt(self.target, login, self.origin, self.connect_timeout, self.stall_timeout)
         try:
             session = self._open(login)
         except (pymysql.err.MySQLError, OSError) as exc:
-            raise explain(
-                exc,
-                Attempt(self.target, login, self.origin, self.connect_timeout, self.stall_timeout),
-            ) from exc
+            raise explain(exc, attempt) from exc
+        except (struct.error, IndexError, ValueError) as exc:  # a greeting PyMySQL cannot read
+            raise not_mysql(exc, attempt) from exc
         self._variables_at = 0.0
         self._sees_all = None
         return session
