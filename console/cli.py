@@ -27,11 +27,13 @@ examples:
   lamptop demo --speed 2
   lamptop --status http://127.0.0.1:8080/server-status --log /srv/app/php.log=php-error
   lamptop sources
+  lamptop --mysql unix:/run/mysqld/mysqld.sock --mysql-user lamptop
   lamptop record --duration 3600 --bundle-on-exit
   lamptop parse /var/log/apache2/access.log --kind apache-access | head
 
 The config file is $XDG_CONFIG_HOME/lamptop/config.toml (see the README). The status
-password comes from the config file or LAMPTOP_STATUS_PASSWORD, never from a flag.
+password comes from the config file or LAMPTOP_STATUS_PASSWORD, never from a flag; the
+MySQL password from ~/.my.cnf [client], the config file or LAMPTOP_MYSQL_PASSWORD.
 """
 
 
@@ -48,6 +50,19 @@ def _watch_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
         **kw,
     )
     g.add_argument("--status", metavar="URL", help="mod_status URL (default: discovered)", **kw)
+    g.add_argument(
+        "--mysql",
+        metavar="TARGET",
+        help="MySQL/MariaDB server: unix:/run/mysqld/mysqld.sock or mysql://user@host:3306 "
+        "(default: the socket my.cnf names); no password here",
+        **kw,
+    )
+    g.add_argument(
+        "--mysql-user",
+        metavar="USER",
+        help="MySQL user (default: ~/.my.cnf [client] user, else the login name)",
+        **kw,
+    )
     g.add_argument("--config", metavar="FILE", help="config file (default: XDG config path)", **kw)
     g.add_argument(
         "--no-discover",
@@ -184,6 +199,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         "status_url": getattr(args, "status", None),
         "timezone": getattr(args, "timezone", None),
         "snapshot_dir": getattr(args, "snapshot_dir", None),
+        "mysql": getattr(args, "mysql", None),
+        "mysql_user": getattr(args, "mysql_user", None),
     }
     if getattr(args, "no_discover", False):
         overrides["discover"] = False

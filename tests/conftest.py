@@ -9,3 +9,4 @@ if str(_ROOT) not in sys.path:
 
 from tests.support.apache_server import apache  # noqa: E402, F401
 from tests.support.local_http import local_server  # noqa: E402, F401
+from tests.support.mariadb_server import fresh_mariadb, mariadb  # noqa: E402, F401

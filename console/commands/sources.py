@@ -85,6 +85,72 @@ def probe_status(cfg: Config, url: str) -> tuple[str, str]:
     return "error", "no answer"
 
 
+def probe_mysql(cfg: Config, plan: Plan) -> tuple[str, str, str]:
+    """Ask the MySQL server once: (status, what it said, the hint)."""
+    from console.sources.mysql.poll import MysqlPoller
+
+    if not plan.mysql:
+        return (
+            "missing",
+            "no MySQL server found (no my.cnf, no socket at /run/mysqld/mysqld.sock)",
+            "give --mysql unix:/path/to/mysqld.sock or --mysql mysql://user@host:3306",
+        )
+    if not plan.polls_mysql:
+        return (
+            "missing",
+            f"no socket at {plan.mysql.removeprefix('unix:')}: is MariaDB running? "
+            "(lamptop does not poll it)",
+            "systemctl status mariadb; or point --mysql at the server",
+        )
+    sink = _ProbeSink()
+    poller = MysqlPoller(
+        plan.mysql,
+        sink,
+        user=cfg.mysql_user,
+        password=cfg.mysql_password,
+        origin=plan.mysql_origin,
+    )
+
+    async def once() -> None:
+        try:
+            await poller.poll_once()
+        finally:
+            poller.close()
+
+    asyncio.run(once())
+    hint = sink.state.hint if sink.state is not None else ""
+    login = poller.login
+    if sink.mysql is not None:
+        s = sink.mysql
+        what = (
+            f"{s.version}, {s.connected} of {s.max_connections} connections, "
+            f"{len(s.running)} running"
+        )
+        if login is not None:
+            what += f"; as '{login.user}' ({login.user_from})"
+        return "ok", what, hint
+    if sink.state is not None:
+        return sink.state.status, sink.state.message, hint
+    return "error", "no answer", ""
+
+
+def _mysql_report(cfg: Config, plan: Plan, probe: bool) -> dict[str, Any]:
+    shown = plan.mysql
+    if plan.mysql:
+        from console.core.mysqltarget import TargetError, parse_target
+
+        try:
+            shown = parse_target(plan.mysql).shown
+        except TargetError:
+            shown = "?"
+    mysql: dict[str, Any] = {"target": shown, "origin": plan.mysql_origin}
+    if probe or not plan.mysql or not plan.polls_mysql:
+        mysql["state"], mysql["detail"], mysql["hint"] = probe_mysql(cfg, plan)
+    else:
+        mysql["state"], mysql["detail"], mysql["hint"] = "unknown", "not asked (--no-probe)", ""
+    return mysql
+
+
 def _shown_url(url: str | None) -> str | None:
     """The status URL as printed: without the ``user:password@`` it may carry."""
     if not url:
@@ -122,6 +188,7 @@ def sources_report(cfg: Config, plan: Plan, probe: bool) -> dict[str, Any]:
     return {
         "logs": logs,
         "status": status,
+        "mysql": _mysql_report(cfg, plan, probe),
         "skipped": [{"path": p, "why": why} for p, why in plan.skipped],
         "notes": list(plan.notes),
     }
@@ -132,6 +199,7 @@ def cmd_sources(cfg: Config, *, as_json: bool, probe: bool) -> int:
     report = sources_report(cfg, plan, probe)
     readable = any(item["state"] == "found" for item in report["logs"])
     readable = readable or report["status"]["state"] == "ok"
+    readable = readable or report["mysql"]["state"] == "ok"
     if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0 if readable else 1
@@ -148,6 +216,13 @@ def cmd_sources(cfg: Config, *, as_json: bool, probe: bool) -> int:
     st = report["status"]
     print("status:")
     print(f"  {st['url'] or '-'}  {st['state']}: {st['detail']}")
+    my = report["mysql"]
+    print("mysql:")
+    print(f"  {my['target'] or '-'}  {my['state']}: {my['detail']}")
+    if my["origin"]:
+        print(f"      from {my['origin']}")
+    if my["hint"]:
+        print(f"      fix: {my['hint']}" if my["state"] != "ok" else f"      note: {my['hint']}")
     for entry in report["skipped"]:
         print(f"skipped: {entry['path']}: {entry['why']}")
     for note in report["notes"]:

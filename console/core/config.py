@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from console.core.events import LOG_KINDS
+from console.core.mysqltarget import TargetError, parse_target
 
 
 class ConfigError(ValueError):
@@ -330,4 +331,9 @@ def load(
         if "fpm_status" in rest:
             rest["fpm_status"] = tuple(rest["fpm_status"]) or cfg.fpm_status
         cfg = replace(cfg, **rest, logs=cfg.logs + extra_logs)
+    if cfg.mysql is not None:
+        try:
+            parse_target(cfg.mysql)
+        except TargetError as exc:
+            raise ConfigError(str(exc)) from None
     return cfg

@@ -1,4 +1,5 @@
-"""Zero-config start: find a LAMP server's logs and its mod_status URL by reading its configs.
+"""Zero-config start: find a LAMP server's logs, its mod_status URL and its MySQL socket by
+reading its configs.
 
 Nothing here touches the network or starts a process: it reads Apache's, PHP's, php-fpm's and
 MySQL/MariaDB's configuration files (Debian/Ubuntu and RHEL layouts), adds the usual default
@@ -24,7 +25,7 @@ from typing import IO
 from console.core.events import LOG_KINDS
 from console.discover.apache import STOCK_FORMATS, ApacheConfig, read_apache
 from console.discover.files import Declared, expand_glob, rooted
-from console.discover.mysql import read_mysql
+from console.discover.mysql import MysqlServer, read_mysql, read_mysql_server
 from console.discover.php import read_php
 
 #: Opens a file for reading; tests pass one that raises PermissionError (they run as root).
@@ -84,6 +85,8 @@ class Discovery:
     """Things a sysadmin should know (a piped log, server-status not set up...)."""
     apache_config: str | None
     """The main Apache config file read (with the root in front), None when there is none."""
+    mysql: MysqlServer | None = None
+    """Where the MySQL/MariaDB server listens (its socket), None when there is no sign of one."""
 
 
 def discover(
@@ -115,6 +118,7 @@ def discover(
         status_urls=tuple(apache.status_urls) or FALLBACK_STATUS_URLS,
         notes=tuple(dict.fromkeys(notes)),
         apache_config=rooted(root, apache.main) if apache.main else None,
+        mysql=read_mysql_server(root),
     )
 
 

@@ -1,4 +1,4 @@
-"""MySQL/MariaDB configuration, read for its log paths.
+"""MySQL/MariaDB configuration, read for its log paths and for where the server listens.
 
 Debian/Ubuntu: ``/etc/mysql/my.cnf`` (or ``mariadb.cnf``) with ``!include``/``!includedir``;
 RHEL: ``/etc/my.cnf`` + ``/etc/my.cnf.d``. A relative path is relative to ``datadir``.
@@ -9,43 +9,108 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
+from console.core.mysqltarget import DEFAULT_PORT, DEFAULT_SOCKET
 from console.discover.files import Declared, expand_glob, rooted, where
 from console.discover.ini import ini_lines, resolve
 
 _MYSQLD_SECTION = re.compile(r"(mysqld|mariadbd?|server|galera)(-[0-9.]+)?")
 _ALIASES = {"log_slow_query_file": "slow_query_log_file", "log_slow_query": "slow_query_log"}
+#: The option groups the ``mysql``/``mariadb`` client reads.
+CLIENT_GROUPS = frozenset({"client", "client-server", "client-mariadb", "mysql", "mariadb-client"})
 
 
-def _cnf_items(root: str, path: str, seen: set[str]) -> Iterator[tuple[str, int, str, str, str]]:
+def cnf_items(root: str, path: str, seen: set[str]) -> Iterator[tuple[str, int, str, str, str]]:
+    """(file, line, section, key, value) of an option file and the files it includes."""
     real = os.path.realpath(rooted(root, path))
     if real in seen:
         return
     seen.add(real)
     for n, section, key, value in ini_lines(root, path):
         if key == "!include":
-            yield from _cnf_items(root, resolve(value, os.path.dirname(path)), seen)
+            yield from cnf_items(root, resolve(value, os.path.dirname(path)), seen)
         elif key == "!includedir":
             for hit in expand_glob(root, resolve(value, os.path.dirname(path)) + "/*.cnf"):
-                yield from _cnf_items(root, hit, seen)
+                yield from cnf_items(root, hit, seen)
         else:
             yield path, n, section, key, value
 
 
-def read_mysql(root: str, notes: list[str]) -> tuple[list[Declared], bool]:
-    """The error and slow query logs named in my.cnf and its includes."""
+def option_key(key: str) -> str:
+    """An option's name as the server reads it: ``loose-log-error`` is ``log_error``."""
+    return key.lower().replace("-", "_").removeprefix("loose_")
+
+
+def system_cnf_files(root: str) -> list[str]:
+    """The global option files the server and the clients start from (host paths)."""
     starts = ["/etc/my.cnf", "/etc/mysql/my.cnf"]
     if not os.path.lexists(rooted(root, "/etc/mysql/my.cnf")):
         starts.append("/etc/mysql/mariadb.cnf")
-    present = [p for p in starts if os.path.lexists(rooted(root, p))]
+    return [p for p in starts if os.path.lexists(rooted(root, p))]
+
+
+@dataclass(frozen=True)
+class MysqlServer:
+    """Where the local MySQL/MariaDB server listens, as its option files say."""
+
+    socket: str
+    """The Unix socket's path (with the discovery root in front)."""
+    origin: str
+    """Where the path was learned: ``mysql/mariadb.cnf:25 socket``, ``default path``."""
+    port: int = DEFAULT_PORT
+    port_origin: str = "default port"
+    networking: bool = True
+    """False when ``skip-networking`` is set: only the socket answers."""
+
+
+def read_mysql_server(root: str) -> MysqlServer | None:
+    """The server's socket and port from my.cnf and its includes: ``[mysqld]`` (where the
+    server creates it) before ``[client]`` (where the clients look), else the default.
+
+    None when there is no option file and nothing at the default socket path: no MySQL here.
+    """
+    present = system_cnf_files(root)
+    server: dict[str, tuple[str, str]] = {}
+    client: dict[str, tuple[str, str]] = {}
+    seen: set[str] = set()
+    for start in present:
+        for path, n, section, key, value in cnf_items(root, start, seen):
+            k, group = option_key(key), section.lower()
+            if k not in ("socket", "port", "skip_networking", "datadir"):
+                continue
+            if _MYSQLD_SECTION.fullmatch(group) or group == "client-server":
+                server[k] = (value, where(path, n, key))
+            if group in CLIENT_GROUPS:
+                client[k] = (value, where(path, n, key))
+    default = rooted(root, DEFAULT_SOCKET)
+    if not present and not os.path.exists(default):
+        return None
+    datadir = server.get("datadir", ("/var/lib/mysql", ""))[0]
+    sock = server.get("socket") or client.get("socket")
+    socket, origin = (
+        (rooted(root, resolve(sock[0], datadir)), sock[1]) if sock else (default, "default path")
+    )
+    port, port_origin = DEFAULT_PORT, "default port"
+    given = server.get("port") or client.get("port")
+    if given and given[0].isdigit() and 0 < int(given[0]) < 65536:
+        port, port_origin = int(given[0]), given[1]
+    skip = server.get("skip_networking")
+    networking = skip is None or skip[0].lower() not in ("", "1", "on", "true")
+    return MysqlServer(socket, origin, port, port_origin, networking)
+
+
+def read_mysql(root: str, notes: list[str]) -> tuple[list[Declared], bool]:
+    """The error and slow query logs named in my.cnf and its includes."""
+    present = system_cnf_files(root)
     if not present:
         return [], False
     opts: dict[str, tuple[str, str]] = {}
     safe_error: tuple[str, str] | None = None
     seen: set[str] = set()
     for start in present:
-        for path, n, section, key, value in _cnf_items(root, start, seen):
-            k = key.lower().replace("-", "_").removeprefix("loose_")
+        for path, n, section, key, value in cnf_items(root, start, seen):
+            k = option_key(key)
             k = _ALIASES.get(k, k)
             if _MYSQLD_SECTION.fullmatch(section.lower()):
                 opts[k] = (value, where(path, n, key))

@@ -118,6 +118,19 @@ class Engine:
                 clock=clock,
             )
             self.sources.append(("mod_status", poller))
+        if plan.mysql and plan.polls_mysql:
+            from console.sources.mysql.poll import MysqlPoller
+
+            mysql = MysqlPoller(
+                plan.mysql,
+                sink,
+                interval=cfg.mysql_interval,
+                user=cfg.mysql_user,
+                password=cfg.mysql_password,
+                origin=plan.mysql_origin,
+                clock=clock,
+            )
+            self.sources.append(("mysql", mysql))
         self.sources.extend(extra)
         if system is None:
             system = SystemSampler(

@@ -15,6 +15,9 @@ from console.core.config import Config, LogSpec
 from console.core.events import LOG_KINDS
 from console.parsing import detect_kind
 
+GIVEN = "flag or config"
+"""The origin of what the command line or the config file named."""
+
 #: Short labels shown in the log pane for each kind.
 KIND_LABEL = {
     "apache-access": "access",
@@ -52,6 +55,20 @@ class Plan:
     notes: tuple[str, ...] = ()
     skipped: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     """(path, why) of candidates that will not be followed."""
+    mysql: str | None = None
+    """The MySQL/MariaDB server to poll: ``unix:PATH`` or ``mysql://user@host:port``."""
+    mysql_origin: str = ""
+    """Where it was learned: ``flag or config``, ``mysql/mariadb.cnf:25 socket``..."""
+
+    @property
+    def polls_mysql(self) -> bool:
+        """Whether the engine polls MySQL: a server given by flag or config always (its state
+        says what is wrong with it), a discovered socket only when it is there."""
+        if not self.mysql:
+            return False
+        if self.mysql_origin == GIVEN or not self.mysql.startswith("unix:"):
+            return True
+        return os.path.exists(self.mysql.removeprefix("unix:"))
 
 
 def guess_kind(path: str) -> str | None:
@@ -151,15 +168,18 @@ def log_names(items: list[tuple[str, str, str | None]]) -> list[str]:
 
 def make_plan(cfg: Config, *, root: str = "/") -> Plan:
     """Decide what to watch: the config's logs and, unless disabled, discovered ones."""
-    specs: list[tuple[LogSpec, str]] = [(spec, "flag or config") for spec in cfg.logs]
+    specs: list[tuple[LogSpec, str]] = [(spec, GIVEN) for spec in cfg.logs]
     notes: list[str] = []
     skipped: list[tuple[str, str]] = []
     status_candidates: tuple[str, ...] = ()
+    mysql, mysql_origin = (cfg.mysql, GIVEN) if cfg.mysql else (None, "")
     if cfg.discover:
         from console.discover import discover
 
         found = discover(root)
         notes.extend(found.notes)
+        if mysql is None and found.mysql is not None:
+            mysql, mysql_origin = f"unix:{found.mysql.socket}", found.mysql.origin
         status_candidates = found.status_urls
         for cand in found.logs:
             if cand.state == "missing":
@@ -190,4 +210,6 @@ def make_plan(cfg: Config, *, root: str = "/") -> Plan:
         status_candidates=status_candidates,
         notes=tuple(notes),
         skipped=tuple(skipped),
+        mysql=mysql,
+        mysql_origin=mysql_origin,
     )
