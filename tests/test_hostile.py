@@ -28,6 +28,7 @@ import pytest
 
 from console.core.events import LogRecord, ProcInfo, StatusSample, SystemSample, Worker
 from console.core.recorder import Recorder, Snapshot
+from console.core.stack import FpmSample, MysqlSample
 from console.core.text import bound, clean, is_clean, mask_secrets, md_code
 from console.incident.bundle import BundleError, write_bundle
 from console.incident.bundle_read import read_bundle
@@ -39,6 +40,7 @@ from console.view.filters import redact
 from tests.support.cli import lamptop
 from tests.support.hostile import ESC, FORBIDDEN, HOSTILE, assert_inert
 from tests.support.need import need_root
+from tests.support.stack_samples import fpm, mysql, proc, thread
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
@@ -234,7 +236,30 @@ def hostile_snapshot() -> Snapshot:
         status=(status,),
         system=(system,),
         states={},
+        fpm=hostile_fpm(),
+        mysql=hostile_mysql(),
     )
+
+
+def hostile_fpm() -> tuple[FpmSample, ...]:
+    """A pool at its limit whose name, requests, scripts and users are the hostile strings."""
+    procs = tuple(
+        proc(100 + i, clean(h), 60.0 - i, script=clean(h), user=clean(h), method=clean(h))
+        for i, h in enumerate(HOSTILE)
+    )
+    return (
+        fpm(0, pool=clean(HOSTILE[1]), active=8, idle=0, reached=1),
+        fpm(1, pool=clean(HOSTILE[1]), active=8, idle=0, queue=3, reached=2, processes=procs),
+    )
+
+
+def hostile_mysql() -> tuple[MysqlSample, ...]:
+    """A server running the hostile strings as queries, for hostile users from hostile hosts."""
+    threads = tuple(
+        thread(i, 100.0 - i, clean(h), user=clean(h), db=clean(h), host=clean(h), state=clean(h))
+        for i, h in enumerate(HOSTILE)
+    )
+    return (mysql(1, threads=threads, status={"Threads_connected": 150}),)
 
 
 def render_markdown(text: str) -> str:
@@ -264,6 +289,32 @@ def test_every_bundle_file_is_inert(tmp_path: Path) -> None:
     for tag in ("<img", "<a ", "<script", "<iframe"):
         assert tag not in html, tag
     assert "evil.example" in html  # the text is there, as text
+    report = (path / "report.md").read_text()
+    for title in ("## PHP-FPM", "## MySQL/MariaDB", "At the trigger:"):
+        assert title in report, title  # the hostile pool and queries went through the report
+    back, _ = read_bundle(path)
+    assert back.fpm == snap.fpm and back.mysql == snap.mysql
+
+
+def test_stack_rules_say_hostile_text_inert_with_and_without_redact(tmp_path: Path) -> None:
+    from console.incident.redact import redact_trigger
+    from console.incident.rules import DEFAULTS, RuleBook, build_rules
+
+    book = RuleBook(build_rules({"fpm_max_children": {"seconds": 0.0}}))
+    fired = [t for s in hostile_fpm() for t in book.on_fpm(s)]
+    fired += [t for s in hostile_mysql() for t in book.on_mysql(s)]
+    assert {t.rule for t in fired} == {
+        "fpm_max_children",
+        "mysql_connections_high",
+        "mysql_long_query",
+    }
+    assert set(DEFAULTS) >= {t.rule for t in fired}
+    for t in fired:
+        for said in (t.message, redact_trigger(t).message):
+            assert_inert(said, f"{t.rule} message")
+        path = write_bundle(hostile_snapshot(), t, tmp_path, window=3600, host="web1", redact=True)
+        for f in path.iterdir():
+            assert_inert(f.read_text(), f"{t.rule}: {f.name}")
 
 
 @pytest.mark.parametrize("text", HOSTILE)

@@ -234,3 +234,41 @@ def test_hostile_query_user_and_uri_reach_the_message_inert_and_short() -> None:
         [t] = book.on_fpm(fpm(1, pool=text, reached=1, processes=(proc(1, text + "x" * 9999),)))
         assert_inert(t.message, f"fpm message {i}")
         assert len(t.values["uri"]) <= 160
+
+
+# -- from the recorder to a bundle ---------------------------------------------------------------
+
+
+async def test_a_pool_at_its_limit_saves_a_bundle_that_shows_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from console.core.clock import ManualClock
+    from console.core.recorder import Recorder
+    from console.incident.bundle_read import read_bundle
+    from console.incident.watch import IncidentWatch
+    from tests.support.wait import async_wait_for
+
+    pages = saturated_www()
+    recorder = Recorder(reorder=0, clock=ManualClock(pages[3].ts))
+    cfg = {n: {"enabled": n in ("fpm_max_children", "mysql_long_query")} for n in DEFAULTS}
+    incidents = IncidentWatch(recorder, RuleBook(build_rules(cfg)), tmp_path, tail=0.0)
+    task = asyncio.create_task(incidents.run())
+    try:
+        for s in pages[:4]:
+            recorder.add_fpm(s)
+        recorder.add_mysql(mysql(3, threads=(thread(5, 45.0, "SELECT SLEEP(90)"),)))
+        await async_wait_for(lambda: incidents.saved, what="the bundle to be saved")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    [saved] = incidents.saved
+    assert saved.path is not None and saved.trigger.rule == "fpm_max_children"
+    # the query fired while the pool's bundle waited: it joined it, with its values
+    [also] = saved.trigger.values["also_fired"]
+    assert also["rule"] == "mysql_long_query" and also["values"]["id"] == 5
+    snap, meta = read_bundle(saved.path)
+    assert meta["trigger"]["rule"] == "fpm_max_children"
+    assert [s.max_children_reached for s in snap.fpm] == [0, 0, 0, 1]
+    report = (saved.path / "report.md").read_text()
+    assert "- PHP-FPM pool `www` at its limit: 8 of 8 busy, pm.max_children reached once" in report
+    assert "**Pool `www` at its limit:** 8 of 8 processes busy." in report

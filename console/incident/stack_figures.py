@@ -13,10 +13,6 @@ from urllib.parse import urlsplit
 
 from console.core.stack import FpmProcess, FpmSample, MysqlSample, MysqlThread
 
-#: Paths PHP-FPM answers itself (``pm.status_path``, ``ping.path``) when the target does not
-#: say which: requests to them run no script.
-_OWN_PATHS = ("status", "ping")
-
 
 def status_path(target: str) -> str:
     """The status page's path in a sample's ``target`` (``unix:/run/php/x.sock:/fpm-status``,
@@ -27,16 +23,12 @@ def status_path(target: str) -> str:
     return tail if tail.startswith("/") else ""
 
 
-def _path(uri: str) -> str:
-    return uri.split("?", 1)[0]
-
-
 def is_own_request(p: FpmProcess, own_path: str) -> bool:
-    """The poll of the status page itself (or a ping): PHP-FPM serves it without a script."""
-    path = _path(p.uri)
-    if own_path and path == own_path:
+    """The poll of the status page itself, or a ping: PHP-FPM answers them without a script
+    (a request still being read has no script either, but is not ``Running`` yet)."""
+    if own_path and p.uri.split("?", 1)[0] == own_path:
         return True
-    return p.script in ("-", "") and path.rstrip("/").endswith(_OWN_PATHS)
+    return p.script in ("-", "") and p.state == "Running"
 
 
 def fpm_requests(s: FpmSample) -> tuple[FpmProcess, ...]:
