@@ -360,3 +360,22 @@ def test_record_prints_stack_triggers_masked_under_redact() -> None:
     out = io.StringIO()
     Printer(out, redact=False, clock=ManualClock(T0)).on_trigger(t, "saving a bundle in 10 s")
     assert "carol@example.com" in out.getvalue()
+
+
+def test_passwords_never_reach_snapshot_json(tmp_path: Path) -> None:
+    secret = "CREATE USER 'app'@'%' IDENTIFIED BY 'Tr0ub4dor&3'"
+    s = Snapshot(
+        taken_at=T0 + timedelta(seconds=5),
+        records=(),
+        status=(),
+        system=(),
+        states={},
+        fpm=(fpm(0, processes=(proc(3, "/login.php?password=Tr0ub4dor", 2.0),)),),
+        mysql=(mysql(0, threads=(thread(4, 50.0, secret),)),),
+    )
+    path = write_bundle(s, trigger(), tmp_path, host="web1")
+    for f in path.iterdir():
+        assert "Tr0ub4dor" not in f.read_text(), f.name
+    back, _ = read_bundle(path)
+    assert back.mysql[0].threads[0].info == "CREATE USER 'app'@'%' IDENTIFIED BY '****'"
+    assert back.fpm[0].processes[0].uri == "/login.php?password=****"

@@ -765,3 +765,26 @@ def test_report_html_is_self_contained_and_inert(tmp_path: Path) -> None:
     labels = [t.text or "" for t in drawn.iter("{http://www.w3.org/2000/svg}text")]
     assert "<script>x</script>" in labels and "http_5xx_burst" in labels  # escaped text
     assert page.index("Likely culprit") < page.index("Timeline") < page.index("In-flight")
+
+
+@pytest.mark.parametrize(
+    ("sql", "masked"),
+    [
+        ("CREATE USER 'bob'@'%' IDENTIFIED BY 'Hunter2x'", "IDENTIFIED BY '****'"),
+        ("ALTER USER bob IDENTIFIED WITH mysql_native_password AS '*Hunter2x'", "AS '****'"),
+        ("SET PASSWORD FOR 'bob'@'%' = PASSWORD('Hunter2x')", "PASSWORD('****')"),
+        ('SET PASSWORD = "Hunter2x"', "SET PASSWORD = '****'"),
+        (
+            "CHANGE MASTER TO MASTER_PASSWORD='Hunter2x', MASTER_HOST='db2'",
+            "MASTER_PASSWORD='****'",
+        ),
+        ("GRANT ALL ON *.* TO bob IDENTIFIED BY PASSWORD '*Hunter2x'", "BY PASSWORD '****'"),
+        ("CREATE USER x IDENTIFIED VIA ed25519 USING PASSWORD('Hunter2x')", "PASSWORD('****')"),
+        ("ALTER USER u IDENTIFIED BY 'it''s \\' Hunter2x'", "IDENTIFIED BY '****'"),
+    ],
+)
+def test_passwords_in_sql_are_masked(sql: str, masked: str) -> None:
+    out = mask_secrets(sql)
+    assert "Hunter2x" not in out and masked in out, out
+    plain = "SELECT password FROM users WHERE id = 1"
+    assert mask_secrets(plain) == plain

@@ -243,3 +243,22 @@ def test_report_html_shows_the_same_sections(tmp_path: Path) -> None:
     at = [page.index(x) for x in order]
     assert at == sorted(at)
     assert "<code>/app/sleep.php?s=1.1</code>" in page
+
+
+def test_passwords_in_queries_and_uris_are_masked_without_redact() -> None:
+    from console.incident.rules import RuleBook, build_rules
+
+    secret_sql = "CREATE USER 'app'@'%' IDENTIFIED BY 'Tr0ub4dor&3'"
+    login = proc(9, "/login.php?user=bob&password=Tr0ub4dor", 40.0)
+    s = snap(
+        fpm=(fpm(0, active=8, idle=0, queue=2, processes=(login,)),),
+        mysql=(mysql(0, threads=(thread(8, 61.0, secret_sql, state="creating user"),)),),
+    )
+    text = report(s, at_second=0)
+    assert "Tr0ub4dor" not in text
+    assert "IDENTIFIED BY '****'" in text and "password=****" in text
+    book = RuleBook(build_rules({"fpm_max_children": {"seconds": 0.0}}))
+    fired = book.on_fpm(s.fpm[0]) + book.on_mysql(s.mysql[0])
+    assert {t.rule for t in fired} == {"fpm_max_children", "mysql_long_query"}
+    for t in fired:
+        assert "Tr0ub4dor" not in t.message and "****" in t.message

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from console.core.recorder import Snapshot
 from console.core.stack import FpmSample, MysqlSample
+from console.core.text import mask_secrets
 from console.incident.markdown import Own, code, mb, md_table, when
 from console.incident.stack_figures import (
     at_or_before,
@@ -63,7 +64,7 @@ def _busy_rows(s: FpmSample) -> list[tuple[object, ...]]:
             p.pid,
             Own(f"{p.duration:.1f}"),
             p.state,
-            f"{p.method} {p.uri}",
+            mask_secrets(f"{p.method} {p.uri}"),
             p.script,
             mb(p.memory) if p.memory else Own("-"),
         )
@@ -139,9 +140,14 @@ def fpm_section(win: Snapshot, at: datetime) -> list[str]:
     return out
 
 
+def _sql(query: str) -> str:
+    """A query on one line, its passwords masked (``IDENTIFIED BY '****'``)."""
+    return mask_secrets(" ".join(query.split()))
+
+
 def _query_rows(s: MysqlSample) -> list[tuple[object, ...]]:
     return [
-        (t.id, t.user, t.host, t.db or Own("-"), Own(f"{t.time:.0f}"), t.state, t.info)
+        (t.id, t.user, t.host, t.db or Own("-"), Own(f"{t.time:.0f}"), t.state, _sql(t.info))
         for t in s.running[:MAX_ROWS]
     ]
 
@@ -181,7 +187,7 @@ def _server(samples: Sequence[MysqlSample], at: datetime) -> list[str]:
         (80, 80, 80, 80, 80, 80, QUERY_WIDTH),
     )
     first = s.running[0]
-    out += ["", f"The longest, query {first.id}: {code(first.info, QUERY_TEXT)}"]
+    out += ["", f"The longest, query {first.id}: {code(_sql(first.info), QUERY_TEXT)}"]
     if s.truncated:
         out += ["", f"{s.truncated} more processlist rows were left out by the source."]
     return out + [""]
@@ -226,7 +232,8 @@ def _fpm_verdict(samples: Sequence[FpmSample], at: datetime) -> str | None:
         figures += f", pm.max_children reached {times} in the window"
     requests = fpm_requests(s)
     if requests:
-        figures += f"; longest {code(requests[0].uri, 80)} ({requests[0].duration:.0f} s)"
+        uri = mask_secrets(requests[0].uri)
+        figures += f"; longest {code(uri, 80)} ({requests[0].duration:.0f} s)"
     state = "at its limit" if fpm_at_limit(s) else "reached its limit"
     return f"- PHP-FPM pool {code(s.pool)} {state}: {figures}."
 
@@ -240,7 +247,7 @@ def _mysql_verdict(source: str, samples: Sequence[MysqlSample], at: datetime) ->
     n = f"{len(long)} queries" if len(long) > 1 else "1 query"
     return (
         f"- {code(source)}: {n} running {LONG_QUERY:.0f} s or more, longest {t.time:.0f} s "
-        f"(query {t.id} by {code(t.user)}: {code(t.info, 80)})."
+        f"(query {t.id} by {code(t.user)}: {code(_sql(t.info), 80)})."
     )
 
 

@@ -30,6 +30,7 @@ from console.core.events import (
     Worker,
 )
 from console.core.stack import FpmProcess, FpmSample, MysqlSample, MysqlThread
+from console.core.text import mask_secrets
 from console.core.timefmt import iso, iso_often
 
 #: Value types JSON takes as they are.
@@ -212,8 +213,21 @@ def system_to_dict(s: SystemSample) -> dict[str, Any]:
     }
 
 
+def _fpm_process(p: FpmProcess) -> dict[str, Any]:
+    d = _fpm_process_dict(p)
+    d["uri"] = mask_secrets(p.uri)  # a bundle is passed around: no ?password= in it
+    return d
+
+
+def _mysql_thread(t: MysqlThread) -> dict[str, Any]:
+    d = _mysql_thread_dict(t)
+    d["info"] = mask_secrets(t.info)  # nor an IDENTIFIED BY '...'
+    return d
+
+
 def fpm_to_dict(s: FpmSample) -> dict[str, Any]:
-    """One pool's sample; its processes as a list of objects, in the page's order."""
+    """One pool's sample; its processes as a list of objects, in the page's order, passwords
+    in their URIs masked."""
     return {
         "ts": iso(s.ts),
         "source": s.source,
@@ -232,12 +246,13 @@ def fpm_to_dict(s: FpmSample) -> dict[str, Any]:
         "max_children_reached": s.max_children_reached,
         "slow_requests": s.slow_requests,
         "max_children": s.max_children,
-        "processes": [_fpm_process_dict(p) for p in s.processes],
+        "processes": [_fpm_process(p) for p in s.processes],
     }
 
 
 def mysql_to_dict(s: MysqlSample) -> dict[str, Any]:
-    """One server's sample; its processlist as a list of objects, longest running first."""
+    """One server's sample; its processlist as a list of objects, longest running first,
+    passwords in the queries masked."""
     return {
         "ts": iso(s.ts),
         "source": s.source,
@@ -247,5 +262,5 @@ def mysql_to_dict(s: MysqlSample) -> dict[str, Any]:
         "status": dict(s.status),
         "questions_per_s": s.questions_per_s,
         "truncated": s.truncated,
-        "threads": [_mysql_thread_dict(t) for t in s.threads],
+        "threads": [_mysql_thread(t) for t in s.threads],
     }

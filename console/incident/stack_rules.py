@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from console.core.stack import FpmSample, MysqlSample
-from console.core.text import bound, clean
+from console.core.text import bound, clean, mask_secrets
 from console.incident.rule_base import Rule, Trigger
 from console.incident.stack_figures import fpm_requests, long_queries, pool_key
 
@@ -36,8 +36,9 @@ STACK_DEFAULTS: dict[str, dict[str, Any]] = {
 
 def _text(value: str, limit: int) -> str:
     """Outside text for a message: one line, cleaned (again: cheap, and a message travels to
-    terminals and files), cut to ``limit``."""
-    return bound(clean(" ".join(value.split())), limit)
+    terminals and files), passwords masked (``IDENTIFIED BY '...'``, ``?password=``), cut to
+    ``limit``."""
+    return bound(clean(mask_secrets(" ".join(value.split()))), limit)
 
 
 def _s(n: int) -> str:
