@@ -1,5 +1,5 @@
 """PHP-FPM and MySQL samples for the rules, bundle and report tests: built by hand, or from a
-status page PHP-FPM really wrote (``tests/fixtures/php/fpm_status``)."""
+status page PHP-FPM really wrote (``tests/fixtures/fpm_status``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from console.core.stack import FpmProcess, FpmSample, MysqlSample, MysqlThread
 from tests.support.paths import FIXTURES
 
 T0 = datetime(2026, 11, 26, 15, 0, 0, tzinfo=UTC)
-FPM_STATUS = FIXTURES / "php" / "fpm_status"
+FPM_STATUS = FIXTURES / "fpm_status"
 WWW_TARGET = "unix:/run/php/php8.2-fpm.sock:/fpm-status"
 
 
