@@ -6,7 +6,7 @@ from console.core.recorder import Recorder
 from console.tui.app import LamptopApp
 from tests.support.app import make_app, screen_text
 from tests.support.scripted import scripted_recorder
-from tests.support.stack_samples import add_stack
+from tests.support.stack_scripted import add_stack
 from widgets.detail import TextScreen
 from widgets.fpm import FpmView
 from widgets.mysql import MysqlView

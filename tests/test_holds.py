@@ -7,7 +7,7 @@ from dataclasses import replace
 from console.core.events import Worker
 from console.view.holds import holds
 from tests.support.scripted import T0, status_sample
-from tests.support.stack_samples import fpm_process, fpm_sample, mysql_sample, mysql_thread
+from tests.support.stack_scripted import fpm_process, fpm_sample, mysql_sample, mysql_thread
 
 
 def _worker(slot: str, request: str, seconds: float, client: str = "203.0.113.9") -> Worker:

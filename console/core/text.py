@@ -70,19 +70,31 @@ _KEY_PASSWORD = re.compile(
     r"(?i)(--?(?:password|passwd|pass)[= ]|\b(?:password|passwd|pwd)=)[^\s&;\"']+"
 )
 _MYSQL_P = re.compile(r"(?i)(\b(?:mysql\w*|mariadb\w*)\b[^|;&]*?\s-p)(?!\s)[^\s]+")
+#: SQL that carries a password: ``IDENTIFIED BY 'x'``, ``IDENTIFIED WITH plugin AS 'x'``,
+#: ``PASSWORD('x')``, ``SET PASSWORD = 'x'``, ``MASTER_PASSWORD = 'x'``: the quoted value.
+_SQL_PASSWORD = re.compile(
+    r"(?i)(\bIDENTIFIED\s+(?:(?:VIA|WITH)\s+\w+\s+)?(?:BY|AS|USING)\s+(?:PASSWORD\s*\(?\s*)?"
+    r"|\bPASSWORD\s*\(\s*|\bSET\s+PASSWORD\b[^=;]*=\s*(?:PASSWORD\s*\(\s*)?"
+    r"|\b\w*PASSWORD\s*=\s*)"
+    r"('(?:[^'\\]|\\.|'')*'?|\"(?:[^\"\\]|\\.|\"\")*\"?)"
+)
 SECRET = "****"
 
 
 def mask_secrets(text: str) -> str:
     """Passwords masked wherever a line of text may carry one: a URL's ``user:password@``,
-    ``--password=...``, ``password=...``, ``mysql -pSECRET``. Always applied (not only with
+    ``--password=...``, ``password=...``, ``mysql -pSECRET``, and SQL's ``IDENTIFIED BY '...'``
+    and ``PASSWORD('...')`` (a query in the processlist). Always applied (not only with
     ``--redact``) to command lines and URLs lamptop shows or saves."""
     if ":" in text:
         text = _URL_PASSWORD.sub(rf"\1:{SECRET}@", text)
-    if "pass" in text.lower() or "pwd" in text.lower():
+    lower = text.lower()
+    if "pass" in lower or "pwd" in lower:
         text = _KEY_PASSWORD.sub(rf"\1{SECRET}", text)
     if "-p" in text:
         text = _MYSQL_P.sub(rf"\1{SECRET}", text)
+    if "password" in lower or "identified" in lower:
+        text = _SQL_PASSWORD.sub(rf"\1'{SECRET}'", text)
     return text
 
 

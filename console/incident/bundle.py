@@ -26,6 +26,7 @@ from typing import Any
 from console import __version__
 from console.core.events import StatusSample, SystemSample
 from console.core.recorder import Snapshot
+from console.core.stack import FpmSample, MysqlSample
 from console.core.text import xml_safe
 from console.core.timefmt import compact, iso
 from console.incident.private_dir import (
@@ -42,7 +43,9 @@ from console.incident.report_html import make_report_html
 from console.incident.rules import Trigger
 from console.incident.serialize import (
     encode_json,
+    fpm_to_dict,
     jsonable,
+    mysql_to_dict,
     record_json,
     record_to_dict,
     state_to_dict,
@@ -50,7 +53,9 @@ from console.incident.serialize import (
     system_to_dict,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: PHP-FPM pool samples (``fpm``) and MySQL samples (``mysql``); version 1 had neither and
+still opens (:mod:`console.incident.bundle_read`)."""
 
 Doc = dict[str, Any]
 
@@ -88,6 +93,8 @@ def _lists(win: Snapshot) -> list[tuple[str, Sequence[Any], Callable[[Any], Doc]
     return [
         ("status", win.status, status_to_dict),
         ("system", win.system, system_to_dict),
+        ("fpm", win.fpm, fpm_to_dict),
+        ("mysql", win.mysql, mysql_to_dict),
         ("records", win.records, record_to_dict),
     ]
 
@@ -100,11 +107,21 @@ def _system_json(s: SystemSample) -> str:
     return encode_json(system_to_dict(s))
 
 
+def _fpm_json(s: FpmSample) -> str:
+    return encode_json(fpm_to_dict(s))
+
+
+def _mysql_json(s: MysqlSample) -> str:
+    return encode_json(mysql_to_dict(s))
+
+
 def _json_lists(win: Snapshot) -> list[tuple[str, Sequence[Any], Callable[[Any], str]]]:
     """:func:`_lists` with each item's JSON text instead of its dict."""
     return [
         ("status", win.status, _status_json),
         ("system", win.system, _system_json),
+        ("fpm", win.fpm, _fpm_json),
+        ("mysql", win.mysql, _mysql_json),
         ("records", win.records, record_json),
     ]
 
@@ -153,8 +170,8 @@ def snapshot_json(
     """:func:`bundle_data`'s document as JSON text, in pieces to stream to a file.
 
     ``win`` is ``snap`` cut to the window: its samples and records go in. The layout keeps
-    the document readable line by line: the header first, then each status sample, system
-    sample and record on a line of its own, then the sources, counts and filter.
+    the document readable line by line: the header first, then each status, system, PHP-FPM
+    and MySQL sample and each record on a line of its own, then the sources, counts and filter.
     """
     yield encode_json(_head(snap, trigger, host, start, end))[:-1]
     for key, items, to_json in _json_lists(win):

@@ -9,71 +9,38 @@ from datetime import datetime
 
 from console.core.events import LogRecord
 from console.core.recorder import Snapshot
-from console.core.text import bound, md_code
 from console.core.timefmt import utc_date_time, utc_text
+from console.incident.markdown import Own, code, mb, md_table, when
+from console.incident.report_stack import stack_sections, stack_verdict
 from console.incident.rules import Trigger
 from console.parsing.apache_access import is_own_request
 from console.parsing.modstatus import request_path
 from console.view.metrics import in_flight
 from console.view.suspects import MINUTE, suspects
 
-MB = 1024 * 1024
 _NUMBERS = re.compile(r"\b\d+(\.\d+)?\b|0x[0-9a-f]+", re.IGNORECASE)
-
-
-class _Own(str):
-    """Text lamptop wrote itself (a time, a size): goes into the report as it is."""
-
-
-def _cell(value: object, width: int = 80) -> str:
-    """A table cell: lamptop's own numbers and words as they are; anything from outside in a
-    code span, so that no link, image or HTML in it renders."""
-    if isinstance(value, _Own) or (isinstance(value, int | float) and not isinstance(value, bool)):
-        return str(value)
-    return md_code(bound(" ".join(str(value).split()), width), in_table=True)
-
-
-def _code(value: object, width: int = 200) -> str:
-    """Outside text in a line of prose, as a code span."""
-    return md_code(bound(" ".join(str(value).split()), width))
-
-
-def _table(head: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
-    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
-    return out
-
-
-def _mb(n: int | None) -> _Own:
-    return _Own("-" if n is None else f"{n / MB:.0f} MB")
-
-
-def _when(ts: datetime) -> _Own:
-    return _Own(utc_text(ts))
 
 
 def make_report(
     win: Snapshot, trigger: Trigger, *, host: str, start: datetime, end: datetime
 ) -> str:
-    out: list[str] = [f"# lamptop snapshot: {_code(host)}", ""]
+    out: list[str] = [f"# lamptop snapshot: {code(host)}", ""]
     out += _verdict(win, trigger.at)
     what = (
-        f"rule {_code(trigger.rule)}"
+        f"rule {code(trigger.rule)}"
         if trigger.kind == "rule"
-        else {"key": "saved by hand", "exit": "saved on exit"}.get(
-            trigger.kind, _code(trigger.kind)
-        )
+        else {"key": "saved by hand", "exit": "saved on exit"}.get(trigger.kind, code(trigger.kind))
     )
     out += [f"**Trigger:** {what} at {utc_text(trigger.at)}"]
     if trigger.message:
-        out += ["", f"> {_code(trigger.message, 400)}"]
+        out += ["", f"> {code(trigger.message, 400)}"]
     values = {k: v for k, v in trigger.values.items() if k != "also_fired"}
     if values:
-        out += [""] + [f"- {_code(k)}: {_code(v)}" for k, v in values.items()]
+        out += [""] + [f"- {code(k)}: {code(v)}" for k, v in values.items()]
     also = trigger.values.get("also_fired") or []
     if also:
         out += ["", "Also fired while this bundle was being taken:", ""]
-        out += [f"- rule {_code(a.get('rule'))}: {_code(a.get('message'))}" for a in also]
+        out += [f"- rule {code(a.get('rule'))}: {code(a.get('message'))}" for a in also]
     out += ["", f"**Window:** {utc_text(start)} to {utc_text(end)}", ""]
 
     sysw = win.system
@@ -83,9 +50,9 @@ def make_report(
         out += [
             "## Memory",
             "",
-            f"Used {_mb(min(used))} to {_mb(max(used))} of {_mb(last.mem_total)} in the window; "
-            f"at the end {_mb(last.mem_used)}, swap {_mb(last.swap_used)} of "
-            f"{_mb(last.swap_total)}, load {last.load1:.2f}.",
+            f"Used {mb(min(used))} to {mb(max(used))} of {mb(last.mem_total)} in the window; "
+            f"at the end {mb(last.mem_used)}, swap {mb(last.swap_used)} of "
+            f"{mb(last.swap_total)}, load {last.load1:.2f}.",
             "",
         ]
 
@@ -97,7 +64,7 @@ def make_report(
     else:
         out += [
             f"{status.busy} busy of {status.limit} slots at {utc_text(status.ts)}, "
-            f"scoreboard {_code(status.scoreboard, 1024)}",
+            f"scoreboard {code(status.scoreboard, 1024)}",
             "",
         ]
         # the worker table of the newest sample that had one: while the server is saturated
@@ -113,14 +80,14 @@ def make_report(
                 "",
             ]
         if live:
-            out += _table(
+            out += md_table(
                 ("seconds", "pid", "state", "RSS", "client", "vhost", "request"),
                 (
                     (
-                        _Own(f"{w.seconds:.0f}"),
+                        Own(f"{w.seconds:.0f}"),
                         w.pid or "-",
                         w.mode,
-                        _mb(w.rss),
+                        mb(w.rss),
                         w.client,
                         w.vhost,
                         w.request,
@@ -130,7 +97,7 @@ def make_report(
             )
             urls = Counter(w.path or w.request for w in live)
             top, n = urls.most_common(1)[0]
-            out += ["", f"Most common in-flight URL: {_code(top)} ({n} of {len(live)} workers)."]
+            out += ["", f"Most common in-flight URL: {code(top)} ({n} of {len(live)} workers)."]
         elif table is None:
             out += [
                 "No worker table in the window: ExtendedStatus is off, or the status page "
@@ -140,13 +107,15 @@ def make_report(
             out += ["No request in flight (lamptop's own status requests left out)."]
         out += [""]
 
+    out += stack_sections(win, trigger.at)
+
     tally = _Tally(win.records, trigger.at)
     out += ["## Requests in the window", ""]
     if tally.access:
         out += [f"{tally.access} access log records.", ""]
         if tally.urls_minute:
             out += ["### Top URLs in the minute before the trigger", ""]
-            out += _table(("url", "count"), tally.urls_minute.most_common(10))
+            out += md_table(("url", "count"), tally.urls_minute.most_common(10))
             out += [""]
         for title, key, counts in (
             ("Top URLs of the window", "url", tally.urls),
@@ -154,11 +123,11 @@ def make_report(
             ("Status codes", "status", tally.codes),
         ):
             out += [f"### {title}", ""]
-            out += _table((key, "count"), counts.most_common(10))
+            out += md_table((key, "count"), counts.most_common(10))
             out += [""]
         if tally.errs:
             out += ["### URLs answering 5xx", ""]
-            out += _table(("url", "count"), tally.errs.most_common(10))
+            out += md_table(("url", "count"), tally.errs.most_common(10))
             out += [""]
     else:
         out += ["No access log records in the window.", ""]
@@ -167,10 +136,10 @@ def make_report(
     if tally.groups:
         example = tally.example
         clients = tally.group_clients
-        out += _table(
+        out += md_table(
             ("count", "clients", "source", "message"),
             (
-                (n, len(clients.get((src, msg), ())) or _Own("-"), src, example[(src, msg)])
+                (n, len(clients.get((src, msg), ())) or Own("-"), src, example[(src, msg)])
                 for (src, msg), n in tally.groups.most_common(20)
             ),
         )
@@ -182,12 +151,12 @@ def make_report(
     if slow:
         slow.sort(key=lambda r: -float(r.fields["query_time"]))
         out += ["## Slowest queries", ""]
-        out += _table(
+        out += md_table(
             ("seconds", "time", "user", "query"),
             (
                 (
-                    _Own(f"{float(r.fields['query_time']):.2f}"),
-                    _when(r.ts),
+                    Own(f"{float(r.fields['query_time']):.2f}"),
+                    when(r.ts),
                     r.fields.get("user", "-"),
                     " ".join(str(r.fields.get("query", r.text)).split())[:120],
                 )
@@ -201,9 +170,9 @@ def make_report(
         grew = sorted(procs, key=lambda p: -p.growth)[:10]
         out += ["## Processes that grew most", ""]
         if grew:
-            out += _table(
+            out += md_table(
                 ("pid", "name", "RSS", "grew", "command"),
-                ((p.pid, p.name, _mb(p.rss), _mb(p.growth), p.cmdline) for p in grew),
+                ((p.pid, p.name, mb(p.rss), mb(p.growth), p.cmdline) for p in grew),
             )
         else:
             out += ["No process scan in the window."]
@@ -213,9 +182,9 @@ def make_report(
     down += [s for s in win.states.values() if s.status != "ok" and s not in down]
     out += ["## Sources that were down", ""]
     if down:
-        out += _table(
+        out += md_table(
             ("time", "source", "state", "message"),
-            ((_when(s.ts), s.source, s.status, s.message) for s in down),
+            ((when(s.ts), s.source, s.status, s.message) for s in down),
         )
     else:
         out += ["Every source was readable."]
@@ -294,7 +263,12 @@ def logs_text(records: Sequence[LogRecord]) -> str:
 
 
 def _verdict(win: Snapshot, at: datetime) -> list[str]:
-    """The report's opening: the script most likely behind the trouble, then the next two."""
+    """The report's opening: the likely culprit, then what PHP-FPM and MySQL were doing."""
+    return _culprit(win, at) + stack_verdict(win, at)
+
+
+def _culprit(win: Snapshot, at: datetime) -> list[str]:
+    """The script most likely behind the trouble, then the next two."""
     found = suspects(win.status, win.system, win.records, at=at)
     out = ["## Likely culprit", ""]
     if not found:
@@ -304,7 +278,7 @@ def _verdict(win: Snapshot, at: datetime) -> list[str]:
             "",
         ]
     first, *rest = found
-    out += [f"**{_code(first.path)}**: {first.figures()}.", ""]
+    out += [f"**{code(first.path)}**: {first.figures()}.", ""]
     if rest:
-        out += ["Next:", ""] + [f"- {_code(s.path)}: {s.figures()}." for s in rest] + [""]
+        out += ["Next:", ""] + [f"- {code(s.path)}: {s.figures()}." for s in rest] + [""]
     return out

@@ -1,9 +1,11 @@
 """Spike rules: conditions that save a bundle by themselves when nobody is watching.
 
-Each rule looks at one stream (system samples, status samples or log records) as it arrives,
-keeps the little history it needs, and returns a :class:`Trigger` when it fires. A rule that
-fired waits its cooldown before it can fire again. Defaults suit a small server; every value
-can be changed in the config file's ``[rules.NAME]`` tables (``enabled = false`` turns one off).
+Each rule looks at one stream (system, mod_status, PHP-FPM or MySQL samples, or log records) as
+it arrives, keeps the little history it needs, and returns a :class:`Trigger` when it fires. A
+rule that fired waits its cooldown before it can fire again. Defaults suit a small server; every
+value can be changed in the config file's ``[rules.NAME]`` tables (``enabled = false`` turns one
+off). The PHP-FPM and MySQL rules live in :mod:`console.incident.stack_rules` and are registered
+here with the others.
 """
 
 from __future__ import annotations
@@ -11,39 +13,15 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from console.core.events import LogRecord, StatusSample, SystemSample
 from console.core.stack import FpmSample, MysqlSample
+from console.incident.rule_base import Rule, RuleError, Trigger
+from console.incident.stack_rules import STACK_DEFAULTS, STACK_RULES
 
 MB = 1024 * 1024
-
-
-class RuleError(ValueError):
-    """A rule setting that cannot be used (unknown rule, wrong type, bad regex)."""
-
-
-@dataclass(frozen=True)
-class Trigger:
-    """Why a snapshot was taken."""
-
-    kind: str
-    """``key`` (the user pressed it), ``rule`` or ``exit``."""
-    at: datetime
-    """When it fired (aware UTC)."""
-    rule: str | None = None
-    """The rule's name, for ``kind == "rule"``."""
-    message: str = ""
-    """One line a person reads: what happened, with the figures."""
-    values: Mapping[str, Any] = field(default_factory=dict)
-    """The values that fired it."""
-
-    @property
-    def reason(self) -> str:
-        """A short word for directory names: ``key``, ``exit`` or the rule's name."""
-        return self.rule if self.kind == "rule" and self.rule else self.kind
 
 
 #: Default settings of every rule.
@@ -66,41 +44,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
             r"server reached (pm\.)?max_children",
         ],
     },
+    **STACK_DEFAULTS,
 }
-
-
-class Rule:
-    """Base: settings, cooldown bookkeeping."""
-
-    name = ""
-
-    def __init__(self, settings: Mapping[str, Any]) -> None:
-        self.settings = dict(settings)
-        self.enabled = bool(self.settings.get("enabled", True))
-        self.cooldown = timedelta(seconds=float(self.settings.get("cooldown", 300.0)))
-        self._last: datetime | None = None
-
-    def ready(self, now: datetime) -> bool:
-        return self.enabled and (self._last is None or now - self._last >= self.cooldown)
-
-    def fire(self, now: datetime, message: str, **values: Any) -> Trigger:
-        self._last = now
-        return Trigger("rule", now, self.name, message, values)
-
-    def on_system(self, s: SystemSample) -> Trigger | None:
-        return None
-
-    def on_status(self, s: StatusSample) -> Trigger | None:
-        return None
-
-    def on_records(self, records: Sequence[LogRecord], now: datetime) -> Trigger | None:
-        return None
-
-    def on_fpm(self, s: FpmSample) -> Trigger | None:
-        return None
-
-    def on_mysql(self, s: MysqlSample) -> Trigger | None:
-        return None
 
 
 class MemoryJump(Rule):
@@ -282,6 +227,7 @@ RULES: dict[str, type[Rule]] = {
         LogTrouble,
     )
 }
+RULES.update((cls.name, cls) for cls in STACK_RULES)
 
 
 def build_rules(config: Mapping[str, Mapping[str, Any]] | None = None) -> list[Rule]:
@@ -338,3 +284,14 @@ class RuleBook:
         out = [t for t in results if t is not None]
         self.fired.extend(out)
         return out
+
+
+__all__ = [
+    "DEFAULTS",
+    "RULES",
+    "Rule",
+    "RuleBook",
+    "RuleError",
+    "Trigger",
+    "build_rules",
+]

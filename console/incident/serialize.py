@@ -29,6 +29,8 @@ from console.core.events import (
     SystemSample,
     Worker,
 )
+from console.core.stack import FpmProcess, FpmSample, MysqlSample, MysqlThread
+from console.core.text import mask_secrets
 from console.core.timefmt import iso, iso_often
 
 #: Value types JSON takes as they are.
@@ -157,6 +159,8 @@ _service_dict = _flat(ServiceMem)
 _proc_dict = _flat(ProcInfo)
 _child_dict = _flat(ServerChild)
 _state_dict = _flat(SourceState)
+_fpm_process_dict = _flat(FpmProcess)
+_mysql_thread_dict = _flat(MysqlThread)
 
 
 def state_to_dict(state: SourceState) -> dict[str, Any]:
@@ -206,4 +210,57 @@ def system_to_dict(s: SystemSample) -> dict[str, Any]:
         "self_cpu": s.self_cpu,
         "scanned": s.scanned,
         "children": [_child_dict(c) for c in s.children],
+    }
+
+
+def _fpm_process(p: FpmProcess) -> dict[str, Any]:
+    d = _fpm_process_dict(p)
+    d["uri"] = mask_secrets(p.uri)  # a bundle is passed around: no ?password= in it
+    return d
+
+
+def _mysql_thread(t: MysqlThread) -> dict[str, Any]:
+    d = _mysql_thread_dict(t)
+    d["info"] = mask_secrets(t.info)  # nor an IDENTIFIED BY '...'
+    return d
+
+
+def fpm_to_dict(s: FpmSample) -> dict[str, Any]:
+    """One pool's sample; its processes as a list of objects, in the page's order, passwords
+    in their URIs masked."""
+    return {
+        "ts": iso(s.ts),
+        "source": s.source,
+        "target": s.target,
+        "pool": s.pool,
+        "process_manager": s.process_manager,
+        "start_time": s.start_time,
+        "accepted": s.accepted,
+        "listen_queue": s.listen_queue,
+        "max_listen_queue": s.max_listen_queue,
+        "listen_queue_len": s.listen_queue_len,
+        "idle": s.idle,
+        "active": s.active,
+        "total": s.total,
+        "max_active": s.max_active,
+        "max_children_reached": s.max_children_reached,
+        "slow_requests": s.slow_requests,
+        "max_children": s.max_children,
+        "processes": [_fpm_process(p) for p in s.processes],
+    }
+
+
+def mysql_to_dict(s: MysqlSample) -> dict[str, Any]:
+    """One server's sample; its processlist as a list of objects, longest running first,
+    passwords in the queries masked."""
+    return {
+        "ts": iso(s.ts),
+        "source": s.source,
+        "target": s.target,
+        "version": s.version,
+        "max_connections": s.max_connections,
+        "status": dict(s.status),
+        "questions_per_s": s.questions_per_s,
+        "truncated": s.truncated,
+        "threads": [_mysql_thread(t) for t in s.threads],
     }

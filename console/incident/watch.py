@@ -174,7 +174,11 @@ class IncidentWatch:
         self._waiting = None
         self._last_rule_bundle = trigger.at
         if also:
-            joined = [{"rule": t.rule, "at": iso(t.at), "message": t.message} for t in also]
+            # with their values: --redact writes a stack rule's message again from them
+            joined = [
+                {"rule": t.rule, "at": iso(t.at), "message": t.message, "values": dict(t.values)}
+                for t in also
+            ]
             trigger = replace(trigger, values={**trigger.values, "also_fired": joined})
         return await self.save(trigger, tail=self.tail)
 

@@ -1,118 +1,175 @@
-"""Build PHP-FPM and MySQL samples for tests of what is drawn and joined from them."""
+"""PHP-FPM and MySQL samples for the rules, bundle and report tests: built by hand, or from a
+status page PHP-FPM really wrote (``tests/fixtures/fpm_status``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from console.core.recorder import Recorder
 from console.core.stack import FpmProcess, FpmSample, MysqlSample, MysqlThread
-from tests.support.scripted import T0
+from tests.support.paths import FIXTURES
+
+T0 = datetime(2026, 11, 26, 15, 0, 0, tzinfo=UTC)
+FPM_STATUS = FIXTURES / "fpm_status"
+WWW_TARGET = "unix:/run/php/php8.2-fpm.sock:/fpm-status"
 
 
-def fpm_process(pid: int, uri: str = "/", duration: float = 0.0, **kw: Any) -> FpmProcess:
-    """A process running ``GET uri`` for ``duration`` seconds (``state="Idle"`` for an idle one)."""
-    values: dict[str, Any] = {
-        "state": "Running",
-        "started": 0.0,
-        "requests": 1,
-        "method": "GET",
-        "script": "/var/www/html" + uri.split("?")[0],
-    }
-    values.update(kw)
-    return FpmProcess(pid=pid, duration=duration, uri=uri, **values)
-
-
-def fpm_sample(
-    processes: tuple[FpmProcess, ...] = (), ts: datetime = T0, pool: str = "www", **kw: Any
+def fpm_from_page(
+    path: Path, ts: datetime, *, target: str = WWW_TARGET, max_children: int | None = 8
 ) -> FpmSample:
-    busy = sum(1 for p in processes if p.busy)
-    values: dict[str, Any] = {
-        "source": f"php-fpm:{pool}",
-        "target": "unix:/run/php/php8.2-fpm.sock:/fpm-status",
-        "process_manager": "dynamic",
-        "start_time": 0.0,
-        "accepted": 100,
-        "listen_queue": 0,
-        "max_listen_queue": 0,
-        "listen_queue_len": 4096,
-        "idle": len(processes) - busy,
-        "active": busy,
-        "total": len(processes),
-        "max_active": busy,
-        "max_children_reached": 0,
-        "slow_requests": 0,
+    """The sample a ``?json&full`` page of PHP-FPM stands for (durations are microseconds)."""
+    d = json.loads(path.read_text())
+    procs = tuple(
+        FpmProcess(
+            pid=p["pid"],
+            state=p["state"],
+            started=float(p["start time"]),
+            requests=p["requests"],
+            duration=p["request duration"] / 1e6,
+            method=p["request method"],
+            uri=p["request uri"],
+            script=p["script"],
+            user=p["user"],
+            content_length=p["content length"],
+            cpu=float(p["last request cpu"]),
+            memory=p["last request memory"],
+        )
+        for p in d["processes"]
+    )
+    return FpmSample(
+        ts=ts,
+        source=f"php-fpm:{d['pool']}",
+        target=target,
+        pool=d["pool"],
+        process_manager=d["process manager"],
+        start_time=float(d["start time"]),
+        accepted=d["accepted conn"],
+        listen_queue=d["listen queue"],
+        max_listen_queue=d["max listen queue"],
+        listen_queue_len=d["listen queue len"],
+        idle=d["idle processes"],
+        active=d["active processes"],
+        total=d["total processes"],
+        max_active=d["max active processes"],
+        max_children_reached=d["max children reached"],
+        slow_requests=d["slow requests"],
+        processes=procs,
+        max_children=max_children,
+    )
+
+
+def saturated_www() -> list[FpmSample]:
+    """The www pool pushed to pm.max_children (8), one poll a second: it reaches the limit at
+    the fourth page, and its slow requests climb from 22 to 42."""
+    pages = sorted(FPM_STATUS.glob("www_saturated_json_full_*.json"))
+    return [fpm_from_page(p, T0 + timedelta(seconds=i)) for i, p in enumerate(pages)]
+
+
+def proc(
+    pid: int, uri: str = "/index.php", seconds: float = 1.0, *, state: str = "Running", **kw: Any
+) -> FpmProcess:
+    fields: dict[str, Any] = {
+        "started": 1795705716.0,
+        "requests": 3,
+        "method": "GET",
+        "script": "/var/www/webapp" + uri.split("?", 1)[0],
+        **kw,
     }
-    values.update(kw)
-    return FpmSample(ts=ts, pool=pool, processes=processes, **values)
+    return FpmProcess(pid=pid, state=state, duration=seconds, uri=uri, **fields)
 
 
-def mysql_thread(
-    id: int, info: str = "", time: float = 0.0, host: str = "localhost", **kw: Any
+def fpm(
+    sec: float,
+    *,
+    pool: str = "www",
+    active: int = 2,
+    idle: int = 2,
+    queue: int = 0,
+    reached: int = 0,
+    slow: int = 0,
+    started: float = 1795705716.0,
+    processes: tuple[FpmProcess, ...] = (),
+    max_children: int | None = 8,
+    target: str = WWW_TARGET,
+) -> FpmSample:
+    return FpmSample(
+        ts=T0 + timedelta(seconds=sec),
+        source=f"php-fpm:{pool}",
+        target=target,
+        pool=pool,
+        process_manager="dynamic",
+        start_time=started,
+        accepted=100,
+        listen_queue=queue,
+        max_listen_queue=queue,
+        listen_queue_len=511,
+        idle=idle,
+        active=active,
+        total=active + idle,
+        max_active=active,
+        max_children_reached=reached,
+        slow_requests=slow,
+        processes=processes,
+        max_children=max_children,
+    )
+
+
+def thread(
+    tid: int,
+    seconds: float,
+    info: str = "SELECT SLEEP(60)",
+    *,
+    user: str = "shop",
+    db: str = "shop",
+    command: str = "Query",
+    host: str = "localhost",
+    state: str = "User sleep",
 ) -> MysqlThread:
-    values: dict[str, Any] = {
-        "user": "app",
-        "db": "shop",
-        "command": "Query" if info else "Sleep",
-        "state": "User sleep" if info else "",
-    }
-    values.update(kw)
-    return MysqlThread(id=id, host=host, time=time, info=info, **values)
+    return MysqlThread(
+        id=tid,
+        user=user,
+        host=host,
+        db=db,
+        command=command,
+        time=seconds,
+        state=state,
+        info=info,
+    )
 
 
-def mysql_sample(
-    threads: tuple[MysqlThread, ...] = (), ts: datetime = T0, **kw: Any
+def mysql(
+    sec: float,
+    *,
+    connected: int = 5,
+    max_connections: int = 151,
+    threads: tuple[MysqlThread, ...] = (),
+    status: Mapping[str, int] | None = None,
+    source: str = "mysql",
+    qps: float | None = 12.5,
 ) -> MysqlSample:
-    values: dict[str, Any] = {
-        "source": "mysql",
-        "target": "unix:/run/mysqld/mysqld.sock",
-        "version": "10.11.19-MariaDB-0+deb12u1",
-        "max_connections": 60,
-        "status": {"Threads_connected": len(threads) + 1, "Threads_running": 1},
+    counters = {
+        "Threads_connected": connected,
+        "Threads_running": sum(1 for t in threads if t.running) + 1,
+        "Max_used_connections": connected,
+        "Questions": 1000 + int(sec) * 10,
+        "Slow_queries": 0,
+        "Aborted_connects": 0,
+        "Aborted_clients": 0,
+        "Connections": 50,
+        "Innodb_row_lock_current_waits": 0,
+        "Uptime": 3600 + int(sec),
+        **(status or {}),
     }
-    values.update(kw)
-    return MysqlSample(ts=ts, threads=threads, **values)
-
-
-def add_stack(recorder: Recorder, *, at: datetime = T0) -> None:
-    """The scripted incident's PHP side: pool www at max_children, each child on report.php
-    and its slow query (the first three over TCP, the rest over the socket)."""
-    from datetime import timedelta
-
-    from console.core.events import SourceState
-
-    procs, threads = [], []
-    for n in range(8):
-        seconds = 48.0 - 4 * n
-        tcp = ((51000 + n, "127.0.0.1:3306"),) if n < 3 else ()
-        procs.append(fpm_process(3100 + n, "/report.php?month=2025-02", seconds, tcp=tcp))
-        host = f"127.0.0.1:{51000 + n}" if n < 3 else "localhost"
-        sql = f"SELECT customer_id, SUM(total) FROM orders WHERE month = '2025-02' /* {n} */"
-        threads.append(mysql_thread(900 + n, sql, seconds - 0.5, host=host, state="Sending data"))
-    threads.append(mysql_thread(950, "", 300.0, user="backup", command="Sleep"))
-    for i, ts in enumerate((at - timedelta(seconds=30), at - timedelta(seconds=12))):
-        recorder.add_fpm(
-            fpm_sample(
-                tuple(procs),
-                ts,
-                max_children=8,
-                max_children_reached=3 + 2 * i,
-                listen_queue=4 * i,
-                slow_requests=10 + 6 * i,
-            )
-        )
-        status = {
-            "Threads_connected": 55 + i,
-            "Threads_running": 9,
-            "Slow_queries": 40 + 9 * i,
-            "Questions": 1000 + 500 * i,
-            "Innodb_row_lock_current_waits": 2,
-        }
-        recorder.add_mysql(
-            mysql_sample(tuple(threads), ts, status=status, questions_per_s=27.8 if i else None)
-        )
-    for source, kind, target in (
-        ("php-fpm:www", "php-fpm-status", "unix:/run/php/php8.2-fpm.sock:/fpm-status"),
-        ("mysql", "mysql", "unix:/run/mysqld/mysqld.sock"),
-    ):
-        recorder.set_state(SourceState(at, source, kind, "ok", target=target))
+    return MysqlSample(
+        ts=T0 + timedelta(seconds=sec),
+        source=source,
+        target="unix:/run/mysqld/mysqld.sock",
+        version="10.11.19-MariaDB-0+deb12u1",
+        max_connections=max_connections,
+        status=counters,
+        threads=tuple(sorted(threads, key=lambda t: -t.time)),
+        questions_per_s=qps,
+    )
