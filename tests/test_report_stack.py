@@ -262,3 +262,28 @@ def test_passwords_in_queries_and_uris_are_masked_without_redact() -> None:
     assert {t.rule for t in fired} == {"fpm_max_children", "mysql_long_query"}
     for t in fired:
         assert "Tr0ub4dor" not in t.message and "****" in t.message
+
+
+def test_the_verdict_says_who_held_what() -> None:
+    from console.core.recorder import Recorder
+    from console.incident.report import make_report
+    from console.incident.rules import Trigger
+    from tests.support.scripted import T0 as S0
+    from tests.support.scripted import scripted_recorder
+    from tests.support.stack_scripted import add_stack
+
+    recorder: Recorder = scripted_recorder()
+    add_stack(recorder)
+    snap = recorder.snapshot()
+    report = make_report(
+        snap, Trigger("key", S0), host="web1", start=S0 - timedelta(minutes=5), end=S0
+    )
+    verdict = report.split("**Trigger:**")[0]
+    assert "Who held what" in verdict
+    line = next(x for x in verdict.splitlines() if "pid 3100" in x)
+    assert "`GET /report.php?month=2025-02`" in line and "for 48 s" in line
+    assert "MySQL thread 900, 48 s" in line or "MySQL thread 900, 47 s" in line
+    assert "matched by time" not in line  # over TCP: exact
+    inferred = next(x for x in verdict.splitlines() if "pid 3104" in x)
+    assert "matched by time" in inferred
+    assert "- and 3 more." in verdict

@@ -269,7 +269,7 @@ def _verdict(win: Snapshot, at: datetime) -> list[str]:
 
 def _culprit(win: Snapshot, at: datetime) -> list[str]:
     """The script most likely behind the trouble, then the next two."""
-    found = suspects(win.status, win.system, win.records, at=at)
+    found = suspects(win.status, win.system, win.records, at=at, fpm=win.fpm)
     out = ["## Likely culprit", ""]
     if not found:
         return out + [

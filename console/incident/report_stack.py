@@ -23,9 +23,14 @@ from console.incident.stack_figures import (
     fpm_limit,
     fpm_requests,
     long_queries,
+    status_path,
     status_rise,
 )
 from console.incident.stack_rules import STACK_DEFAULTS
+from console.view.holds import Hold, holds
+
+#: PHP requests listed under "Who held what".
+HOLDS_SHOWN = 5
 
 #: Busy processes listed per pool, and queries listed per server.
 MAX_ROWS = 20
@@ -251,11 +256,49 @@ def _mysql_verdict(source: str, samples: Sequence[MysqlSample], at: datetime) ->
     )
 
 
+def holds_at(win: Snapshot, at: datetime) -> tuple[Hold, ...]:
+    """Who held what at ``at``: each busy PHP request with its Apache worker and its MySQL
+    thread, from the last samples taken at or before it (:mod:`console.view.holds`)."""
+    pools = [samples[at_or_before(samples, at)] for samples in by_pool(win.fpm).values()]
+    status = win.status[at_or_before(win.status, at)] if win.status else None
+    mysql = win.mysql[at_or_before(win.mysql, at)] if win.mysql else None
+    scanned = [s for s in win.system if s.rss_by_pid]
+    rss = scanned[at_or_before(scanned, at)].rss_by_pid if scanned else None
+    own = {status_path(s.target) for s in pools}
+    busy = holds(pools, status, mysql, rss)
+    return tuple(h for h in busy if h.process.uri.split("?", 1)[0] not in own)
+
+
+def _hold_line(h: Hold) -> str:
+    p = h.process
+    parts = [f"{code(mask_secrets(f'{p.method} {p.uri}'), 80)} in PHP-FPM {code(h.pool)}"]
+    held = f"pid {p.pid} for {p.duration:.0f} s"
+    if h.rss:
+        held += f", {mb(h.rss)}"
+    parts.append(held)
+    if h.client:
+        parts.append(f"client {code(h.client)}")
+    q = h.query
+    if q is not None:
+        how = "" if h.exact else " (matched by time: a Unix socket shows no port)"
+        what = code(_sql(q.info), 80) if q.info else f"idle {q.command.lower()}"
+        parts.append(f"MySQL thread {q.id}, {q.time:.0f} s: {what}{how}")
+    return "- " + "; ".join(parts) + "."
+
+
 def stack_verdict(win: Snapshot, at: datetime) -> list[str]:
-    """The verdict's lines about PHP-FPM and MySQL: pools at (or that reached) their limit and
-    queries running long at the trigger; none when neither. The place for more such joins
-    (which request holds which process, connection and lock)."""
+    """The verdict's lines about PHP-FPM and MySQL: pools at (or that reached) their limit,
+    queries running long at the trigger, and who held what (the longest PHP requests with
+    their client and query); none when neither."""
     lines = [_fpm_verdict(samples, at) for samples in by_pool(win.fpm).values()]
     lines += [_mysql_verdict(src, samples, at) for src, samples in _servers(win).items()]
     found = [line for line in lines if line]
-    return ["At the trigger:", "", *found, ""] if found else []
+    out = ["At the trigger:", "", *found, ""] if found else []
+    held = holds_at(win, at)
+    if held:
+        out += ["Who held what (the longest PHP requests, their client and their query):", ""]
+        out += [_hold_line(h) for h in held[:HOLDS_SHOWN]]
+        if len(held) > HOLDS_SHOWN:
+            out.append(f"- and {len(held) - HOLDS_SHOWN} more.")
+        out.append("")
+    return out

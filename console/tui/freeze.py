@@ -12,8 +12,8 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from console.core.recorder import Snapshot
+from console.incident.redact import redact_trigger
 from console.incident.rules import Trigger
-from console.view.filters import redact
 
 if TYPE_CHECKING:
     from console.incident.watch import IncidentWatch, Saved
@@ -66,7 +66,7 @@ def rule_fired(app: LamptopApp, trigger: Trigger, outcome: str, joined: bool = F
     app.rule_fired_at = trigger.at
     if joined:
         return  # one alert per incident: the others are named when its bundle is saved
-    message = redact(trigger.message) if app.config.redact else trigger.message
+    message = redact_trigger(trigger).message if app.config.redact else trigger.message
     app.notify(
         f"{message}\n{outcome}",
         title=f"rule {trigger.rule}",
