@@ -10,10 +10,15 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from console.core.config import Config, LogSpec
 from console.core.events import LOG_KINDS
 from console.parsing import detect_kind
+from console.sources.fpm.planned import PlannedFpm, plan_fpm
+
+if TYPE_CHECKING:
+    from console.discover.fpm_pools import FpmPool
 
 #: Short labels shown in the log pane for each kind.
 KIND_LABEL = {
@@ -52,6 +57,10 @@ class Plan:
     notes: tuple[str, ...] = ()
     skipped: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     """(path, why) of candidates that will not be followed."""
+    fpm: tuple[PlannedFpm, ...] = ()
+    """PHP-FPM pools whose status page is polled."""
+    fpm_unpolled: tuple[PlannedFpm, ...] = ()
+    """PHP-FPM pools found without a status page, each with its ``note`` (the fix)."""
 
 
 def guess_kind(path: str) -> str | None:
@@ -155,12 +164,14 @@ def make_plan(cfg: Config, *, root: str = "/") -> Plan:
     notes: list[str] = []
     skipped: list[tuple[str, str]] = []
     status_candidates: tuple[str, ...] = ()
+    pools: tuple[FpmPool, ...] = ()
     if cfg.discover:
         from console.discover import discover
 
         found = discover(root)
         notes.extend(found.notes)
         status_candidates = found.status_urls
+        pools = found.fpm_pools
         for cand in found.logs:
             if cand.state == "missing":
                 skipped.append((cand.path, cand.detail or "missing"))
@@ -184,10 +195,14 @@ def make_plan(cfg: Config, *, root: str = "/") -> Plan:
         for name, (spec, kind, origin) in zip(names, chosen, strict=True)
     ]
     url = cfg.status_url or (status_candidates[0] if status_candidates else None)
+    fpm, fpm_unpolled, fpm_notes = plan_fpm(cfg.fpm_status, pools)
+    notes.extend(fpm_notes)
     return Plan(
         logs=tuple(logs),
         status_url=url,
         status_candidates=status_candidates,
         notes=tuple(notes),
         skipped=tuple(skipped),
+        fpm=fpm,
+        fpm_unpolled=fpm_unpolled,
     )

@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.stack import FpmSample
+from console.core.text import bound, clean
 from console.parsing.fpm_status import NotFpmStatus, parse_fpm_status
 from console.sources import Sink, StateReporter
 from console.sources.fpm.fetch import PageReader
@@ -69,7 +70,9 @@ class FpmPoller:
             self.target = parse_target(target)
         except BadTarget as exc:
             self._bad = str(exc)
-        shown = str(self.target) if self.target is not None else target
+        shown = clean(bound(str(self.target) if self.target is not None else target, 1000))
+        self.shown = shown
+        """The target as shown and recorded: no password, cleaned."""
         self._report = StateReporter(sink, name, KIND, shown, clock)
         self._reader: PageReader | None = None
         if self.target is not None:
@@ -155,13 +158,13 @@ class FpmPoller:
                 page,
                 ts=self.clock.now(),
                 source=self.name,
-                target=str(target),
+                target=self.shown,
                 max_children=self.max_children,
             )
         except NotFpmStatus as exc:
             raise PollFailure(
                 "not-status",
-                f"not PHP-FPM's JSON status page ({exc}) at {target}",
+                f"not PHP-FPM's JSON status page ({exc}) at {self.shown}",
                 _not_status_hint(exc.what, target, self.pool),
             ) from exc
         own = tuple(p for p in sample.processes if p.busy and _path(p.uri) == target.path)
