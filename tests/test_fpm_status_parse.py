@@ -19,7 +19,7 @@ from console.parsing.fpm_status import (
 )
 from tests.support.paths import FIXTURES
 
-PAGES = FIXTURES / "php" / "fpm_status"
+PAGES = FIXTURES / "fpm_status"
 TS = datetime(2026, 11, 26, 15, 13, 30, tzinfo=UTC)
 JSON_PAGES = sorted(PAGES.glob("*.json"))
 SATURATED = sorted(PAGES.glob("www_saturated_json_full_*.json"))

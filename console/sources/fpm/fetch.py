@@ -57,10 +57,24 @@ class PageReader:
         self.verify = verify
         self.pool: str | None = None
         """The pool's name, once known (for hints)."""
+        self._closed = False
+        # Made here, not in the worker thread, so that cut() always finds what to cut.
         self._fcgi: FastCgiClient | None = None
         self._session: requests.Session | None = None
         self._deadline: Deadline | None = None
-        self._closed = False
+        if target.fastcgi:
+            self._fcgi = FastCgiClient(
+                target.address,
+                connect_timeout=connect_timeout,
+                read_timeout=self.queue_timeout,
+                deadline=self.queue_timeout + self.budget,
+                max_bytes=MAX_BYTES + 65536,
+            )
+        else:
+            session = requests.Session()
+            # Environment proxies and ~/.netrc would send a loopback status URL elsewhere.
+            session.trust_env = False
+            self._session, self._deadline = session, Deadline(session)
 
     @property
     def budget(self) -> float:
@@ -93,14 +107,7 @@ class PageReader:
     # -- FastCGI ------------------------------------------------------------------------------
 
     def _read_fastcgi(self) -> bytes:
-        if self._fcgi is None:
-            self._fcgi = FastCgiClient(
-                self.target.address,
-                connect_timeout=self.connect_timeout,
-                read_timeout=self.queue_timeout,
-                deadline=self.queue_timeout + self.budget,
-                max_bytes=MAX_BYTES + 65536,
-            )
+        assert self._fcgi is not None
         try:
             answer = self._fcgi.get(self.target.path, QUERY)
         except AnswerTooBig as exc:
@@ -192,11 +199,7 @@ class PageReader:
     # -- HTTP ---------------------------------------------------------------------------------
 
     def _read_http(self) -> bytes:
-        if self._session is None or self._deadline is None:
-            session = requests.Session()
-            # Environment proxies and ~/.netrc would send a loopback status URL elsewhere.
-            session.trust_env = False
-            self._session, self._deadline = session, Deadline(session)
+        assert self._session is not None and self._deadline is not None
         deadline = self._deadline
         url = self.target.url
         answered = False

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from functools import partial
 
 from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.stack import FpmSample
@@ -74,17 +75,15 @@ class FpmPoller:
         self.shown = shown
         """The target as shown and recorded: no password, cleaned."""
         self._report = StateReporter(sink, name, KIND, shown, clock)
-        self._reader: PageReader | None = None
-        if self.target is not None:
-            self._reader = PageReader(
-                self.target,
-                connect_timeout=connect_timeout,
-                read_timeout=read_timeout,
-                queue_timeout=queue_timeout,
-                auth=auth,
-                verify=verify,
-            )
-            self._reader.pool = pool
+        self._make_reader = partial(
+            PageReader,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            queue_timeout=queue_timeout,
+            auth=auth,
+            verify=verify,
+        )
+        self._reader = self._new_reader()
         self._pending: asyncio.Future[FpmSample] | None = None
         """The poll still waiting for its answer, kept across :meth:`poll_once` calls."""
 
@@ -143,10 +142,19 @@ class FpmPoller:
         return sample
 
     def close(self) -> None:
-        """End a request still waiting (its outcome is dropped) and let go of connections."""
+        """End a request still waiting (its outcome is dropped) and let go of connections;
+        a later :meth:`run` (a restart after a bug) starts afresh."""
         if self._reader is not None:
             self._reader.close()
+            self._reader = self._new_reader()
         self._pending = None
+
+    def _new_reader(self) -> PageReader | None:
+        if self.target is None:
+            return None
+        reader = self._make_reader(self.target)
+        reader.pool = self.pool
+        return reader
 
     # -- in the worker thread ------------------------------------------------------------------
 
