@@ -26,6 +26,7 @@ examples:
   lamptop
   lamptop demo --speed 2
   lamptop --status http://127.0.0.1:8080/server-status --log /srv/app/php.log=php-error
+  lamptop --fpm-status unix:/run/php/php8.2-fpm.sock:/fpm-status sources
   lamptop sources
   lamptop --mysql unix:/run/mysqld/mysqld.sock --mysql-user lamptop
   lamptop record --duration 3600 --bundle-on-exit
@@ -61,6 +62,15 @@ def _watch_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
         "--mysql-user",
         metavar="USER",
         help="MySQL user (default: ~/.my.cnf [client] user, else the login name)",
+        **kw,
+    )
+    g.add_argument(
+        "--fpm-status",
+        action="append",
+        metavar="TARGET",
+        help="a PHP-FPM pool's status page (repeatable; default: every pool discovered): "
+        "http://127.0.0.1/fpm-status, unix:/run/php/php8.2-fpm.sock:/fpm-status or "
+        "tcp:127.0.0.1:9000:/fpm-status",
         **kw,
     )
     g.add_argument("--config", metavar="FILE", help="config file (default: XDG config path)", **kw)
@@ -197,6 +207,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
     overrides: dict[str, Any] = {
         "logs": tuple(parse_log_arg(a) for a in getattr(args, "log", []) or []),
         "status_url": getattr(args, "status", None),
+        "fpm_status": getattr(args, "fpm_status", None),
         "timezone": getattr(args, "timezone", None),
         "snapshot_dir": getattr(args, "snapshot_dir", None),
         "mysql": getattr(args, "mysql", None),
@@ -208,6 +219,13 @@ def config_from_args(args: argparse.Namespace) -> Config:
         overrides["redact"] = True
     if getattr(args, "insecure", False):
         overrides["status_verify"] = False
+    for target in overrides["fpm_status"] or ():
+        if "://" in target and "@" in target.split("//", 1)[-1].split("/", 1)[0]:
+            print(
+                "lamptop: warning: a password in --fpm-status is visible to every user in `ps`; "
+                "put the target in the config file instead",
+                file=sys.stderr,
+            )
     url = overrides["status_url"]
     if url and "@" in url.split("//", 1)[-1].split("/", 1)[0]:
         print(

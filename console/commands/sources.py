@@ -13,6 +13,7 @@ from typing import Any
 from console.core.config import Config
 from console.core.events import LogRecord, SourceState, StatusSample, SystemSample
 from console.core.stack import FpmSample, MysqlSample
+from console.sources.fpm.planned import PlannedFpm
 from console.sources.plan import Plan, make_plan
 
 
@@ -83,6 +84,81 @@ def probe_status(cfg: Config, url: str) -> tuple[str, str]:
     if sink.state is not None:
         return sink.state.status, sink.state.message
     return "error", "no answer"
+
+
+def probe_fpm(cfg: Config, pool: PlannedFpm) -> tuple[str, str, str]:
+    """Ask a pool's status page once: (status, what it said, the fix when it failed)."""
+    from console.sources.fpm.poll import FpmPoller
+
+    sink = _ProbeSink()
+    poller = FpmPoller(
+        pool.target,
+        sink,
+        name=pool.name,
+        max_children=pool.max_children,
+        pool=pool.pool,
+        verify=cfg.status_verify,
+    )
+
+    async def once() -> None:
+        try:
+            await poller.poll_once()
+        finally:
+            poller.close()  # a request left waiting in a busy pool's queue ends now
+
+    asyncio.run(once())
+    if sink.fpm is not None:
+        s = sink.fpm
+        size = f" of pm.max_children {s.max_children}" if s.max_children else ""
+        what = f"pool {s.pool} ({s.process_manager}), {s.active} active{size}, {s.idle} idle"
+        if s.listen_queue:
+            what += f", {s.listen_queue} waiting in its queue"
+        return "ok", what, ""
+    if sink.state is not None:
+        return sink.state.status, sink.state.message, sink.state.hint
+    return "error", "no answer", ""
+
+
+def fpm_report(cfg: Config, plan: Plan, probe: bool) -> list[dict[str, Any]]:
+    """Each pool: where it was found, where its status is read, and whether it answers."""
+    out: list[dict[str, Any]] = []
+    for pool in plan.fpm:
+        item: dict[str, Any] = {
+            "name": pool.name,
+            "pool": pool.pool,
+            "target": _shown_fpm(pool.target),
+            "origin": pool.origin,
+            "max_children": pool.max_children,
+            "hint": "",
+        }
+        if probe:
+            item["state"], item["detail"], item["hint"] = probe_fpm(cfg, pool)
+        else:
+            item["state"], item["detail"] = "unknown", "not asked (--no-probe)"
+        out.append(item)
+    for pool in plan.fpm_unpolled:
+        out.append(
+            {
+                "name": pool.name,
+                "pool": pool.pool,
+                "target": None,
+                "origin": pool.origin,
+                "max_children": pool.max_children,
+                "state": "no-status",
+                "detail": pool.note,
+                "hint": "",
+            }
+        )
+    return out
+
+
+def _shown_fpm(target: str) -> str:
+    from console.sources.fpm.target import BadTarget, parse_target
+
+    try:
+        return str(parse_target(target))
+    except BadTarget:
+        return target
 
 
 def probe_mysql(cfg: Config, plan: Plan) -> tuple[str, str, str]:
@@ -185,12 +261,15 @@ def sources_report(cfg: Config, plan: Plan, probe: bool) -> dict[str, Any]:
         status["state"], status["detail"] = "unknown", "not asked (--no-probe)"
     else:
         status["state"], status["detail"] = "missing", "no status URL found: give --status URL"
+    fpm = fpm_report(cfg, plan, probe)
+    told = {item["detail"] for item in fpm if item["state"] == "no-status"}
     return {
         "logs": logs,
         "status": status,
+        "fpm": fpm,
         "mysql": _mysql_report(cfg, plan, probe),
         "skipped": [{"path": p, "why": why} for p, why in plan.skipped],
-        "notes": list(plan.notes),
+        "notes": [note for note in plan.notes if note not in told],
     }
 
 
@@ -199,6 +278,7 @@ def cmd_sources(cfg: Config, *, as_json: bool, probe: bool) -> int:
     report = sources_report(cfg, plan, probe)
     readable = any(item["state"] == "found" for item in report["logs"])
     readable = readable or report["status"]["state"] == "ok"
+    readable = readable or any(item["state"] == "ok" for item in report["fpm"])
     readable = readable or report["mysql"]["state"] == "ok"
     if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
@@ -213,9 +293,6 @@ def cmd_sources(cfg: Config, *, as_json: bool, probe: bool) -> int:
             print(f"      {item['detail']}")
         if item["origin"]:
             print(f"      from {item['origin']}")
-    st = report["status"]
-    print("status:")
-    print(f"  {st['url'] or '-'}  {st['state']}: {st['detail']}")
     my = report["mysql"]
     print("mysql:")
     print(f"  {my['target'] or '-'}  {my['state']}: {my['detail']}")
@@ -223,6 +300,17 @@ def cmd_sources(cfg: Config, *, as_json: bool, probe: bool) -> int:
         print(f"      from {my['origin']}")
     if my["hint"]:
         print(f"      fix: {my['hint']}" if my["state"] != "ok" else f"      note: {my['hint']}")
+    st = report["status"]
+    print("status:")
+    print(f"  {st['url'] or '-'}  {st['state']}: {st['detail']}")
+    if report["fpm"]:
+        print("php-fpm:")
+    for item in report["fpm"]:
+        print(f"  {item['name']:<14} {item['target'] or '-'}  {item['state']}: {item['detail']}")
+        if item["hint"]:
+            print(f"      fix: {item['hint']}")
+        if item["origin"]:
+            print(f"      from {item['origin']}")
     for entry in report["skipped"]:
         print(f"skipped: {entry['path']}: {entry['why']}")
     for note in report["notes"]:

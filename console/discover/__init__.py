@@ -25,6 +25,7 @@ from typing import IO
 from console.core.events import LOG_KINDS
 from console.discover.apache import STOCK_FORMATS, ApacheConfig, read_apache
 from console.discover.files import Declared, expand_glob, rooted
+from console.discover.fpm_pools import FpmPool, read_fpm_pools
 from console.discover.mysql import MysqlServer, read_mysql, read_mysql_server
 from console.discover.php import read_php
 
@@ -87,6 +88,8 @@ class Discovery:
     """The main Apache config file read (with the root in front), None when there is none."""
     mysql: MysqlServer | None = None
     """Where the MySQL/MariaDB server listens (its socket), None when there is no sign of one."""
+    fpm_pools: tuple[FpmPool, ...] = ()
+    """php-fpm's pools, each with where its status page is read (or why it cannot be)."""
 
 
 def discover(
@@ -105,6 +108,8 @@ def discover(
             "no Apache config found (/etc/apache2/apache2.conf, /etc/httpd/conf/httpd.conf)"
         )
     php = read_php(root, notes)
+    pools = read_fpm_pools(root)
+    notes.extend(pool.note for pool in pools if pool.note)
     mysql, has_mysql = read_mysql(root, notes)
     declared = apache.logs + php + mysql + _defaults(root, apache)
     logs = _probe_all(root, declared, opener or _open)
@@ -119,6 +124,7 @@ def discover(
         notes=tuple(dict.fromkeys(notes)),
         apache_config=rooted(root, apache.main) if apache.main else None,
         mysql=read_mysql_server(root),
+        fpm_pools=pools,
     )
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 
 from console.discover.files import Declared, expand_glob, rooted, where
+from console.discover.fpm_pools import fpm_items
 from console.discover.ini import ini_lines, resolve
 
 
@@ -74,15 +74,6 @@ def _php_ini(
     return True
 
 
-def _fpm_items(root: str, path: str, depth: int = 0) -> Iterator[tuple[str, int, str, str, str]]:
-    for n, section, key, value in ini_lines(root, path):
-        if key == "include" and depth < 8:
-            for hit in expand_glob(root, resolve(value, os.path.dirname(path))):
-                yield from _fpm_items(root, hit, depth + 1)
-        else:
-            yield path, n, section, key, value
-
-
 def _seconds(value: str) -> float:
     """A php-fpm duration (``1s``, ``500ms``... only the number matters here)."""
     m = re.match(r"\s*([0-9.]+)", value)
@@ -95,7 +86,7 @@ def _seconds(value: str) -> float:
 def _fpm(root: str, conf: str, out: list[Declared], notes: list[str]) -> None:
     """php-fpm's own log, each pool's slowlog, access.log and PHP error_log."""
     pools: dict[str, dict[str, tuple[str, str]]] = {}
-    for path, n, section, key, value in _fpm_items(root, conf):
+    for path, n, section, key, value in fpm_items(root, conf):
         name = "global" if section.lower() in ("", "global") else section
         pool = pools.setdefault(name, {})
         pool[key.lower()] = (value.replace("$pool", section), where(path, n, key))

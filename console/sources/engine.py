@@ -81,6 +81,7 @@ class Engine:
         zone: tzinfo | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        from console.sources.fpm.poll import FpmPoller
         from console.sources.status.poll import StatusPoller
         from console.sources.system.sampler import SystemSampler
         from console.sources.tail.follow import FileTail
@@ -131,6 +132,18 @@ class Engine:
                 clock=clock,
             )
             self.sources.append(("mysql", mysql))
+        for pool in plan.fpm:
+            fpm = FpmPoller(
+                pool.target,
+                sink,
+                name=pool.name,
+                interval=cfg.fpm_interval,
+                max_children=pool.max_children,
+                pool=pool.pool,
+                verify=cfg.status_verify,
+                clock=clock,
+            )
+            self.sources.append((pool.name, fpm))
         self.sources.extend(extra)
         if system is None:
             system = SystemSampler(

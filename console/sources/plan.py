@@ -10,10 +10,15 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from console.core.config import Config, LogSpec
 from console.core.events import LOG_KINDS
 from console.parsing import detect_kind
+from console.sources.fpm.planned import PlannedFpm, plan_fpm
+
+if TYPE_CHECKING:
+    from console.discover.fpm_pools import FpmPool
 
 GIVEN = "flag or config"
 """The origin of what the command line or the config file named."""
@@ -69,6 +74,11 @@ class Plan:
         if self.mysql_origin == GIVEN or not self.mysql.startswith("unix:"):
             return True
         return os.path.exists(self.mysql.removeprefix("unix:"))
+
+    fpm: tuple[PlannedFpm, ...] = ()
+    """PHP-FPM pools whose status page is polled."""
+    fpm_unpolled: tuple[PlannedFpm, ...] = ()
+    """PHP-FPM pools found without a status page, each with its ``note`` (the fix)."""
 
 
 def guess_kind(path: str) -> str | None:
@@ -173,6 +183,7 @@ def make_plan(cfg: Config, *, root: str = "/") -> Plan:
     skipped: list[tuple[str, str]] = []
     status_candidates: tuple[str, ...] = ()
     mysql, mysql_origin = (cfg.mysql, GIVEN) if cfg.mysql else (None, "")
+    pools: tuple[FpmPool, ...] = ()
     if cfg.discover:
         from console.discover import discover
 
@@ -181,6 +192,7 @@ def make_plan(cfg: Config, *, root: str = "/") -> Plan:
         if mysql is None and found.mysql is not None:
             mysql, mysql_origin = f"unix:{found.mysql.socket}", found.mysql.origin
         status_candidates = found.status_urls
+        pools = found.fpm_pools
         for cand in found.logs:
             if cand.state == "missing":
                 skipped.append((cand.path, cand.detail or "missing"))
@@ -204,6 +216,8 @@ def make_plan(cfg: Config, *, root: str = "/") -> Plan:
         for name, (spec, kind, origin) in zip(names, chosen, strict=True)
     ]
     url = cfg.status_url or (status_candidates[0] if status_candidates else None)
+    fpm, fpm_unpolled, fpm_notes = plan_fpm(cfg.fpm_status, pools)
+    notes.extend(fpm_notes)
     return Plan(
         logs=tuple(logs),
         status_url=url,
@@ -212,4 +226,6 @@ def make_plan(cfg: Config, *, root: str = "/") -> Plan:
         skipped=tuple(skipped),
         mysql=mysql,
         mysql_origin=mysql_origin,
+        fpm=fpm,
+        fpm_unpolled=fpm_unpolled,
     )

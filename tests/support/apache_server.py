@@ -7,6 +7,10 @@ dir, log_config, alias and cgi (cgid under threaded MPMs). A shell CGI, ``/cgi-b
 holds a worker busy for as many seconds as its query string says (``/cgi-bin/sleep?2``),
 so a test can see a ``W`` slot with its request line on the status page.
 
+With ``fpm_socket`` (a php-fpm pool's socket, see :mod:`tests.support.fpm_server`) it also
+loads proxy and proxy_fcgi and hands ``*.php`` (``sleep.php`` is in its docroot) and
+``/fpm-status`` to that pool, as Debian's ``php8.2-fpm`` conf does under the event MPM.
+
 Choose the MPM, switch ExtendedStatus off or size prefork with ``max_workers``
 (``MaxRequestWorkers``) with indirect parametrisation::
 
@@ -116,6 +120,9 @@ class ApacheServer:
     """Whether the config says ``ExtendedStatus On`` (else ``Off``)."""
     max_workers: int | None = None
     """``MaxRequestWorkers`` (prefork only); None: the sizing of :data:`MPM_CONF`."""
+    fpm_socket: Path | None = None
+    """A php-fpm pool's socket: ``*.php`` and ``/fpm-status`` go there (mod_proxy_fcgi), and
+    ``sleep.php`` is in the docroot; None: no PHP."""
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -171,6 +178,11 @@ class ApacheServer:
             (self.root / sub).chmod(0o755)
         (self.docroot / "index.html").write_text(INDEX_HTML, encoding="utf-8")
         (self.docroot / "index.html").chmod(0o644)
+        if self.fpm_socket is not None:
+            from tests.support.fpm_server import SLEEP_PHP
+
+            (self.docroot / "sleep.php").write_text(SLEEP_PHP, encoding="utf-8")
+            (self.docroot / "sleep.php").chmod(0o644)
         cgi = self.root / "cgi-bin" / "sleep"
         cgi.write_text(SLEEP_CGI, encoding="utf-8")
         cgi.chmod(0o755)
@@ -189,6 +201,8 @@ class ApacheServer:
             "alias",
             cgi_module,
         ]
+        if self.fpm_socket is not None:
+            modules += ["proxy", "proxy_fcgi"]
         lines = [
             f'ServerRoot "{self.root}"',
             f'DefaultRuntimeDir "{self.root}/run"',
@@ -236,6 +250,17 @@ class ApacheServer:
         ]
         if threaded:
             lines.append(f'ScriptSock "{self.root}/run/cgid.sock"')
+        if self.fpm_socket is not None:
+            handler = f'SetHandler "proxy:unix:{self.fpm_socket}|fcgi://localhost"'
+            lines += [
+                '<FilesMatch "\\.php$">',
+                f"    {handler}",
+                "</FilesMatch>",
+                '<LocationMatch "^/(fpm-status|fpm-ping)$">',
+                "    Require local",
+                f"    {handler}",
+                "</LocationMatch>",
+            ]
         return "\n".join(lines) + "\n"
 
     def mpm_conf(self) -> str:
@@ -374,7 +399,10 @@ def _options(param: Any) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def running_apache(
-    mpm: str = "prefork", extended: bool = True, max_workers: int | None = None
+    mpm: str = "prefork",
+    extended: bool = True,
+    max_workers: int | None = None,
+    fpm_socket: Path | None = None,
 ) -> Iterator[ApacheServer]:
     """Start an instance in its own world-readable temp directory; stop and remove it after."""
     require_apache()
@@ -383,7 +411,12 @@ def running_apache(
     try:
         for attempt in range(3):
             server = ApacheServer(
-                root=root, port=free_port(), mpm=mpm, extended=extended, max_workers=max_workers
+                root=root,
+                port=free_port(),
+                mpm=mpm,
+                extended=extended,
+                max_workers=max_workers,
+                fpm_socket=fpm_socket,
             )
             try:
                 server.start()
