@@ -36,6 +36,9 @@ MAX_TEXT = 65_536
 """Characters kept of one text (a query, a URI); the rest is cut with a marker."""
 
 _FPM_OWN = frozenset({"ts", "processes"})
+_PROCESS_OWN = frozenset({"tcp"})
+MAX_TCP = 64
+"""TCP connections of one process kept from a bundle."""
 _MYSQL_OWN = frozenset({"ts", "status", "threads"})
 
 V = TypeVar("V")
@@ -57,16 +60,27 @@ def fpm_from_dict(v: Any, where: str) -> FpmSample:
     """One pool's sample as snapshot.json holds it, checked."""
     d = as_obj(v, where)
     procs = as_list(get(d, "processes", where, []), f"{where}.processes", MAX_ROWS)
-    processes = tuple(
-        _checked(flat(FpmProcess, p, f"{where}.processes[{i}]"), f"{where}.processes[{i}]")
-        for i, p in enumerate(procs)
-    )
+    processes = tuple(_process(p, f"{where}.processes[{i}]") for i, p in enumerate(procs))
     sample = FpmSample(
         ts=as_time(get(d, "ts", where), f"{where}.ts"),
         processes=processes,
         **scalars(FpmSample, d, where, _FPM_OWN),
     )
     return _checked(sample, where)
+
+
+def _process(v: Any, where: str) -> FpmProcess:
+    """One process, its TCP connections (``[[local port, "address:port"], ...]``) checked."""
+    d = as_obj(v, where)
+    tcp: list[tuple[int, str]] = []
+    for i, pair in enumerate(as_list(d.get("tcp", []), f"{where}.tcp", MAX_TCP)):
+        at = f"{where}.tcp[{i}]"
+        items = as_list(pair, at, 2)
+        if len(items) != 2 or not isinstance(items[1], str):
+            raise fail(at, "a [port, address] pair", pair)
+        tcp.append((as_int(items[0], f"{at}[0]"), bound(items[1], 64)))
+    process = FpmProcess(tcp=tuple(tcp), **scalars(FpmProcess, d, where, _PROCESS_OWN))
+    return _checked(process, where)
 
 
 def _status(v: Any, where: str) -> dict[str, int]:

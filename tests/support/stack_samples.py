@@ -64,7 +64,7 @@ def fpm_from_page(
 def saturated_www() -> list[FpmSample]:
     """The www pool pushed to pm.max_children (8), one poll a second: it reaches the limit at
     the fourth page, and its slow requests climb from 22 to 42."""
-    pages = sorted(FPM_STATUS.glob("www_saturated_json_full_*.json"))
+    pages = sorted(FPM_STATUS.glob("www_saturated_json_full_*.json"))[:10]
     return [fpm_from_page(p, T0 + timedelta(seconds=i)) for i, p in enumerate(pages)]
 
 
