@@ -68,6 +68,8 @@ class FpmServer:
     """``pm.status_path``; None: the pool has no status page."""
     status_listen: bool = False
     """Also answer the status page on :attr:`status_socket` (``pm.status_listen``)."""
+    extensions: tuple[str, ...] = ()
+    """PHP extensions to load (``mysqlnd``, ``mysqli``): php-fpm runs without php.ini."""
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -172,6 +174,8 @@ class FpmServer:
             return
         self.write_files()
         cmd = [str(FPM_BIN), "--nodaemonize", "-n", "--fpm-config", str(self.conf_path)]
+        for name in self.extensions:
+            cmd += ["-d", f"extension={name}"]
         if os.geteuid() == 0:
             cmd.append("--allow-to-run-as-root")
         self.proc = subprocess.Popen(

@@ -28,6 +28,7 @@ from console.sources.fpm.fetch import PageReader
 from console.sources.fpm.target import BadTarget, FpmTarget, parse_target
 from console.sources.fpm.words import busy_hint, status_path_hint
 from console.sources.status.http import PollFailure
+from console.sources.system.sockets import php_fpm_tcp
 
 KIND = "php-fpm-status"
 
@@ -179,7 +180,18 @@ class FpmPoller:
         if own:
             kept = tuple(p for p in sample.processes if p not in own)
             sample = replace(sample, processes=kept)
+        return with_connections(sample)
+
+
+def with_connections(sample: FpmSample) -> FpmSample:
+    """The sample with each busy process's TCP connections, when it runs here (a MySQL
+    thread names its client's port: this is how a request is joined to its query)."""
+    busy = [p.pid for p in sample.processes if p.busy]
+    found = php_fpm_tcp(busy) if busy else {}
+    if not found:
         return sample
+    procs = tuple(replace(p, tcp=found[p.pid]) if p.pid in found else p for p in sample.processes)
+    return replace(sample, processes=procs)
 
 
 def _not_status_hint(what: str, target: FpmTarget, pool: str | None) -> str:
