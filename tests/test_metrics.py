@@ -13,6 +13,7 @@ from console.view.metrics import (
     human_bytes,
     human_duration,
     in_flight,
+    latest_rates,
     problems,
     request_rates,
     saturation,
@@ -211,3 +212,16 @@ def test_latest_rates_take_bytes_from_the_samples_that_count_them() -> None:
     assert rates.kbytes == 40.0  # from the last two that count bytes, not 0 on a page sample
     assert latest_rates([a]) is None
     assert latest_rates([a, b]) == request_rates(a, b)
+
+
+def test_rates_of_an_answer_collected_late_do_not_spike() -> None:
+    # a saturated server's answer kept waiting, read at last, and the next poll right after:
+    # 9 requests in 20 ms would read 450/s
+    a = replace(status_sample(T0, 1000, 5000.0), uptime=100)
+    late = replace(status_sample(T0 + timedelta(seconds=10), 1040, 5100.0), uptime=104)
+    next_ = replace(status_sample(late.ts + timedelta(milliseconds=20), 1049, 5101.0), uptime=110)
+    rates = latest_rates([a, late, next_])
+    assert rates is not None and rates.requests == pytest.approx(49 / 10.02)
+    # Apache's own uptimes stretch an interval the polls' times shrank
+    short = request_rates(late, next_)
+    assert short is not None and short.seconds == 6 and short.requests == pytest.approx(1.5)

@@ -34,11 +34,16 @@ def request_rates(previous: StatusSample | None, current: StatusSample | None) -
     """Requests/s and kB/s between two samples; None when they cannot tell.
 
     None when a sample is missing, lacks the counters, the interval is not positive, or a
-    counter went backwards (Apache restarted between the two polls).
+    counter went backwards (Apache restarted between the two polls). The interval is the
+    longer of the polls' times and Apache's own uptimes: an answer collected late from a
+    saturated server (see the status poller) is stamped when it was read, not when Apache
+    wrote it, and the next poll may follow it within milliseconds.
     """
     if previous is None or current is None:
         return None
     seconds = (current.ts - previous.ts).total_seconds()
+    if previous.uptime is not None and current.uptime is not None:
+        seconds = max(seconds, current.uptime - previous.uptime)
     if seconds <= 0:
         return None
     a0, a1 = previous.total_accesses, current.total_accesses
@@ -54,7 +59,10 @@ def latest_rates(samples: Sequence[StatusSample]) -> Rates | None:
     a sample read from the HTML page alone has requests but no exact byte count."""
     if len(samples) < 2:
         return None
-    rates = request_rates(samples[-2], samples[-1])
+    last = samples[-1]
+    # the newest sample at least a second older: two answers read moments apart say nothing
+    older = [s for s in samples[-12:-1] if (last.ts - s.ts).total_seconds() >= 1.0]
+    rates = request_rates(older[-1] if older else samples[-2], last)
     if rates is None or samples[-1].total_kbytes is not None:
         return rates
     counted = [s for s in samples[-12:] if s.total_kbytes is not None][-2:]
