@@ -2,8 +2,9 @@
 
     python screenshots/generate.py [--out DIR] [--size 120x40]
 
-Writes main.svg (the outage, live), filter.svg (a filter in use), frozen.svg (space pressed)
-and help.svg; and a PNG of each when ``rsvg-convert`` (Debian's librsvg2-bin) is installed.
+Writes main.svg (the outage, live), fpm.svg and mysql.svg (``w``: the PHP-FPM pool and the
+MySQL queries), filter.svg (a filter in use), frozen.svg (space pressed) and help.svg; and a
+PNG of each when ``rsvg-convert`` (Debian's librsvg2-bin) is installed.
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ async def shoot(out: Path, size: tuple[int, int], seed: int) -> list[Path]:
     with Demo(seed=seed, start_at=OUTAGE_AT + 12) as demo:
         cfg = demo.config(Config(status_interval=0.5, system_interval=0.5, refresh=0.25))
         recorder = Recorder(max_records=cfg.max_records, max_samples=cfg.max_samples)
-        engine = Engine(cfg, recorder, make_plan(cfg), system=demo.system_source(recorder))
+        engine = Engine(
+            cfg,
+            recorder,
+            make_plan(cfg),
+            system=demo.system_source(recorder),
+            extra=demo.extra_sources(recorder),
+        )
         app = LamptopApp(recorder, config=cfg, engine=engine, title_note="DEMO")
         async with app.run_test(size=size) as pilot:
             for _ in range(100):  # until every pane has something to show
@@ -43,6 +50,8 @@ async def shoot(out: Path, size: tuple[int, int], seed: int) -> list[Path]:
                     and snap.latest_status is not None
                     and len(snap.system) >= 4
                     and len(snap.records) > 50
+                    and snap.fpm
+                    and snap.mysql
                 ):
                     break
             await pilot.pause(1.0)
@@ -52,6 +61,13 @@ async def shoot(out: Path, size: tuple[int, int], seed: int) -> list[Path]:
                 written.append(out / f"{name}.svg")
 
             save("main")
+            await pilot.press("w")
+            await pilot.pause(0.5)
+            save("fpm")
+            await pilot.press("w")
+            await pilot.pause(0.5)
+            save("mysql")
+            await pilot.press("w")
             await pilot.press("slash", *"report", "enter")
             await pilot.pause(0.5)
             save("filter")

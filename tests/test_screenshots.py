@@ -24,16 +24,18 @@ def test_screenshot_script_runs_on_the_demo(tmp_path: Path) -> None:
         timeout=120,
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    for name in ("main", "filter", "frozen", "help"):
+    for name in ("main", "fpm", "mysql", "filter", "frozen", "help"):
         svg = (tmp_path / f"{name}.svg").read_text()
         assert svg.lstrip().startswith("<svg")
         assert "DEMO" in svg
     assert "FROZEN" in (tmp_path / "frozen.svg").read_text()
     assert "report" in (tmp_path / "filter.svg").read_text()
+    assert "php-fpm" in (tmp_path / "fpm.svg").read_text()
+    assert "SELECT" in (tmp_path / "mysql.svg").read_text()
 
 
 def test_readme_shows_the_screenshots_that_exist() -> None:
     readme = (ROOT / "README.md").read_text()
-    for name in ("main", "filter", "frozen", "help"):
+    for name in ("main", "fpm", "mysql", "filter", "frozen", "help"):
         assert f"screenshots/{name}.svg" in readme
         assert (ROOT / "screenshots" / f"{name}.svg").exists()
