@@ -57,6 +57,7 @@ class FpmView(RowTable[Hold]):
         cols: list[Column] = [("PID", 7, "right"), ("SECS", 5, "right"), ("RSS", 5, "right")]
         if width >= 100:
             cols.append(("POOL", 8, "left"))
+            cols.append(("LAST", 5, "right"))
         if width >= 70:
             cols.append(("CLIENT", 15, "left"))
         cols.append(("URI", 0, "left"))
@@ -79,6 +80,8 @@ class FpmView(RowTable[Hold]):
                 self.level(row.rss or 0, FAT, HUGE),
             ),
             "POOL": (row.pool, None),
+            # the peak memory of the process's previous request (php-fpm says 0 while one runs)
+            "LAST": (human_bytes(p.memory) if p.memory else "-", None),
             "CLIENT": (mask(row.client) or "-", None),
             "URI": (mask(p.uri if p.method == "GET" else f"{p.method} {p.uri}"), None),
         }
