@@ -532,7 +532,7 @@ def denying(*suffixes: str) -> discover_mod.Opener:
 
 def test_unreadable_in_adm_group(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     stock_debian(tmp_path)
-    monkeypatch.setattr(discover_mod, "_owner_group", lambda st: ("root", "adm"))
+    monkeypatch.setattr(discover_mod, "owner_group", lambda st: ("root", "adm"))
     found = discover(str(tmp_path), env={}, opener=denying("access.log"))
     got = by_path(found, tmp_path)
     access = got["/var/log/apache2/access.log"]
@@ -547,7 +547,7 @@ def test_unreadable_other_group_gets_acl_hint(
 ) -> None:
     stock_debian(tmp_path)
     os.chmod(tmp_path / "var/log/apache2/error.log", 0o600)
-    monkeypatch.setattr(discover_mod, "_owner_group", lambda st: ("mysql", "mysql"))
+    monkeypatch.setattr(discover_mod, "owner_group", lambda st: ("mysql", "mysql"))
     found = discover(str(tmp_path), env={}, opener=denying("error.log"))
     error = by_path(found, tmp_path)["/var/log/apache2/error.log"]
     assert error.state == "unreadable"
@@ -602,7 +602,7 @@ def test_unreadable_directory_names_the_directory(
 
     monkeypatch.setattr(os, "stat", stat)
     monkeypatch.setattr(os, "access", access)
-    monkeypatch.setattr(discover_mod, "_owner_group", lambda st: ("mysql", "adm"))
+    monkeypatch.setattr(discover_mod, "owner_group", lambda st: ("mysql", "adm"))
     found = discover(str(tmp_path), env={})
     error = by_path(found, tmp_path)["/var/log/mysql/error.log"]
     assert error.state == "unreadable"

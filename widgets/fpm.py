@@ -16,7 +16,7 @@ from console.view.filters import redact
 from console.view.holds import Hold
 from console.view.metrics import human_bytes, human_duration
 from console.view.stackpanes import PoolLine
-from widgets.rowtable import Column, RowTable, fit, layout
+from widgets.rowtable import Column, RowTable, cells_line, fit, layout
 
 #: Seconds after which a request is shown as a warning, then as an error.
 SLOW, STUCK = 10.0, 60.0
@@ -85,12 +85,7 @@ class FpmView(RowTable[Hold]):
             "CLIENT": (mask(row.client) or "-", None),
             "URI": (mask(p.uri if p.method == "GET" else f"{p.method} {p.uri}"), None),
         }
-        line = Text(no_wrap=True, end="")
-        for n, (name, w, align) in enumerate(columns):
-            value, style = cells[name]
-            line.append(fit(value, w, align), style or "")
-            if n < len(columns) - 1:
-                line.append(" ")
+        line = cells_line(columns, cells)
         lines = [line]
         q = row.query
         if q is not None:

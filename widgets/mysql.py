@@ -13,7 +13,7 @@ from console.core.stack import MysqlThread
 from console.view.filters import redact
 from console.view.metrics import human_duration
 from console.view.stackpanes import ServerLine
-from widgets.rowtable import Column, RowTable, fit, layout
+from widgets.rowtable import Column, RowTable, cells_line, layout
 
 #: Seconds after which a query is shown as a warning, then as an error.
 SLOW, STUCK = 5.0, 30.0
@@ -74,12 +74,7 @@ class MysqlView(RowTable[MysqlThread]):
             "STATE": (row.state or row.command, None),
             "QUERY": (mask(" ".join(row.info.split())), None),
         }
-        line = Text(no_wrap=True, end="")
-        for n, (name, w, align) in enumerate(columns):
-            value, style = cells[name]
-            line.append(fit(value, w, align), style or "")
-            if n < len(columns) - 1:
-                line.append(" ")
+        line = cells_line(columns, cells)
         return [line]
 
 

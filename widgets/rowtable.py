@@ -7,7 +7,7 @@ with the row; the app decides what to show.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import ClassVar, Generic, TypeVar
 
 from rich.style import Style
@@ -29,6 +29,17 @@ def fit(value: str, width: int, align: str = "left") -> str:
     if len(value) > width:
         value = value[: max(0, width - 1)] + "…"
     return value.rjust(width) if align == "right" else value.ljust(width)
+
+
+def cells_line(columns: Sequence[Column], cells: Mapping[str, tuple[str, Style | None]]) -> Text:
+    """One row: each column's (value, style) from ``cells``, fitted and joined by spaces."""
+    line = Text(no_wrap=True, end="")
+    for n, (name, w, align) in enumerate(columns):
+        value, style = cells[name]
+        line.append(fit(value, w, align), style or "")
+        if n < len(columns) - 1:
+            line.append(" ")
+    return line
 
 
 def layout(columns: Sequence[Column], width: int) -> list[Column]:

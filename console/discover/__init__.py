@@ -14,9 +14,7 @@ Under a test root, symlinks must be relative to stay inside the tree.
 
 from __future__ import annotations
 
-import grp
 import os
-import pwd
 import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,7 +22,7 @@ from typing import IO
 
 from console.core.events import LOG_KINDS
 from console.discover.apache import STOCK_FORMATS, ApacheConfig, read_apache
-from console.discover.files import Declared, expand_glob, rooted
+from console.discover.files import Declared, expand_glob, owner_group, rooted
 from console.discover.fpm_pools import FpmPool, read_fpm_pools
 from console.discover.mysql import MysqlServer, read_mysql, read_mysql_server
 from console.discover.php import read_php
@@ -167,20 +165,8 @@ def _open(path: str) -> IO[bytes]:
     return open(path, "rb")
 
 
-def _owner_group(st: os.stat_result) -> tuple[str, str]:
-    try:
-        owner = pwd.getpwuid(st.st_uid).pw_name
-    except KeyError:
-        owner = str(st.st_uid)
-    try:
-        group = grp.getgrgid(st.st_gid).gr_name
-    except KeyError:
-        group = str(st.st_gid)
-    return owner, group
-
-
 def _denied(path: str, st: os.stat_result, *, directory: bool) -> str:
-    owner, group = _owner_group(st)
+    owner, group = owner_group(st)
     what = f"directory {path}" if directory else "file"
     if group == "adm":
         hint = ADM_HINT

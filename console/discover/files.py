@@ -8,7 +8,9 @@ tree being read (``/`` in real use, a ``tmp_path`` in tests).
 from __future__ import annotations
 
 import glob
+import grp
 import os
+import pwd
 from dataclasses import dataclass
 
 
@@ -44,3 +46,16 @@ class Declared:
     vhost: str = ""
     from_config: bool = True
     """False for a default path nothing configured."""
+
+
+def owner_group(st: os.stat_result) -> tuple[str, str]:
+    """The names of a file's owner and group (their numbers when the names are unknown)."""
+    try:
+        owner = pwd.getpwuid(st.st_uid).pw_name
+    except KeyError:
+        owner = str(st.st_uid)
+    try:
+        group = grp.getgrgid(st.st_gid).gr_name
+    except KeyError:
+        group = str(st.st_gid)
+    return owner, group

@@ -8,6 +8,7 @@ program is the :class:`~console.core.recorder.Recorder`, on the event loop's thr
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -37,6 +38,32 @@ class Sink(Protocol):
     def add_mysql(self, sample: MysqlSample) -> None: ...
 
     def set_state(self, state: SourceState) -> None: ...
+
+
+class Poller:
+    """Base of the pollers (mod_status, PHP-FPM, MySQL): :meth:`run` calls :meth:`poll_once`
+    every :attr:`delay` seconds (a poll's own time counted in) until cancelled, then
+    :meth:`close`. A poller sets ``delay`` after each poll: its interval, or longer to back
+    off after a failure."""
+
+    delay: float = 1.0
+
+    async def poll_once(self) -> object:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Let go of connections and of any poll still waiting."""
+
+    async def run(self) -> None:
+        """Poll until cancelled."""
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                started = loop.time()
+                await self.poll_once()
+                await asyncio.sleep(max(0.0, self.delay - (loop.time() - started)))
+        finally:
+            self.close()
 
 
 class StateReporter:

@@ -23,7 +23,7 @@ from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.stack import FpmSample
 from console.core.text import bound, clean
 from console.parsing.fpm_status import NotFpmStatus, parse_fpm_status
-from console.sources import Sink, StateReporter
+from console.sources import Poller, Sink, StateReporter
 from console.sources.fpm.fetch import PageReader
 from console.sources.fpm.target import BadTarget, FpmTarget, parse_target
 from console.sources.fpm.words import busy_hint, status_path_hint
@@ -33,7 +33,7 @@ from console.sources.system.sockets import php_fpm_tcp
 KIND = "php-fpm-status"
 
 
-class FpmPoller:
+class FpmPoller(Poller):
     """Polls one pool's status page and hands :class:`FpmSample` values to a sink."""
 
     def __init__(
@@ -89,17 +89,6 @@ class FpmPoller:
         """The poll still waiting for its answer, kept across :meth:`poll_once` calls."""
 
     # -- the loop ------------------------------------------------------------------------------
-
-    async def run(self) -> None:
-        """Poll until cancelled."""
-        loop = asyncio.get_running_loop()
-        try:
-            while True:
-                started = loop.time()
-                await self.poll_once()
-                await asyncio.sleep(max(0.0, self.delay - (loop.time() - started)))
-        finally:
-            self.close()
 
     async def poll_once(self) -> FpmSample | None:
         """Read and parse once; deliver the sample or the failure to the sink.

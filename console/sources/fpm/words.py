@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import grp
 import os
-import pwd
 import re
 import stat
 
 from console.core.text import bound, clean
+from console.discover.files import owner_group
 from console.sources.status.http import PollFailure
 
 #: Largest page read (the parser refuses more too).
@@ -80,18 +79,6 @@ def denied(path: str) -> PollFailure:
         f"run lamptop as root or as a member of group {group} "
         f"(sudo usermod -aG {group} $USER, then log in again)",
     )
-
-
-def owner_group(st: os.stat_result) -> tuple[str, str]:
-    try:
-        owner = pwd.getpwuid(st.st_uid).pw_name
-    except KeyError:
-        owner = str(st.st_uid)
-    try:
-        group = grp.getgrgid(st.st_gid).gr_name
-    except KeyError:
-        group = str(st.st_gid)
-    return owner, group
 
 
 def too_big() -> PollFailure:

@@ -8,9 +8,7 @@ host, the user and how it was picked, whether a password was sent and where it c
 
 from __future__ import annotations
 
-import grp
 import os
-import pwd
 import socket
 import stat
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ import pymysql
 from console.core.events import SourceStatus
 from console.core.mysqltarget import PASSWORD_PLACES, MysqlTarget
 from console.core.text import bound, clean
+from console.discover.files import owner_group
 from console.discover.mycnf import Login
 
 #: Server error codes (``ER_*``) and client ones (``CR_*``).
@@ -243,12 +242,5 @@ def _socket_mode(path: str | None) -> str:
         st = os.stat(path)
     except OSError:
         return " or a folder above it"
-    try:
-        owner = pwd.getpwuid(st.st_uid).pw_name
-    except KeyError:
-        owner = str(st.st_uid)
-    try:
-        group = grp.getgrgid(st.st_gid).gr_name
-    except KeyError:
-        group = str(st.st_gid)
+    owner, group = owner_group(st)
     return f" ({owner}:{group} {stat.S_IMODE(st.st_mode):04o})"

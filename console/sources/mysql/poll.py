@@ -29,7 +29,7 @@ from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.mysqltarget import MysqlTarget, TargetError, parse_target
 from console.core.stack import MysqlSample
 from console.discover.mycnf import Login, pick_login, read_client_cnf
-from console.sources import Sink, StateReporter
+from console.sources import Poller, Sink, StateReporter
 from console.sources.mysql.failure import (
     CONNECTION_ERRORS,
     Attempt,
@@ -61,7 +61,7 @@ class _Reading:
     uptime: int
 
 
-class MysqlPoller:
+class MysqlPoller(Poller):
     """Polls one MySQL/MariaDB server and hands :class:`MysqlSample` values to a sink."""
 
     def __init__(
@@ -139,17 +139,6 @@ class MysqlPoller:
         return self._report.target
 
     # -- the loop ------------------------------------------------------------------------------
-
-    async def run(self) -> None:
-        """Poll until cancelled."""
-        loop = asyncio.get_running_loop()
-        try:
-            while True:
-                started = loop.time()
-                await self.poll_once()
-                await asyncio.sleep(max(0.0, self.delay - (loop.time() - started)))
-        finally:
-            self.close()
 
     async def poll_once(self) -> MysqlSample | None:
         """Poll once; deliver the sample, or the failure as a state, to the sink.

@@ -32,7 +32,7 @@ from console.parsing.modstatus import (
     build_sample,
     read_page,
 )
-from console.sources import Sink, StateReporter
+from console.sources import Poller, Sink, StateReporter
 from console.sources.status.http import (
     HINT_NOT_STATUS,
     PollFailure,
@@ -54,7 +54,7 @@ Polled = tuple[StatusSample, str]
 HINT_EXTENDED = "ExtendedStatus On (in the Apache config) shows the in-flight requests"
 
 
-class StatusPoller:
+class StatusPoller(Poller):
     """Polls one mod_status URL and hands :class:`StatusSample` values to a sink."""
 
     def __init__(
@@ -119,17 +119,6 @@ class StatusPoller:
         self._tables = TableCache(parts.path or "/", max_age=table_max_age, slack=interval / 2)
 
     # -- the loop ------------------------------------------------------------------------------
-
-    async def run(self) -> None:
-        """Poll until cancelled."""
-        loop = asyncio.get_running_loop()
-        try:
-            while True:
-                started = loop.time()
-                await self.poll_once()
-                await asyncio.sleep(max(0.0, self.delay - (loop.time() - started)))
-        finally:
-            self.close()
 
     async def poll_once(self) -> StatusSample | None:
         """Fetch and parse once; deliver the sample or the failure to the sink.
