@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
-from textual.markup import escape
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -39,21 +38,18 @@ from console.core.recorder import Recorder, Snapshot
 from console.parsing.modstatus import request_path
 from console.parsing.timeutil import local_zone
 from console.sources.engine import Engine
-from console.tui import actions, keys, stack
+from console.tui import actions, keys, show, stack
 from console.tui import freeze as freezing
 from console.tui.panes import Panes
-from console.view.filters import LogFilter, redact
+from console.view.filters import LogFilter
 from console.view.freeze import FreezeState
 from console.view.holds import Hold
 from console.view.logindex import LogIndex
-from console.view.metrics import InFlight, in_flight, latest_rates, problems, status_state
+from console.view.metrics import InFlight
 from console.view.pacing import LOG_EVERY, Pacer, PacerFeed
-from console.view.panes import memory_model, pane_titles
-from console.view.suspects import suspects
 from widgets.drawn import set_changed
 from widgets.keys import KEYS
 from widgets.logview import LogView
-from widgets.sourcebar import rounded_rate
 
 if TYPE_CHECKING:
     from console.incident.watch import IncidentWatch
@@ -125,7 +121,8 @@ class LamptopApp(App[int]):
         """What the top-left pane shows: ``workers``, ``php-fpm`` or ``mysql`` (``w``)."""
         self.suspect = ""
         """The likely culprit in a few words while in trouble (:mod:`console.view.suspects`)."""
-        self._suspect_at = datetime.min.replace(tzinfo=UTC)
+        self.suspect_at = datetime.min.replace(tzinfo=UTC)
+        """When the suspect was last worked out."""
         self.rule_fired_at: datetime | None = None
         self.status_problem: SourceState | None = None
         """The status source's state when it is not ok, as last shown."""
@@ -260,105 +257,18 @@ class LamptopApp(App[int]):
         self.panes.log.records_synced(self.log_index.sync(snap.records))
 
     def _show_samples(self, snap: Snapshot) -> None:
-        """Header figures, scoreboard, requests in flight and memory: what changed."""
-        panes = self.panes
-        status, system = snap.latest_status, snap.latest_system
-        old_status, old_system = self._samples_shown or (None, None)
-        first = self._samples_shown is None
-        self._samples_shown = (status, system)
-        header = panes.header
-        if status is not old_status or first:
-            header.status = status
-            header.rates = latest_rates(snap.status)
-        if system is not old_system or first:
-            header.system = system
-            panes.memory.model = memory_model(snap.system[-400:])
-        set_changed(header, "problems", problems(snap.states.values()))
-        if status:
-            set_changed(header, "host", str(status.fields.get("ServerName") or self.host))
-        state = status_state(snap.states)
-        problem = self.status_problem = state if state is not None and not state.ok else None
-        set_changed(panes.board, "sample", status)
-        set_changed(panes.board, "problem", problem)
-        panes.workers.set_class(status is None and problem is not None, "-blind")
-        if status is not old_status or system is not old_system or first:
-            rss = system.rss_by_pid if system else None
-            self.in_flight = in_flight(status, rss, exclude_path=self._status_path)
-            set_changed(panes.table, "rows", self.in_flight)
-            self.suspect = self._suspect(snap)
-        set_changed(panes.table, "stale", problem is not None)
-        stack.show(self, snap)
-        set_changed(panes.table, "processes", system.children if system else ())
-
-    def _suspect(self, snap: Snapshot) -> str:
-        """The suspect's line while nearly every worker is busy or a rule fired lately."""
-        status = snap.latest_status
-        if status is None:
-            return ""
-        fired = self.rule_fired_at
-        busy = status.limit > 0 and status.busy >= 0.9 * status.limit
-        recent = fired is not None and (status.ts - fired).total_seconds() < 300
-        if not (busy or recent):
-            return ""
-        if self.suspect and (status.ts - self._suspect_at).total_seconds() < 5:
-            return self.suspect  # it reads a minute of logs: every 5 s is enough
-        self._suspect_at = status.ts
-        found = suspects(
-            snap.status[-30:],
-            snap.system[-5:],
-            snap.records,
-            at=status.ts,
-            most=1,
-            fpm=snap.fpm[-16:],
-        )
-        return found[0].short() if found else ""
+        show.samples(self, snap)
 
     def _show_second(self) -> None:
-        """The clock, the age of a stale scoreboard, the rates and the titles."""
-        snap = self.shown_snapshot
-        frozen = self.freeze.frozen and snap is not None
-        now = snap.taken_at if frozen and snap is not None else self.clock.now()
-        set_changed(self.panes.header, "now", now.replace(microsecond=0))
-        status = snap.latest_status if snap is not None else None
-        age = None
-        if status is not None and self.status_problem is not None:
-            age = int((now - status.ts).total_seconds())
-        set_changed(self.panes.board, "age", age)
-        rates = snap.rates if frozen and snap is not None else self.recorder.rates()
-        shown = tuple(rounded_rate(rates.get(s, 0.0)) for s in self.log_sources)
-        set_changed(self.panes.bar, "rates", shown)
-        self.update_titles()
-        self.show_freeze()
+        show.second(self)
 
     def show_freeze(self) -> None:
         """The header's word and the banner: when the screen was frozen, what arrived since."""
-        panes, state = self.panes, self.freeze
-        set_changed(panes.header, "note", state.header_note(self.title_note))
-        set_changed(panes.banner, "word", state.word)
-        set_changed(panes.banner, "text", state.banner(self.zone, self.recorder.total))
+        show.freeze(self)
 
     def update_titles(self) -> None:
-        # Small terminals hide panes (lamptop.tcss): the titles say which and the room they need.
-        screen = self.panes.log.screen
-        titles = pane_titles(
-            self.log_filter,
-            shown=len(self.log_index),
-            total=len(self.log_index.ring),
-            following=self.log_following,
-            in_flight=len(self.in_flight),
-            suspect=self.suspect,
-            tiny=screen.has_class("-tiny"),
-            cramped=screen.has_class("-cramped"),
-        )
-        logs, workers = self.panes.logs, self.panes.workers
-        # titles quote the filter and a pinned request's client or URL: never markup, and
-        # masked like every other client and query under --redact
-        masked = redact(titles.logs) if self.config.redact else titles.logs
-        set_changed(logs, "border_title", escape(masked))
-        title, sub = stack.titles(self, titles.workers, titles.workers_sub)
-        set_changed(workers, "border_title", escape(title))
-        set_changed(logs, "border_subtitle", escape(titles.logs_sub))
-        set_changed(workers, "border_subtitle", escape(sub))
+        """The panes' titles: the filter, counts, the suspect, the hidden panes."""
+        show.titles(self)
 
     # -- the filter and the log pane ---------------------------------------------------------------
     def watch_log_filter(self, log_filter: LogFilter) -> None:
