@@ -422,3 +422,23 @@ async def test_narrowing_the_filter_while_paused_keeps_the_pane_full() -> None:
         assert log.shown < 77 and log.scroll_y <= log.max_scroll_y
         lines = log_lines(app)
         assert all(line.strip() for line in lines[: min(len(lines), log.shown)])
+
+
+async def test_keys_typed_right_after_slash_go_to_the_filter() -> None:
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        # delivered together, as a paste or a slow link does: none may act on the console
+        for key, ch in (("slash", "/"), ("q", "q"), ("e", "e"), ("x", "x"), ("5", "5")):
+            app.post_message(events.Key(key, ch))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.is_running
+        assert app.log_filter.text == "qex5"
+        assert app.log_filter.min_level == "" and not app.log_filter.http_errors
+        assert isinstance(app.focused, Input)
+        await pilot.press("enter")  # back in the logs, the keys act again
+        await pilot.press("e")
+        assert app.log_filter.min_level == "warn"

@@ -24,7 +24,9 @@ def open_filter(app: LamptopApp) -> None:
     app.query_one("#filter-bar").add_class("-open")
     field = app.query_one("#filter-input", Input)
     field.value = app.log_filter.text
-    field.focus()
+    # at once, not on the next refresh as ``focus()`` does: keys typed right after ``/``
+    # (a fast typist, a paste, a slow link delivering them together) belong to the filter
+    app.screen.set_focus(field, scroll_visible=False)
 
 
 def filter_typed(app: LamptopApp, event: Input.Changed) -> None:

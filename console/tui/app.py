@@ -289,6 +289,7 @@ class LamptopApp(App[int]):
         yield from super().get_system_commands(screen)
         yield from keys.system_commands(self, screen)
 
+    on_key = keys.typed_early
     action_help = keys.show_help
     action_freeze = freezing.toggle
     action_save = freezing.save

@@ -11,10 +11,12 @@ from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
+from textual.widgets import Input
 
 from widgets.inflight import InFlightTable
 from widgets.keys import KEYS, MAIN_ONLY
@@ -27,10 +29,34 @@ if TYPE_CHECKING:
 
 
 def allowed(app: LamptopApp, action: str) -> bool:
-    """Main-screen keys do nothing under a modal screen; a bundle can neither thaw nor save."""
+    """Main-screen keys do nothing under a modal screen or while the filter is typed (keys
+    typed right after ``/`` can reach the app before the field does: they are the filter's,
+    :func:`typed_early`); a bundle can neither thaw nor save."""
     if action in MAIN_ONLY and isinstance(app.screen, ModalScreen):
         return False
+    if action in TYPING_BLOCKS and typing(app):
+        return False
     return not (action in ("freeze", "save") and app.freeze.read_only)
+
+
+#: What a key typed into the filter must never do, even when it reaches the app.
+TYPING_BLOCKS = (MAIN_ONLY - {"clear_filter"}) | {"quit"}
+
+
+def typing(app: LamptopApp) -> bool:
+    """The filter field has the focus."""
+    focused = app.focused
+    return isinstance(focused, Input) and focused.id == "filter-input"
+
+
+def typed_early(app: LamptopApp, event: events.Key) -> None:
+    """A printable key that reached the app while the filter field has the focus: it was
+    typed before the field had it (a fast typist, a paste, a slow link); it goes there."""
+    if event.is_printable and event.character and typing(app):
+        field = app.focused
+        assert isinstance(field, Input)
+        event.stop()
+        field.insert_text_at_cursor(event.character)
 
 
 def key_bindings(app: LamptopApp) -> Iterator[tuple[Widget | App[Any] | Screen[Any], Binding]]:
