@@ -442,3 +442,17 @@ async def test_keys_typed_right_after_slash_go_to_the_filter() -> None:
         await pilot.press("enter")  # back in the logs, the keys act again
         await pilot.press("e")
         assert app.log_filter.min_level == "warn"
+
+
+async def test_the_footer_names_the_source_keys_as_a_range() -> None:
+    from textual.widgets import Footer
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        shown = [
+            (str(k.key_display), str(k.description))
+            for k in app.query_one(Footer).query("FooterKey")
+        ]
+        assert ("1-9", "sources") in shown
+        assert not [d for d, _ in shown if d in ("1", "2", "3")]

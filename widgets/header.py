@@ -65,31 +65,13 @@ class HeaderBar(PlainWidget):
         style = self.get_component_rich_style
         width = self.size.width
         wide = width >= 110
-        first = Text(no_wrap=True, overflow="ellipsis", end="")
-        if wide:
-            first.append("lamptop ", style("header--title"))
-        if self.note:
-            first.append(f" {self.note} ", style("header--note"))
-            first.append(" ")
-        first.append(f"{self.host}  ", style("header--value"))
-        current = self.status
-        if current is None:
-            first.append("no mod_status yet  ", style("header--muted"))
-        else:
-            version = current.server_version.split(" ", 1)[0] or "Apache"
-            if not wide:
-                version = version.removeprefix("Apache/")
-            first.append(f"{version} {current.mpm}  ", style("header--muted"))
-            self._pair(first, "up", human_duration(current.uptime))
-            rates = self.rates
-            if rates is not None:
-                self._pair(first, "req/s", f"{rates.requests:.1f}")
-                self._pair(first, "kB/s", f"{rates.kbytes:.0f}")
-            ratio = current.busy / current.limit if current.limit else 0.0
-            level = "header--crit" if ratio >= 0.9 else "header--warn" if ratio >= 0.7 else ""
-            busy = f"{current.busy}/{current.limit}"
-            self._pair(first, "busy", busy, level or "header--value")
-            self._pair(first, "idle", f"{current.idle}")
+        # what goes first when the line is too long (the FROZEN word at 80 columns): drop
+        # whole figures, never cut one in the middle
+        first = self._first(wide, frozenset())
+        for drop in (("kB/s",), ("kB/s", "idle"), ("kB/s", "idle", "up")):
+            if first.cell_len <= width:
+                break
+            first = self._first(wide, frozenset(drop))
         second = Text(no_wrap=True, overflow="ellipsis", end="")
         sys = self.system
         if sys is None:
@@ -127,4 +109,38 @@ class HeaderBar(PlainWidget):
         second.append_text(right)
         first.append("\n")
         first.append_text(second)
+        return first
+
+    def _first(self, wide: bool, drop: frozenset[str]) -> Text:
+        """The first line: host, Apache, uptime, rates, busy and idle (without ``drop``)."""
+        style = self.get_component_rich_style
+        first = Text(no_wrap=True, overflow="ellipsis", end="")
+        if wide:
+            first.append("lamptop ", style("header--title"))
+        if self.note:
+            first.append(f" {self.note} ", style("header--note"))
+            first.append(" ")
+        first.append(f"{self.host}  ", style("header--value"))
+        current = self.status
+        if current is None:
+            first.append("no mod_status yet  ", style("header--muted"))
+            return first
+        version = current.server_version.split(" ", 1)[0] or "Apache"
+        if not wide:
+            version = version.removeprefix("Apache/")
+        first.append(f"{version} {current.mpm}  ", style("header--muted"))
+        if "up" not in drop:
+            self._pair(first, "up", human_duration(current.uptime))
+        rates = self.rates
+        if rates is not None:
+            self._pair(first, "req/s", f"{rates.requests:.1f}")
+            if "kB/s" not in drop:
+                self._pair(first, "kB/s", f"{rates.kbytes:.0f}")
+        ratio = current.busy / current.limit if current.limit else 0.0
+        level = "header--crit" if ratio >= 0.9 else "header--warn" if ratio >= 0.7 else ""
+        busy = f"{current.busy}/{current.limit}"
+        self._pair(first, "busy", busy, level or "header--value")
+        if "idle" not in drop:
+            self._pair(first, "idle", f"{current.idle}")
+        first.rstrip()
         return first

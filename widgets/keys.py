@@ -37,7 +37,9 @@ KEYS: list[BindingType] = [
             "sources",
             id=f"source-{n}",
             group=SOURCE_GROUP,
-            show=n <= 3,
+            # one footer entry for the nine ("123 sources" read like a number)
+            show=n == 1,
+            key_display="1-9" if n == 1 else None,
             tooltip=f"show or hide log source {n}",
         )
         for n in range(1, 10)
