@@ -55,3 +55,7 @@ def test_stack_views_80x24(snap_compare: Any, presses: list[str]) -> None:
 
 def test_php_fpm_view_160x50(snap_compare: Any) -> None:
     assert snap_compare(stack_app(), terminal_size=(160, 50), press=["w"])
+
+
+def test_help_fits_80x24(snap_compare: Any) -> None:
+    assert snap_compare(scripted_app(), terminal_size=(80, 24), press=["question_mark"])

@@ -144,3 +144,25 @@ def test_sparkline_shows_a_little_use_and_nothing_for_none() -> None:
 
     rows = spark_rows([0.0, 0.02, 0.5, 1.0], 2)
     assert rows == [" " + " " + " " + "█", " " + "▁" + "█" + "█"]
+
+
+def test_help_rows_merge_keys_of_several_panes_and_name_the_palette() -> None:
+    from textual.binding import Binding
+
+    from widgets.help import help_rows
+
+    bindings = [
+        Binding("up,k", "a", "x", id="log-up", tooltip="logs: previous"),
+        Binding("pageup", "b", "y", id="log-page-up", tooltip="logs: page up"),
+        Binding("pagedown", "c", "y", id="log-page-down", tooltip="logs: page down"),
+        Binding("home", "d", "y", id="log-home", tooltip="logs: oldest"),
+        Binding("up,k", "e", "z", id="row-up", tooltip="rows: previous"),
+    ]
+    rows = help_rows(bindings, {}, lambda b: {"up": "↑"}.get(b.key, b.key))
+    assert [r[2] for r in rows] == [
+        "log-up, row-up",
+        "log-page-up, log-page-down, log-home",
+        "-",
+    ]
+    assert rows[0][1].startswith("previous row of the pane in focus")
+    assert rows[-1][0] == "ctrl+p"

@@ -37,16 +37,57 @@ def help_rows(
             seen_group = True
             continue
         rows.append((shown, binding.tooltip or binding.description, binding_id))
+    rows = _merged(rows)
+    rows.append(("ctrl+p", "command palette: every action above, found by name", "-"))
     return tuple(rows)
 
 
-def help_table(rows: tuple[HelpRow, ...]) -> Table:
-    table = Table(box=None, expand=True, show_edge=False, pad_edge=False)
+#: One line for a key that acts in several panes (the help fits 80x24).
+MERGED = {
+    "↑, k": "previous row of the pane in focus (in the logs: stops following)",
+    "↓, j": "next row of the pane in focus",
+    "⏎": "open: a log record in full, a request's logs, a process or query",
+}
+#: Keys of one pane shown on one row: (ids, keys, what they do).
+TOGETHER = (
+    (
+        ("log-page-up", "log-page-down", "log-home"),
+        "pg↑↓ home",
+        "logs: a page up or down, the oldest record",
+    ),
+)
+
+
+def _merged(rows: list[HelpRow]) -> list[HelpRow]:
+    """Rows of the same keys as one (their ids together), in the place of the first; and the
+    rows of :data:`TOGETHER` as one."""
+    out: list[HelpRow] = []
+    where: dict[str, int] = {}
+    for keys, what, binding_id in rows:
+        group = next((g for g in TOGETHER if binding_id in g[0]), None)
+        if group is not None:
+            together, keys, what = group
+            binding_id = ", ".join(together)
+        if keys in where:
+            k, first, ids = out[where[keys]]
+            if binding_id == ids:
+                continue  # the rest of a TOGETHER group
+            out[where[keys]] = (k, MERGED.get(keys, f"{first} · {what}"), f"{ids}, {binding_id}")
+        else:
+            where[keys] = len(out)
+            out.append((keys, what, binding_id))
+    return out
+
+
+def help_table(rows: tuple[HelpRow, ...], *, ids: bool = True) -> Table:
+    """The keys and what they do; ``ids``: with the id that remaps each (wide screens)."""
+    table = Table(box=None, expand=True, show_edge=False, pad_edge=False, show_header=False)
     table.add_column("key", style="bold", no_wrap=True)
     table.add_column("does")
-    table.add_column("id", style="dim", no_wrap=True)
+    if ids:
+        table.add_column("id", style="dim", no_wrap=True)
     for keys, what, binding_id in rows:
-        table.add_row(keys, what, binding_id)
+        table.add_row(keys, what, *((binding_id,) if ids else ()))
     return table
 
 
@@ -56,7 +97,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 80; max-width: 100%; height: auto; max-height: 90%;
+        width: 110; max-width: 100%; height: auto; max-height: 100%;
         border: round $accent; border-title-color: $accent;
         background: $surface; padding: 0 1;
     }
@@ -73,7 +114,9 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll() as box:
             box.border_title = "keys"
             box.border_subtitle = r'remap: config.toml \[keys] id = "key" · esc close'
-            yield Static(help_table(self.rows), id="help-body")
+            # ids (for [keys] in the config) only where they fit beside the words
+            wide = self.app.size.width >= 110
+            yield Static(help_table(self.rows, ids=wide), id="help-body")
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

@@ -20,7 +20,7 @@ KEYS: list[BindingType] = [
         "open_filter",
         "filter",
         id="filter",
-        tooltip="filter the logs with a regular expression (live, matches highlighted)",
+        tooltip="filter the logs by a regular expression, live, highlighted",
     ),
     Binding(
         "escape",
@@ -80,7 +80,7 @@ KEYS: list[BindingType] = [
         "freeze",
         "freeze",
         id="freeze",
-        tooltip="freeze every pane on one instant (collection goes on); again: back to live",
+        tooltip="freeze all panes on one instant (still collecting); again: live",
     ),
     Binding(
         "s",
@@ -95,7 +95,7 @@ KEYS: list[BindingType] = [
         "view",
         show=False,
         id="view",
-        tooltip="top-left pane: Apache workers, PHP-FPM pools, MySQL queries in turn",
+        tooltip="top-left pane: Apache workers, PHP-FPM pools, MySQL queries",
     ),
     Binding("question_mark", "help", "help", id="help", tooltip="list every key"),
     Binding("q", "quit", "quit", id="quit", tooltip="quit lamptop"),
