@@ -68,3 +68,24 @@ def test_addresses() -> None:
     assert _address("0100007F:0CEA") == "127.0.0.1:3306"
     assert _address("00000000000000000000000001000000:0CEA") == "[::1]:3306"
     assert _address("0000000000000000FFFF00000100007F:0CEA") == "127.0.0.1:3306"
+
+
+def test_the_tcp_table_is_read_again_only_for_a_new_socket_and_not_too_often(
+    tmp_path: Path,
+) -> None:
+    from console.sources.system.sockets import TcpTable
+
+    proc = tmp_path / "proc"
+    (proc / "net").mkdir(parents=True)
+    rest = "00000000:00000000 00:00000000 00000000    33        0"
+    (proc / "net" / "tcp").write_text(
+        f"header\n   0: 0100007F:C350 0100007F:0CEA 01 {rest} 111 1\n"
+    )
+    table = TcpTable(str(proc), max_age=1000.0)
+    assert table.lookup([111]) == {111: (50000, "127.0.0.1:3306")} and table.reads == 1
+    assert table.lookup([111]) and table.reads == 1  # known: not read again
+    assert table.lookup([999]) == {} and table.reads == 1  # unknown, but read moments ago
+    eager = TcpTable(str(proc), max_age=0.0)
+    eager.lookup([999])
+    eager.lookup([999])
+    assert eager.reads == 2

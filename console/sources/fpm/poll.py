@@ -28,7 +28,7 @@ from console.sources.fpm.fetch import PageReader
 from console.sources.fpm.target import BadTarget, FpmTarget, parse_target
 from console.sources.fpm.words import busy_hint, status_path_hint
 from console.sources.status.http import PollFailure
-from console.sources.system.sockets import php_fpm_tcp
+from console.sources.system.sockets import TcpTable, php_fpm_tcp
 
 KIND = "php-fpm-status"
 
@@ -85,6 +85,8 @@ class FpmPoller(Poller):
             verify=verify,
         )
         self._reader = self._new_reader()
+        self._tcp = TcpTable()
+        """The busy children's TCP connections, read again at most every few seconds."""
         self._pending: asyncio.Future[FpmSample] | None = None
         """The poll still waiting for its answer, kept across :meth:`poll_once` calls."""
 
@@ -169,14 +171,20 @@ class FpmPoller(Poller):
         if own:
             kept = tuple(p for p in sample.processes if p not in own)
             sample = replace(sample, processes=kept)
-        return with_connections(sample)
+        return with_connections(sample, self._tcp)
 
 
-def with_connections(sample: FpmSample) -> FpmSample:
-    """The sample with each busy process's TCP connections, when it runs here (a MySQL
-    thread names its client's port: this is how a request is joined to its query)."""
-    busy = [p.pid for p in sample.processes if p.busy]
-    found = php_fpm_tcp(busy) if busy else {}
+#: Seconds a request runs before its connections are looked up: a short one is gone before
+#: anyone reads the join, a long one is what the join is for.
+JOIN_AFTER = 1.0
+
+
+def with_connections(sample: FpmSample, table: TcpTable | None = None) -> FpmSample:
+    """The sample with the TCP connections of each process busy for :data:`JOIN_AFTER` s or
+    more, when it runs here (a MySQL thread names its client's port: this is how a request is
+    joined to its query)."""
+    busy = [p.pid for p in sample.processes if p.busy and p.duration >= JOIN_AFTER]
+    found = php_fpm_tcp(busy, table=table) if busy else {}
     if not found:
         return sample
     procs = tuple(replace(p, tcp=found[p.pid]) if p.pid in found else p for p in sample.processes)
