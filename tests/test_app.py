@@ -457,3 +457,29 @@ async def test_the_footer_names_the_source_keys_as_a_range() -> None:
         ]
         assert ("1-9", "sources") in shown
         assert not [d for d, _ in shown if d in ("1", "2", "3")]
+
+
+async def test_the_picked_request_stays_picked_by_its_pid_and_its_end_is_said() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("tab")
+        table = app.query_one(InFlightTable)
+        await pilot.press("down", "down")
+        picked = table.selected
+        assert picked is not None and picked.pid == table.rows[2].pid
+        # the next second's table: sorted anew, the picked worker elsewhere
+        table.rows = (table.rows[4], table.rows[2], *table.rows[:2], *table.rows[5:])
+        assert table.selected is not None and table.selected.pid == picked.pid
+        assert table.cursor == 1
+        # its request ends: nothing stays picked, and the table says so
+        table.rows = tuple(r for r in table.rows if r.pid != picked.pid)
+        await pilot.pause()
+        assert table.selected is None
+        assert f"pid {picked.pid}: its request ended" in screen_text(table)
+        await pilot.press("enter")
+        assert app.log_filter.pid is None  # enter picked nothing
+        await pilot.press("down")  # picks the row where it was
+        assert table.selected is table.rows[1]
+        assert "its request ended" not in screen_text(table)
+        await pilot.press("enter")
+        assert app.log_filter.pid == table.rows[1].pid

@@ -59,3 +59,15 @@ def test_php_fpm_view_160x50(snap_compare: Any) -> None:
 
 def test_help_fits_80x24(snap_compare: Any) -> None:
     assert snap_compare(scripted_app(), terminal_size=(80, 24), press=["question_mark"])
+
+
+def test_selection_held_on_its_pid_80x24(snap_compare: Any) -> None:
+    async def pick_then_resort(pilot: Any) -> None:
+        from widgets.inflight import InFlightTable
+
+        await pilot.press("tab", "down", "down")
+        table = pilot.app.query_one(InFlightTable)
+        table.rows = (table.rows[4], table.rows[2], *table.rows[:2], *table.rows[5:])
+        await pilot.pause()
+
+    assert snap_compare(scripted_app(), terminal_size=(80, 24), run_before=pick_then_resort)

@@ -104,27 +104,41 @@ class InFlightTable(PlainWidget, can_focus=True):
         super().__init__(id=id)
         self._top = 0
         self._key: tuple[int | None, str] | None = None
+        """The worker the user picked (its pid and slot): the selection follows it."""
+        self.ended: tuple[int | None, str] | None = None
+        """The picked worker's request is no longer in flight: nothing is selected, and the
+        table says so until the user picks another."""
 
     def watch_rows(self, rows: tuple[InFlight, ...]) -> None:
-        # Keep the same request selected while rows come and go around it.
-        if self._key is not None:
+        # The rows are sorted again every second: the selection follows the worker picked,
+        # never a place in the table; until one is picked, the oldest request is.
+        key = self._key
+        if key is not None:
             for i, row in enumerate(rows):
-                if (row.pid, row.slot) == self._key:
+                if (row.pid, row.slot) == key:
                     self.cursor = i
+                    self.ended = None
                     return
+            self.ended = key
         self.cursor = min(self.cursor, max(0, len(rows) - 1))
-
-    def watch_cursor(self, cursor: int) -> None:
-        rows = self.rows
-        self._key = (rows[cursor].pid, rows[cursor].slot) if 0 <= cursor < len(rows) else None
 
     @property
     def selected(self) -> InFlight | None:
+        if self.ended is not None:
+            return None
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
 
     def action_move(self, step: int) -> None:
-        if self.rows:
-            self.cursor = max(0, min(len(self.rows) - 1, self.cursor + step))
+        rows = self.rows
+        if not rows:
+            return
+        if self.ended is not None:
+            self.ended = None  # the first move picks the row where the ended one was
+            self.cursor = min(self.cursor, len(rows) - 1)
+        else:
+            self.cursor = max(0, min(len(rows) - 1, self.cursor + step))
+        self._key = (rows[self.cursor].pid, rows[self.cursor].slot)
+        self.refresh()
 
     def action_pin(self) -> None:
         row = self.selected
@@ -158,15 +172,20 @@ class InFlightTable(PlainWidget, can_focus=True):
                 out.append_text(self._row(row, cols, False))
             out.append_text(self._processes(kids, width, height - 1 - shown))
             return out
-        visible = max(1, height - 1)
+        ended = self.ended
+        visible = max(1, height - 1 - (ended is not None and height > 3))
         if self.cursor < self._top:
             self._top = self.cursor
         elif self.cursor >= self._top + visible:
             self._top = self.cursor - visible + 1
         self._top = max(0, min(self._top, max(0, len(self.rows) - visible)))
+        picked = self.cursor if ended is None else -1
         for i in range(self._top, min(len(self.rows), self._top + visible)):
             out.append("\n")
-            out.append_text(self._row(self.rows[i], cols, i == self.cursor))
+            out.append_text(self._row(self.rows[i], cols, i == picked))
+        if ended is not None and height > 3:
+            said = f"pid {ended[0] or '-'}: its request ended · ↑↓ picks another"
+            out.append("\n" + said[:width], style("inflight--stale"))
         return out
 
     def _processes(self, kids: tuple[ServerChild, ...], width: int, room: int) -> Text:
