@@ -12,6 +12,43 @@ FOLLOW = Binding(
     "end", "follow", "follow", show=False, id="follow", tooltip="follow the newest records again"
 )
 
+#: While frozen: move the instant shown (nothing while live). The banner names them, not the
+#: footer: at 80 columns it has no room left.
+REWIND_KEYS: list[BindingType] = [
+    Binding(
+        "left_square_bracket",
+        "rewind(-1)",
+        "back",
+        show=False,
+        id="rewind-back",
+        tooltip="while frozen: show the moment one sample earlier (nothing while live)",
+    ),
+    Binding(
+        "right_square_bracket",
+        "rewind(1)",
+        "forward",
+        show=False,
+        id="rewind-forward",
+        tooltip="while frozen: one sample later, up to the instant frozen (nothing while live)",
+    ),
+    Binding(
+        "left_curly_bracket",
+        "rewind_by(-10)",
+        "back 10 s",
+        show=False,
+        id="rewind-back-10",
+        tooltip="while frozen: ten seconds earlier (nothing while live)",
+    ),
+    Binding(
+        "right_curly_bracket",
+        "rewind_by(10)",
+        "forward 10 s",
+        show=False,
+        id="rewind-forward-10",
+        tooltip="while frozen: ten seconds later (nothing while live)",
+    ),
+]
+
 #: Every key of the console. Each has an id, so ``[keys]`` in the config file can remap it;
 #: the tooltip is the longer description the help screen and the command palette show.
 KEYS: list[BindingType] = [
@@ -87,6 +124,7 @@ KEYS: list[BindingType] = [
         id="save",
         tooltip="freeze and save a snapshot bundle (report, logs, samples, screen)",
     ),
+    *REWIND_KEYS,
     Binding(
         "w",
         "next_view",
@@ -113,6 +151,8 @@ MAIN_ONLY = frozenset(
         "freeze",
         "save",
         "next_view",
+        "rewind",
+        "rewind_by",
     }
 )
 
@@ -161,3 +201,6 @@ LOG_KEYS: list[BindingType] = [
     ),
     FOLLOW,
 ]
+
+#: Actions of :data:`REWIND_KEYS`: they act only while frozen.
+REWIND_ACTIONS = frozenset({"rewind", "rewind_by"})

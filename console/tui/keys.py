@@ -17,7 +17,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 
 from widgets.inflight import InFlightTable
-from widgets.keys import KEYS, MAIN_ONLY
+from widgets.keys import KEYS, MAIN_ONLY, REWIND_ACTIONS
 from widgets.logview import LogView
 from widgets.rowtable import RowTable
 
@@ -27,9 +27,12 @@ if TYPE_CHECKING:
 
 
 def allowed(app: LamptopApp, action: str) -> bool:
-    """Main-screen keys do nothing under a modal screen; a bundle can neither thaw nor save."""
+    """Main-screen keys do nothing under a modal screen; a bundle can neither thaw nor save;
+    rewinding works only while frozen."""
     if action in MAIN_ONLY and isinstance(app.screen, ModalScreen):
         return False
+    if action in REWIND_ACTIONS:
+        return app.freeze.frozen
     return not (action in ("freeze", "save") and app.freeze.read_only)
 
 
