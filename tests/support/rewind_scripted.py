@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from console.core.events import SourceState, StatusSample
+from console.core.events import SourceState, StatusSample, Worker
 from console.core.recorder import Recorder
 from tests.support.scripted import (
+    CLIENTS,
     T0,
     fixed_clock,
     records,
@@ -40,8 +41,18 @@ def filling_sample(ts: datetime, i: int) -> StatusSample:
     base = status_sample(ts, 120_000 + 14 * i, 880_000.0 + 61 * i)
     board = "W" * busy + "_" * (LIMIT - busy) + "." * 130
     workers = tuple(
-        w if n < busy else replace(w, mode="_", seconds=0.0, request="GET /favicon.ico HTTP/1.1")
-        for n, w in enumerate(base.workers[:LIMIT])
+        Worker(
+            slot=f"{n}-0",
+            pid=2101 + n,
+            mode="W" if n < busy else "_",
+            cpu=1.5 * n,
+            seconds=float(busy - n) if n < busy else 0.0,
+            req_ms=0.0,
+            client=CLIENTS[n % len(CLIENTS)],
+            vhost="shop.example.com:443",
+            request="GET /report.php?month=2025-02 HTTP/1.1" if n % 3 != 2 else "GET /api/items",
+        )
+        for n in range(LIMIT)
     )
     counts = {"W": busy, "_": LIMIT - busy, ".": 130}
     return replace(
