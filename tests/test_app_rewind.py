@@ -186,3 +186,32 @@ async def test_lamptop_open_steps_through_a_bundle(tmp_path: Path) -> None:
         await pilot.press("right_square_bracket")
         await pilot.pause()
         assert app.freeze.frozen and app.freeze.instant == T0 - timedelta(seconds=30)
+
+
+async def test_the_rewind_keys_are_in_the_help_and_the_palette_and_can_be_remapped() -> None:
+    from widgets.help import HelpScreen
+
+    app = LamptopApp(
+        rewind_recorder(),
+        config=Config(timezone="UTC", keys={"rewind-back": "b"}),
+        clock=fixed_clock,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        rewinds = {t: h for t, h in commands.items() if t.startswith("Rewind:")}
+        assert len(rewinds) == 4
+        assert "key { · id rewind-back-10" in rewinds.values()
+        assert any("only while frozen" in t for t in rewinds)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        keys = {row[2]: row[0] for row in app.screen.rows}
+        assert keys["rewind-back"] == "b" and keys["rewind-forward"] == "]"
+        assert keys["rewind-back-10"] == "{" and keys["rewind-forward-10"] == "}"
+        what = {row[2]: row[1] for row in app.screen.rows}
+        assert "nothing while live" in what["rewind-back"]
+        await pilot.press("escape")
+        await pilot.press("left_curly_bracket")  # under no modal screen, still live: nothing
+        assert not app.freeze.frozen
+        await pilot.press("space", "b", "left_square_bracket")
+        await pilot.pause()
+        assert app.freeze.instant == T0 - timedelta(seconds=1)  # [ no longer steps back

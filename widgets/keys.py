@@ -21,7 +21,7 @@ REWIND_KEYS: list[BindingType] = [
         "back",
         show=False,
         id="rewind-back",
-        tooltip="while frozen: show the moment one sample earlier (nothing while live)",
+        tooltip="rewind: every pane one sample earlier (only while frozen; nothing while live)",
     ),
     Binding(
         "right_square_bracket",
@@ -29,7 +29,7 @@ REWIND_KEYS: list[BindingType] = [
         "forward",
         show=False,
         id="rewind-forward",
-        tooltip="while frozen: one sample later, up to the instant frozen (nothing while live)",
+        tooltip="rewind: one sample later, up to the instant frozen (only while frozen)",
     ),
     Binding(
         "left_curly_bracket",
@@ -37,7 +37,7 @@ REWIND_KEYS: list[BindingType] = [
         "back 10 s",
         show=False,
         id="rewind-back-10",
-        tooltip="while frozen: ten seconds earlier (nothing while live)",
+        tooltip="rewind: ten seconds earlier (only while frozen)",
     ),
     Binding(
         "right_curly_bracket",
@@ -45,7 +45,7 @@ REWIND_KEYS: list[BindingType] = [
         "forward 10 s",
         show=False,
         id="rewind-forward-10",
-        tooltip="while frozen: ten seconds later (nothing while live)",
+        tooltip="rewind: ten seconds later (only while frozen)",
     ),
 ]
 

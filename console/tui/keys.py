@@ -74,6 +74,6 @@ def system_commands(app: LamptopApp, screen: Screen[Any]) -> Iterable[SystemComm
         title = binding.tooltip or binding.description
         yield SystemCommand(
             title.capitalize(),
-            f"key {binding.key} · id {binding.id}",
+            f"key {app.get_key_display(binding)} · id {binding.id}",
             partial(node.run_action, binding.action),
         )
