@@ -215,3 +215,28 @@ async def test_the_rewind_keys_are_in_the_help_and_the_palette_and_can_be_remapp
         await pilot.press("space", "b", "left_square_bracket")
         await pilot.pause()
         assert app.freeze.instant == T0 - timedelta(seconds=1)  # [ no longer steps back
+
+
+async def test_rewound_before_the_status_page_went_dark_the_scoreboard_is_live_again() -> None:
+    app = rewind_app(rewind_recorder(dark=20))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("space")
+        await pilot.pause()
+        board = app.query_one(ScoreboardView)
+        assert board.problem is not None and board.problem.status == "timeout"
+        assert board.age == 21  # the last sample, T0-21 s, greyed with its age
+        assert "⚠" in str(app.query_one(HeaderBar).render())
+        await pilot.press("left_curly_bracket")
+        await pilot.pause()
+        assert board.problem is not None and board.age == 11  # still dark 10 s before
+        # in the dark the steps are the memory samples, a second apart
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert app.freeze.instant == T0 - timedelta(seconds=11) and board.age == 10
+        await pilot.press("left_curly_bracket")
+        await pilot.pause()
+        assert app.freeze.instant == T0 - timedelta(seconds=21)
+        assert board.problem is None and board.age is None  # it answered then
+        assert board.sample is not None and board.sample.ts == T0 - timedelta(seconds=21)
+        assert "⚠" not in str(app.query_one(HeaderBar).render())

@@ -66,8 +66,10 @@ def filling_sample(ts: datetime, i: int) -> StatusSample:
     )
 
 
-def rewind_recorder(*, seconds: int = SECONDS) -> Recorder:
-    """The scripted incident with ``seconds`` of status samples, a second apart, up to T0."""
+def rewind_recorder(*, seconds: int = SECONDS, dark: int = 0) -> Recorder:
+    """The scripted incident with ``seconds`` of status samples, a second apart, up to T0;
+    ``dark``: the status page stopped answering that many seconds before T0 (a timeout then,
+    no sample since)."""
     recorder = Recorder(clock=fixed_clock)
     for name in ("access", "apache", "php"):
         recorder.register(name)
@@ -77,7 +79,8 @@ def rewind_recorder(*, seconds: int = SECONDS) -> Recorder:
         recorder.add_system(system_sample(i, 180))
     for i in range(seconds):
         ts = T0 - timedelta(seconds=seconds - 1 - i)
-        recorder.add_status(filling_sample(ts, i))
+        if not dark or ts < T0 - timedelta(seconds=dark):
+            recorder.add_status(filling_sample(ts, i))
         if i % 2 == 0:
             busy = busy_at(ts) // 2
             procs = tuple(fpm_process(3100 + n, "/report.php", 2.0 * n) for n in range(busy))
@@ -85,7 +88,12 @@ def rewind_recorder(*, seconds: int = SECONDS) -> Recorder:
             sql = tuple(mysql_thread(900 + n, f"SELECT {n}", 1.0 * n) for n in range(busy))
             recorder.add_mysql(mysql_sample(sql, ts))
     for state in states():
-        recorder.set_state(state)
+        recorder.set_state(replace(state, ts=T0 - timedelta(seconds=seconds)))
+    if dark:
+        url = recorder.states["mod_status"].target
+        message = f"{url} did not answer within 2 s"
+        timeout = SourceState(T0 - timedelta(seconds=dark), "mod_status", "mod-status", "timeout")
+        recorder.set_state(replace(timeout, message=message, target=url))
     for source, kind in (("php-fpm:www", "php-fpm-status"), ("mysql", "mysql")):
         recorder.set_state(SourceState(T0, source, kind, "ok"))
     return recorder
