@@ -133,6 +133,8 @@ class LamptopApp(App[int]):
         """The wall clock the pacer counts half-seconds and seconds on."""
         self._samples_shown: tuple[StatusSample | None, SystemSample | None] | None = None
         self._tick_queued = False
+        self.rewind_queued = False
+        """A rewound instant waits to be shown (:mod:`console.tui.rewind`)."""
         self._source_workers: dict[Worker[Any], str] = {}
         self._status_path = "/server-status"
 

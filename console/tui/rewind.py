@@ -20,18 +20,28 @@ if TYPE_CHECKING:
 def step(app: LamptopApp, samples: int) -> None:
     """``[`` / ``]``: the moment ``samples`` status samples later (earlier when negative)."""
     if app.freeze.step(samples):
-        _show(app)
+        _queue(app)
 
 
 def jump(app: LamptopApp, seconds: float = JUMP_SECONDS) -> None:
     """``{`` / ``}``: the moment ``seconds`` later (earlier when negative)."""
     if app.freeze.shift(seconds):
-        _show(app)
+        _queue(app)
+
+
+def _queue(app: LamptopApp) -> None:
+    """Show the instant once the keys already typed are handled: a held ``[`` moves the
+    instant at each repeat but redraws the panes (filing the log records again, the costly
+    part) once for all of them."""
+    if not app.rewind_queued:
+        app.rewind_queued = True
+        app.call_later(_show, app)
 
 
 def _show(app: LamptopApp) -> None:
+    app.rewind_queued = False
     snap = app.freeze.snapshot
-    if snap is None:
+    if snap is None or not app.freeze.frozen or not app.is_running:
         return
     app.panes.log.follow = True  # the logs end at the instant shown, as they did then
     app.show_snapshot(snap)
