@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from console.core.config import Config
 from console.core.recorder import Recorder
@@ -240,3 +241,26 @@ async def test_rewound_before_the_status_page_went_dark_the_scoreboard_is_live_a
         assert board.problem is None and board.age is None  # it answered then
         assert board.sample is not None and board.sample.ts == T0 - timedelta(seconds=21)
         assert "⚠" not in str(app.query_one(HeaderBar).render())
+
+
+async def test_keys_typed_in_a_row_move_the_instant_each_and_redraw_once() -> None:
+    app = rewind_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("space")
+        await pilot.pause()
+        shown: list[object] = []
+        draw = app.show_snapshot
+
+        def counted(snap: Any) -> None:
+            shown.append(snap)
+            draw(snap)
+
+        app.show_snapshot = counted  # type: ignore[method-assign]
+        for _ in range(5):  # as a held key's repeats reach the app: one after the other
+            app.action_rewind(-1)
+        app.action_rewind_by(-10)
+        await pilot.pause()
+        assert app.freeze.instant == T0 - timedelta(seconds=15)
+        assert len(shown) == 1 and shown[0] is app.freeze.snapshot
+        assert app.query_one(HeaderBar).now == T0 - timedelta(seconds=15)
