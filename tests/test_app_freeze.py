@@ -43,15 +43,15 @@ def test_freeze_state_pins_a_snapshot_and_says_what_arrived_since() -> None:
     assert state.frozen and state.snapshot is snap and state.word == "FROZEN"
     assert state.arrived_since(snap.total + 1) == 1
     assert state.banner(UTC, snap.total + 1) == (
-        "at 13:02:00 · 1 record arrived since · space: live · s: save"
+        "at 13:02:00 · 1 new record · [ ] rewind · space: live · s: save"
     )
     later = state.banner(timezone(timedelta(hours=1)), snap.total + 1234)
-    assert later == "at 14:02:00 · 1,234 records arrived since · space: live · s: save"
+    assert later == "at 14:02:00 · 1,234 new records · [ ] rewind · space: live · s: save"
     assert state.header_note("DEMO") == "DEMO FROZEN" and state.header_note("") == "FROZEN"
     state.saving = True
     assert (
         state.banner(UTC, snap.total)
-        == "at 13:02:00 · 0 records arrived since · saving a snapshot…"
+        == "at 13:02:00 · 0 new records · [ ] rewind · saving a snapshot…"
     )
     state.saving = False
     state.thaw()
@@ -64,7 +64,7 @@ def test_a_bundle_is_frozen_for_good() -> None:
     state = FreezeState((snap, "20250314-130200-key"))
     assert state.frozen and state.read_only and state.snapshot is snap
     assert state.word == "BUNDLE" and state.header_note("") == "BUNDLE"
-    assert state.banner(UTC, 0) == "20250314-130200-key · read-only · q quits"
+    assert state.banner(UTC, 0) == "read-only · [ ] rewind · 20250314-130200-key"
     state.thaw()
     state.freeze(scripted_recorder().snapshot())
     assert state.snapshot is snap  # no live data to go back to, nothing else to pin
@@ -102,7 +102,7 @@ async def test_freeze_holds_the_screen_while_collection_goes_on(tmp_path: Path) 
         banner = app.query_one(FrozenBanner)
 
         def arrived() -> int:
-            found = re.search(r"(\d+) records? arrived since", banner.text)
+            found = re.search(r"(\d+) new records?", banner.text)
             return int(found.group(1)) if found else 0
 
         # the scripted source adds a record every 0.1 s: collection never stops, and the
@@ -236,7 +236,7 @@ async def test_s_returns_at_once_and_the_bundle_holds_the_frozen_screen(
     assert any("saving a snapshot" in t for t in texts)
     assert texts[-1].endswith("space: live · s: save")
     svg = (incidents.saved[0].path / "screen.svg").read_text()
-    assert "FROZEN" in svg and "arrived" in svg  # the banner, drawn before the picture
+    assert "FROZEN" in svg and "new&#160;records" in svg  # the banner, drawn before the picture
 
 
 async def test_one_alert_per_incident_and_the_saved_note_names_the_other_rules(

@@ -12,6 +12,43 @@ FOLLOW = Binding(
     "end", "follow", "follow", show=False, id="follow", tooltip="follow the newest records again"
 )
 
+#: While frozen: move the instant shown (nothing while live). The banner names them, not the
+#: footer: at 80 columns it has no room left.
+REWIND_KEYS: list[BindingType] = [
+    Binding(
+        "left_square_bracket",
+        "rewind(-1)",
+        "back",
+        show=False,
+        id="rewind-back",
+        tooltip="rewind: every pane one sample earlier (only while frozen; nothing while live)",
+    ),
+    Binding(
+        "right_square_bracket",
+        "rewind(1)",
+        "forward",
+        show=False,
+        id="rewind-forward",
+        tooltip="rewind: one sample later, up to the instant frozen (only while frozen)",
+    ),
+    Binding(
+        "left_curly_bracket",
+        "rewind_by(-10)",
+        "back 10 s",
+        show=False,
+        id="rewind-back-10",
+        tooltip="rewind: ten seconds earlier (only while frozen)",
+    ),
+    Binding(
+        "right_curly_bracket",
+        "rewind_by(10)",
+        "forward 10 s",
+        show=False,
+        id="rewind-forward-10",
+        tooltip="rewind: ten seconds later (only while frozen)",
+    ),
+]
+
 #: Every key of the console. Each has an id, so ``[keys]`` in the config file can remap it;
 #: the tooltip is the longer description the help screen and the command palette show.
 KEYS: list[BindingType] = [
@@ -89,6 +126,7 @@ KEYS: list[BindingType] = [
         id="save",
         tooltip="freeze and save a snapshot bundle (report, logs, samples, screen)",
     ),
+    *REWIND_KEYS,
     Binding(
         "w",
         "next_view",
@@ -115,6 +153,8 @@ MAIN_ONLY = frozenset(
         "freeze",
         "save",
         "next_view",
+        "rewind",
+        "rewind_by",
     }
 )
 
@@ -163,3 +203,6 @@ LOG_KEYS: list[BindingType] = [
     ),
     FOLLOW,
 ]
+
+#: Actions of :data:`REWIND_KEYS`: they act only while frozen.
+REWIND_ACTIONS = frozenset({"rewind", "rewind_by"})

@@ -38,7 +38,7 @@ from console.core.recorder import Recorder, Snapshot
 from console.parsing.modstatus import request_path
 from console.parsing.timeutil import local_zone
 from console.sources.engine import Engine
-from console.tui import actions, keys, show, stack
+from console.tui import actions, keys, rewind, show, stack
 from console.tui import freeze as freezing
 from console.tui.panes import Panes
 from console.view.filters import LogFilter
@@ -133,6 +133,8 @@ class LamptopApp(App[int]):
         """The wall clock the pacer counts half-seconds and seconds on."""
         self._samples_shown: tuple[StatusSample | None, SystemSample | None] | None = None
         self._tick_queued = False
+        self.rewind_queued = False
+        """A rewound instant waits to be shown (:mod:`console.tui.rewind`)."""
         self._source_workers: dict[Worker[Any], str] = {}
         self._status_path = "/server-status"
 
@@ -293,6 +295,8 @@ class LamptopApp(App[int]):
     action_help = keys.show_help
     action_freeze = freezing.toggle
     action_save = freezing.save
+    action_rewind = rewind.step
+    action_rewind_by = rewind.jump
     action_open_filter = actions.open_filter
     action_clear_filter = actions.clear_filter
     action_toggle_source = actions.toggle_source

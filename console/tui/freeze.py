@@ -12,8 +12,10 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from console.core.recorder import Snapshot
+from console.core.timefmt import iso
 from console.incident.redact import redact_trigger
 from console.incident.rules import Trigger
+from console.view.freeze import FreezeState
 
 if TYPE_CHECKING:
     from console.incident.watch import IncidentWatch, Saved
@@ -40,21 +42,42 @@ def save(app: LamptopApp) -> None:
         return
     if not app.freeze.frozen:
         toggle(app)
-    snap = app.freeze.snapshot
-    if snap is None:
+    snap = app.freeze.to_save(incidents.tail)
+    trigger = rewound_trigger(app.freeze)
+    if snap is None or trigger is None:
         return
     app.freeze.saving = True  # said in the banner: a notification would cost a re-layout
     app.show_freeze()
-    app.run_worker(_save(app, incidents, snap), name="save", group="save")
+    app.run_worker(_save(app, incidents, snap, trigger), name="save", group="save")
 
 
-async def _save(app: LamptopApp, incidents: IncidentWatch, snap: Snapshot) -> None:
+def rewound_trigger(state: FreezeState) -> Trigger | None:
+    """The trigger of a bundle saved by hand: the instant shown, and when rewound, that it
+    was chosen so and how far before the instant frozen."""
+    shown, whole = state.snapshot, state.whole
+    if shown is None or whole is None:
+        return None
+    if not state.rewound:
+        return Trigger("key", shown.taken_at, message="saved by hand")
+    back = round(state.back)
+    return Trigger(
+        "key",
+        shown.taken_at,
+        message=f"saved by hand at an instant chosen by rewinding, {back} s before the screen "
+        "was frozen",
+        values={"rewound_seconds": back, "frozen_at": iso(whole.taken_at)},
+    )
+
+
+async def _save(
+    app: LamptopApp, incidents: IncidentWatch, snap: Snapshot, trigger: Trigger
+) -> None:
     try:
         # the screen as frozen (banner shown) goes into the bundle: wait for it to be drawn
         painted = asyncio.Event()
         app.call_after_refresh(painted.set)
         await painted.wait()
-        await incidents.save(Trigger("key", snap.taken_at, message="saved by hand"), snap)
+        await incidents.save(trigger, snap)
     finally:
         app.freeze.saving = False
         if app.freeze.frozen:

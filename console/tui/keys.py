@@ -19,7 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from widgets.inflight import InFlightTable
-from widgets.keys import KEYS, MAIN_ONLY
+from widgets.keys import KEYS, MAIN_ONLY, REWIND_ACTIONS
 from widgets.logview import LogView
 from widgets.rowtable import RowTable
 
@@ -31,16 +31,19 @@ if TYPE_CHECKING:
 def allowed(app: LamptopApp, action: str) -> bool:
     """Main-screen keys do nothing under a modal screen or while the filter is typed (keys
     typed right after ``/`` can reach the app before the field does: they are the filter's,
-    :func:`typed_early`); a bundle can neither thaw nor save."""
+    :func:`typed_early`); a bundle can neither thaw nor save; rewinding works only while
+    frozen."""
     if action in MAIN_ONLY and isinstance(app.screen, ModalScreen):
         return False
     if action in TYPING_BLOCKS and typing(app):
         return False
+    if action in REWIND_ACTIONS:
+        return app.freeze.frozen
     return not (action in ("freeze", "save") and app.freeze.read_only)
 
 
 #: What a key typed into the filter must never do, even when it reaches the app.
-TYPING_BLOCKS = (MAIN_ONLY - {"clear_filter"}) | {"quit"}
+TYPING_BLOCKS = (MAIN_ONLY - {"clear_filter"}) | {"quit"} | REWIND_ACTIONS
 
 
 def typing(app: LamptopApp) -> bool:
@@ -97,6 +100,6 @@ def system_commands(app: LamptopApp, screen: Screen[Any]) -> Iterable[SystemComm
         title = binding.tooltip or binding.description
         yield SystemCommand(
             title.capitalize(),
-            f"key {binding.key} · id {binding.id}",
+            f"key {app.get_key_display(binding)} · id {binding.id}",
             partial(node.run_action, binding.action),
         )

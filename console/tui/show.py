@@ -60,10 +60,12 @@ def suspect(app: LamptopApp, snap: Snapshot) -> str:
         return ""
     fired = app.rule_fired_at
     busy = status.limit > 0 and status.busy >= 0.9 * status.limit
-    recent = fired is not None and (status.ts - fired).total_seconds() < 300
+    # a rule that fires after the instant shown (rewound) is not recent (two seconds' slack for
+    # a rule fired by a record a moment after the latest sample)
+    recent = fired is not None and -2 <= (status.ts - fired).total_seconds() < 300
     if not (busy or recent):
         return ""
-    if app.suspect and (status.ts - app.suspect_at).total_seconds() < 5:
+    if app.suspect and 0 <= (status.ts - app.suspect_at).total_seconds() < 5:
         return app.suspect  # it reads a minute of logs: every 5 s is enough
     app.suspect_at = status.ts
     found = suspects(
