@@ -260,7 +260,7 @@ async def test_command_palette_offers_the_actions() -> None:
     app = make_app()
     async with app.run_test(size=SIZE):
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert any(t.startswith("Cycle the lowest level") for t in titles)
+        assert any(t.startswith("Lowest level shown") for t in titles)
         assert any(t.startswith("Filter the logs") for t in titles)
 
 

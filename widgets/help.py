@@ -48,13 +48,11 @@ MERGED = {
     "↓, j": "next row of the pane in focus",
     "⏎": "open: a log record in full, a request's logs, a process or query",
 }
-#: Keys of one pane shown on one row: (ids, keys, what they do).
+#: Keys shown on one row, their keys side by side: (ids, what they do).
 TOGETHER = (
-    (
-        ("log-page-up", "log-page-down", "log-home"),
-        "pg↑↓ home",
-        "logs: a page up or down, the oldest record",
-    ),
+    (("rewind-back", "rewind-forward"), "rewind, while frozen: a sample earlier, later"),
+    (("rewind-back-10", "rewind-forward-10"), "rewind, while frozen: 10 s earlier, later"),
+    (("log-page-up", "log-page-down", "log-home"), "logs: a page up or down, the oldest record"),
 )
 
 
@@ -63,11 +61,13 @@ def _merged(rows: list[HelpRow]) -> list[HelpRow]:
     rows of :data:`TOGETHER` as one."""
     out: list[HelpRow] = []
     where: dict[str, int] = {}
+    shown = {binding_id: keys for keys, _, binding_id in rows}
     for keys, what, binding_id in rows:
         group = next((g for g in TOGETHER if binding_id in g[0]), None)
         if group is not None:
-            together, keys, what = group
-            binding_id = ", ".join(together)
+            together, what = group
+            keys = " ".join(shown[i] for i in together if i in shown)
+            binding_id = ", ".join(i for i in together if i in shown)
         if keys in where:
             k, first, ids = out[where[keys]]
             if binding_id == ids:
@@ -82,7 +82,7 @@ def _merged(rows: list[HelpRow]) -> list[HelpRow]:
 def help_table(rows: tuple[HelpRow, ...], *, ids: bool = True) -> Table:
     """The keys and what they do; ``ids``: with the id that remaps each (wide screens)."""
     table = Table(box=None, expand=True, show_edge=False, pad_edge=False, show_header=False)
-    table.add_column("key", style="bold", no_wrap=True)
+    table.add_column("key", style="bold", max_width=10)
     table.add_column("does")
     if ids:
         table.add_column("id", style="dim", no_wrap=True)

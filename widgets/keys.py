@@ -86,7 +86,7 @@ KEYS: list[BindingType] = [
         "cycle_level",
         "level",
         id="level",
-        tooltip="cycle the lowest level shown: all, warnings and up, errors and up",
+        tooltip="lowest level shown, in turn: all, warnings and up, errors and up",
     ),
     Binding(
         "x",
@@ -124,7 +124,7 @@ KEYS: list[BindingType] = [
         "save",
         "save",
         id="save",
-        tooltip="freeze and save a snapshot bundle (report, logs, samples, screen)",
+        tooltip="freeze and save a bundle: report, logs, samples, screen",
     ),
     *REWIND_KEYS,
     Binding(
