@@ -123,7 +123,8 @@ class IncidentWatch:
                 continue
             if last is not None and trigger.at - last < self.min_gap:
                 ago = (trigger.at - last).total_seconds()
-                self._tell(trigger, f"no new bundle: the last was saved {ago:.0f} s ago")
+                said = f"no new bundle: the last was saved {ago:.0f} s ago"
+                self._tell(trigger, said, joined=True)  # the same incident
                 continue
             self._tell(trigger, f"saving a bundle in {self.tail:g} s")
             self._waiting = trigger
@@ -134,7 +135,8 @@ class IncidentWatch:
 
     def _tell(self, trigger: Trigger, outcome: str, *, joined: bool = False) -> None:
         """Say that ``trigger`` fired and what comes of it (a bundle, or why none); ``joined``:
-        it is one more rule of the incident whose bundle is pending (its report lists it)."""
+        it is one more rule of the incident whose bundle is pending (its report lists it) or
+        was saved less than ``min_gap`` ago (no bundle of its own)."""
         if self.on_trigger is not None:
             self.on_trigger(trigger, outcome, joined)
 
