@@ -88,6 +88,14 @@ KEYS: list[BindingType] = [
         tooltip="freeze and save a snapshot bundle (report, logs, samples, screen)",
     ),
     Binding(
+        "a",
+        "alerts",
+        "alerts",
+        show=False,
+        id="alerts",
+        tooltip="list every alert of the session, with its bundle's full path (c copies it)",
+    ),
+    Binding(
         "w",
         "next_view",
         "view",
@@ -113,6 +121,7 @@ MAIN_ONLY = frozenset(
         "freeze",
         "save",
         "next_view",
+        "alerts",
     }
 )
 
