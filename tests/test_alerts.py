@@ -30,9 +30,13 @@ def line(alerts: AlertList | tuple[Alert, ...], width: int, now: datetime | None
     return "".join(text for text, _ in alert_line(shown, width, now, UTC))
 
 
+#: When the incident's bundle is due: 10 s after the moment the tests look at the line.
+DUE = NOW + timedelta(seconds=10)
+
+
 def incident() -> AlertList:
     alerts = AlertList()
-    alerts.fired(T0, "workers_near_limit", "20/20 busy for 5 s", "saving a bundle in 10 s")
+    alerts.fired(T0, "workers_near_limit", "20/20 busy for 5 s", "saving a bundle in 10 s", due=DUE)
     return alerts
 
 
@@ -101,6 +105,16 @@ def test_a_failed_save_is_an_error_alert() -> None:
     assert "error" in roles
 
 
+def test_a_pending_bundle_counts_down() -> None:
+    alerts = incident()
+    assert "· saving a bundle in 10 s" in line(alerts, 120)
+    assert "· saving a bundle in 3 s" in line(alerts, 120, now=DUE - timedelta(seconds=2.5))
+    assert "· saving a bundle…" in line(alerts, 120, now=DUE + timedelta(seconds=1))
+    assert "· saving a bundle in 10 s" in line(alerts, 120, now=None)  # as the watch said
+    done = alerts.saved(T0, "rule", "workers_near_limit", "", path=PATH)
+    assert not done.pending and done.due is None and "saving" not in line(alerts, 120)
+
+
 def test_a_bundle_being_read_shows_its_trigger_without_an_age() -> None:
     alerts = AlertList()
     alerts.opened(T0, "memory_jump", "memory rose 242 MB", PATH, [("log_trouble", T0, "PHP")])
@@ -126,7 +140,8 @@ def test_the_whole_line_when_there_is_room() -> None:
 @pytest.mark.parametrize("width", [200, 160, 120, 100, 80, 60])
 def test_cut_to_width_keeps_the_rule_and_what_came_of_it(width: int) -> None:
     alerts = AlertList()
-    alerts.fired(T0, "workers_near_limit", "20/20 busy for 5 s " * 4, "saving a bundle in 10 s")
+    message = "20/20 busy for 5 s " * 4
+    alerts.fired(T0, "workers_near_limit", message, "saving a bundle in 10 s", due=DUE)
     for rule in ("http_5xx_burst", "load_high", "swap_growing"):
         alerts.fired(T0, rule, "m", "noted", joined=True)
     pending = line(alerts, width)
@@ -148,7 +163,7 @@ def test_cut_to_width_keeps_the_rule_and_what_came_of_it(width: int) -> None:
 
 def test_the_message_is_cut_before_the_outcome() -> None:
     alerts = AlertList()
-    alerts.fired(T0, "log_trouble", "php says: " + "x" * 300, "saving a bundle in 10 s")
+    alerts.fired(T0, "log_trouble", "php says: " + "x" * 300, "saving a bundle in 10 s", due=DUE)
     shown = line(alerts, 80)
     assert "php says: xxx" in shown and "…" in shown
     assert "· saving a bundle in 10 s" in shown and cells(shown) == 80

@@ -111,6 +111,20 @@ async def test_a_rule_goes_to_the_bar_one_alert_per_incident_and_no_toast(
         assert not app._notifications  # a rule never toasts
 
 
+async def test_while_its_bundle_waits_the_bar_counts_down(tmp_path: Path) -> None:
+    app, incidents = watched_app(tmp_path)
+    incidents.tail = 3600.0  # the bundle waits an hour: the alert stays pending
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        await pilot.pause(0.2)
+        incidents.on_system(high_memory_and_load())  # as the recorder hands it over
+        await pilot.pause()
+        (alert,) = app.alerts.alerts
+        assert incidents.pending is not None and alert.rule == incidents.pending.rule
+        assert alert.pending and alert.due == T0 + timedelta(seconds=3600)
+        assert "saving a bundle in 3600 s" in bar_text(app)  # the clock is stopped at T0
+        assert not app._notifications
+
+
 async def test_a_lists_every_alert_with_its_bundle_path(tmp_path: Path) -> None:
     app, incidents = watched_app(tmp_path)
     async with app.run_test(size=SIZE, notifications=True) as pilot:

@@ -10,7 +10,7 @@ the bundle. Plain functions of the app, which the incident watch calls and the a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,9 +37,11 @@ def rule_fired(app: LamptopApp, trigger: Trigger, outcome: str, joined: bool = F
 
     app.rule_fired_at = trigger.at
     shown = _shown(app, trigger)
-    app.alerts.fired(
-        trigger.at, trigger.rule or trigger.kind, shown.message, outcome, joined=joined
-    )
+    watch = app.incidents
+    waits = watch is not None and watch.pending is trigger and not joined
+    due = trigger.at + timedelta(seconds=watch.tail) if waits and watch is not None else None
+    rule = trigger.rule or trigger.kind
+    app.alerts.fired(trigger.at, rule, shown.message, outcome, joined=joined, due=due)
     show(app)
     if not joined and app.config.snapshot_freeze_on_rule and not app.freeze.frozen:
         toggle(app)

@@ -8,6 +8,7 @@ bundle's name). Pure Python: no Textual.
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
@@ -100,6 +101,14 @@ def ago(seconds: float) -> str:
     return f"{s // 86400} d ago"
 
 
+def result(alert: Alert, now: datetime | None) -> str:
+    """What came of it (:attr:`Alert.result`); while its bundle waits, the seconds left."""
+    if alert.due is None or now is None:
+        return alert.result
+    left = math.ceil((alert.due - now).total_seconds())
+    return f"saving a bundle in {left} s" if left > 0 else "saving a bundle…"
+
+
 def _also(alert: Alert, short: bool) -> str:
     names = list(dict.fromkeys(j.rule for j in alert.joined))
     if not names:
@@ -133,8 +142,9 @@ def _pieces(
     pieces.append((" " + title, "rule"))
     if alert.message and alert.kind != "key" and step < NO_MESSAGE:
         pieces += [(": ", "rule"), (alert.message, "message")]
-    if alert.result:
-        pieces += [(" · ", "gap"), (alert.result, "outcome")]
+    said = result(alert, now)
+    if said:
+        pieces += [(" · ", "gap"), (said, "outcome")]
         if alert.error:
             pieces += [(": ", "outcome"), (alert.error, "error")]
         elif alert.path and path:
@@ -233,8 +243,8 @@ def describe(alert: Alert, zone: tzinfo | None, now: datetime | None = None) -> 
         lines.append((((alert.message, "message"),), "body"))
     if alert.error:
         lines.append(((("NOT saved: ", "outcome"), (alert.error, "error")), "body"))
-    elif alert.result:
-        lines.append((((alert.result + (":" if alert.path else ""), "outcome"),), "body"))
+    elif said := result(alert, now):
+        lines.append((((said + (":" if alert.path else ""), "outcome"),), "body"))
     if alert.path:
         lines.append((((alert.path, "path"),), "path"))
     for j in alert.joined:

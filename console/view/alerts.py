@@ -65,8 +65,13 @@ class Alert:
     """Why the bundle could not be saved."""
     joined: tuple[Joined, ...] = ()
     """Other rules of the same incident, in the order they fired."""
-    pending: bool = False
-    """Its bundle waits for its tail."""
+    due: datetime | None = None
+    """When its bundle is to be saved, while it waits for its tail."""
+
+    @property
+    def pending(self) -> bool:
+        """Its bundle waits for its tail."""
+        return self.due is not None
 
     @property
     def level(self) -> Level:
@@ -122,16 +127,23 @@ class AlertList:
         return self.add(new)
 
     def fired(
-        self, at: datetime, rule: str, message: str, outcome: str, *, joined: bool = False
+        self,
+        at: datetime,
+        rule: str,
+        message: str,
+        outcome: str,
+        *,
+        joined: bool = False,
+        due: datetime | None = None,
     ) -> Alert:
-        """A rule fired; ``joined``: it belongs to the incident of the newest rule alert."""
+        """A rule fired; ``joined``: it belongs to the incident of the newest rule alert;
+        ``due``: its bundle is to be saved then (it waits for its tail)."""
         rule, message, outcome = _inert(rule, 100), _inert(message), _inert(outcome)
         incident = next((a for a in self._alerts if a.kind == "rule"), None)
         if joined and incident is not None:
             one = Joined(rule, at, message, in_bundle=incident.pending)
             return self._front(incident, replace(incident, joined=(*incident.joined, one)))
-        pending = outcome.startswith("saving")
-        return self.add(Alert(at, "rule", rule, message, outcome, pending=pending))
+        return self.add(Alert(at, "rule", rule, message, outcome, due=due))
 
     def saved(
         self,
@@ -150,7 +162,7 @@ class AlertList:
         if kind == "rule":
             for alert in self._alerts:
                 if alert.kind == "rule" and alert.rule == rule and alert.at == at:
-                    done = replace(alert, pending=False, outcome="", path=where, error=why)
+                    done = replace(alert, due=None, outcome="", path=where, error=why)
                     return self._front(alert, done)
         return self.add(Alert(at, kind, rule, message, path=where, error=why))
 
