@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from rich.text import Text
+from textual.widgets._toast import Toast
 
 from console.core.config import Config
 from console.core.events import SystemSample
@@ -200,6 +201,21 @@ async def test_s_gives_one_short_toast_and_the_path_in_the_bar(tmp_path: Path) -
         assert alert.kind == "key" and alert.path == str(path) and alert.level == "info"
         assert len(app.alerts) == 2
         assert "bundle by hand · saved" in bar_text(app) and "+1" in bar_text(app)
+        # one line on the top panes' border, under the frozen banner: it covers no data
+        await async_wait_for(lambda: list(app.screen.query(Toast)), what="the toast drawn")
+        await pilot.pause(0.2)
+        (shown,) = app.screen.query(Toast)
+        top = app.query_one("#top").region
+        assert shown.region.height == 1 and shown.region.y == top.y == 3
+        assert not shown.region.overlaps(app.panes.logs.region)
+        await pilot.press("space", "9")  # live again: no banner, the border is a row higher
+        await async_wait_for(
+            lambda: [t for t in app.screen.query(Toast) if "no log source" in str(t.render())],
+            what="the next toast",
+        )
+        await pilot.pause(0.2)
+        (shown,) = app.screen.query(Toast)  # it replaced the one before
+        assert shown.region.y == app.query_one("#top").region.y == 2
 
 
 async def test_a_failed_save_is_an_error_alert(tmp_path: Path) -> None:

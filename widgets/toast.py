@@ -2,8 +2,8 @@
 short, never markup. A rule's alert never toasts: it goes to the alert bar.
 
 They sit at the top right, on the border line under the header (and the frozen banner), where
-they cover no data (``lamptop.tcss`` places them; the screen's ``-banner`` class says whether
-the banner takes that line).
+they cover no data (``lamptop.tcss`` places them; the screen's ``-banner`` class, set by
+:class:`~widgets.banner.FrozenBanner`, says whether the banner takes the line under the header).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from textual.app import App
 from textual.notifications import SeverityLevel
 
 from console.view.alertline import cut_middle
-from widgets.banner import FrozenBanner
 
 #: Seconds a toast stays.
 TOAST_SECONDS = 4.0
@@ -31,9 +30,8 @@ def toast(
 ) -> None:
     """Show ``text`` for ``timeout`` seconds in place of any toast still shown, on one line
     (cut in its middle when the screen is too narrow)."""
-    screen = app.screen
     text = cut_middle(" ".join(text.split()), max(8, int(app.size.width * TOAST_WIDTH) - 3))
-    banner = any(b.has_class("-shown") for b in screen.query(FrozenBanner))
-    screen.set_class(banner, "-banner")
+    for holder in app.screen.query("ToastHolder"):
+        holder.remove()  # clearing removes a toast but leaves its holder, a row lower each time
     app.clear_notifications()
     app.notify(text, severity=severity, timeout=timeout, markup=False)
