@@ -135,10 +135,12 @@ async def test_save_writes_a_bundle_that_opens_with_the_same_data(tmp_path: Path
         assert app.freeze.frozen
         frozen = app.freeze.snapshot
         notes = [n.message for n in app._notifications]
+        paths = [a.path for a in app.alerts.alerts]
     assert frozen is not None
     assert len(incidents.saved) == 1 and incidents.saved[0].path is not None
     path = incidents.saved[0].path
-    assert any(str(path) in n for n in notes), notes
+    assert notes == [f"saved: {path.name}"]  # a short toast; the whole path in the alert bar
+    assert paths == [str(path)]
     assert stat.S_IMODE(path.stat().st_mode) == 0o700
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in path.iterdir())
     assert (path / "screen.svg").read_text().lstrip().startswith("<svg")
@@ -192,7 +194,9 @@ async def test_save_into_an_unwritable_place_says_so_and_keeps_running(tmp_path:
 
         await async_wait_for(errors, what="an error notification")
         assert incidents.saved[0].path is None
-        assert "cannot create" in errors()[0].message
+        assert "NOT saved" in errors()[0].message
+        (alert,) = app.alerts.alerts  # the alert bar says why, in the error colour
+        assert alert.level == "error" and "cannot create" in alert.error
         await pilot.press("space")  # still alive, still answering keys
         await async_wait_for(lambda: not app.freeze.frozen, what="the console to go live again")
     assert blocker.read_text() == "x"  # the file in the way was not touched
@@ -220,6 +224,14 @@ async def test_s_returns_at_once_and_the_bundle_holds_the_frozen_screen(
             texts.append(text)
 
         app.watch(banner, "text", shown, init=False)
+        said: list[str] = []  # every toast, though each replaces the one before
+        notify = app.notify
+
+        def told(message: str, **kw: Any) -> None:
+            said.append(message)
+            notify(message, **kw)
+
+        app.notify = told  # type: ignore[method-assign]
         await pilot.press("s")
         await pilot.press("s")  # again while the first is written: said, not saved twice
         await pilot.press("x")  # and the keys still work
@@ -230,16 +242,15 @@ async def test_s_returns_at_once_and_the_bundle_holds_the_frozen_screen(
             why=lambda: texts[-3:],
             what="the banner to be back to the keys",
         )
-        notes = [n.message for n in app._notifications]
     assert len(incidents.saved) == 1 and incidents.saved[0].path is not None
-    assert any("being saved" in n for n in notes)
+    assert said == ["a snapshot is being saved…", f"saved: {incidents.saved[0].path.name}"]
     assert any("saving a snapshot" in t for t in texts)
     assert texts[-1].endswith("space: live · s: save")
     svg = (incidents.saved[0].path / "screen.svg").read_text()
     assert "FROZEN" in svg and "new&#160;records" in svg  # the banner, drawn before the picture
 
 
-async def test_one_alert_per_incident_and_the_saved_note_names_the_other_rules(
+async def test_one_alert_per_incident_and_it_names_the_other_rules(
     tmp_path: Path,
 ) -> None:
     from console.core.events import SystemSample
@@ -272,14 +283,14 @@ async def test_one_alert_per_incident_and_the_saved_note_names_the_other_rules(
         )
         await async_wait_for(lambda: incidents.saved, what="the bundle to be saved")
         await async_wait_for(
-            lambda: any(n.title == "snapshot saved" for n in app._notifications),
-            what="the saved note",
+            lambda: app.alerts.alerts and app.alerts.alerts[0].path, what="the saved alert"
         )
         await pilot.pause(0.2)  # nothing else is said after it (checked below)
-        notes = [(n.title, n.message) for n in app._notifications]
+        alerts = app.alerts.alerts
+        notes = list(app._notifications)
     assert len(incidents.rules.fired) == 2 and len(incidents.saved) == 1
-    alerts = [t for t, _ in notes if t.startswith("rule ")]
-    assert alerts == [f"rule {incidents.saved[0].trigger.rule}"]
+    assert [a.rule for a in alerts] == [incidents.saved[0].trigger.rule]
     other = next(r for r in only if r != incidents.saved[0].trigger.rule)
-    saved = [m for t, m in notes if t == "snapshot saved"]
-    assert len(saved) == 1 and saved[0].endswith(f"also fired: {other}")
+    assert [j.rule for j in alerts[0].joined] == [other]
+    assert alerts[0].path == str(incidents.saved[0].path)
+    assert not notes  # rules never toast

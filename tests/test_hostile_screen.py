@@ -64,13 +64,13 @@ async def test_a_rule_alert_quoting_markup_shows_it_as_text(tmp_path: Path) -> N
         await pilot.pause(0.2)
         recorder.add_records([fatal(0, "stray [/] close [bold]x[/bold]")])
         clock.advance(1)  # past the reorder window: released on the next tick
-        await async_wait_for(lambda: len(app._notifications) > 0, what="the rule's alert")
+        await async_wait_for(lambda: app.alerts.alerts, what="the rule's alert")
         await pilot.pause(0.2)
         assert app.is_running  # no MarkupError
-        [alert] = [n for n in app._notifications if n.title.startswith("rule ")]
-        assert "stray [/] close [bold]x[/bold]" in alert.message and not alert.markup
+        [alert] = app.alerts.alerts
+        assert alert.rule == "log_trouble" and "stray [/] close [bold]x[/bold]" in alert.message
 
-        # the toast is drawn on a later refresh: wait for it on screen, then keep that screen
+        # the alert bar is drawn on a later refresh: wait for it on screen, then keep that screen
         def drawn() -> str | None:
             shot = app.export_screenshot()
             return shot if "stray [/] close" in shot.replace("&#160;", " ") else None

@@ -250,14 +250,15 @@ def test_a_rule_soon_after_a_bundle_says_none_is_saved(tmp_path) -> None:  # typ
 
     recorder = Recorder(reorder=0, clock=ManualClock(T0))
     cfg = {n: {"enabled": n == "memory_high"} for n in DEFAULTS}
-    told: list[str] = []
+    told: list[tuple[str, bool]] = []
     incidents = IncidentWatch(
         recorder,
         RuleBook(build_rules(cfg)),
         tmp_path,
         min_gap=60.0,
-        on_trigger=lambda t, outcome, joined: told.append(outcome),
+        on_trigger=lambda t, outcome, joined: told.append((outcome, joined)),
     )
     incidents._last_rule_bundle = T0 - timedelta(seconds=12)  # a rule's bundle was just written
     recorder.add_system(sysmp(0, int(GB * 0.97)))
-    assert told == ["no new bundle: the last was saved 12 s ago"]
+    # the same incident: the console names it in that bundle's alert, no alert of its own
+    assert told == [("no new bundle: the last was saved 12 s ago", True)]

@@ -29,6 +29,8 @@ class FrozenBanner(PlainWidget):
 
     def watch_text(self, text: str) -> None:
         self.set_class(bool(text), "-shown")
+        if self.is_attached:  # toasts sit on the line under it (lamptop.tcss)
+            self.screen.set_class(bool(text), "-banner")
 
     def render(self) -> RenderResult:
         line = Text(no_wrap=True, overflow="ellipsis", end="")

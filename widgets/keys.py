@@ -128,6 +128,14 @@ KEYS: list[BindingType] = [
     ),
     *REWIND_KEYS,
     Binding(
+        "a",
+        "alerts",
+        "alerts",
+        show=False,
+        id="alerts",
+        tooltip="list every alert of the session, with its bundle's full path (c copies it)",
+    ),
+    Binding(
         "w",
         "next_view",
         "view",
@@ -155,6 +163,7 @@ MAIN_ONLY = frozenset(
         "next_view",
         "rewind",
         "rewind_by",
+        "alerts",
     }
 )
 

@@ -7,12 +7,14 @@ from pathlib import Path
 
 from console.core.config import Config
 from console.core.recorder import Recorder
+from console.core.text import clean
 from console.incident.bundle import BundleError
 from console.incident.bundle_read import read_bundle
 
 
 def run_open(cfg: Config, path: str) -> int:
     """A saved bundle in the console, read-only."""
+    from console.tui.alerting import bundle_opened
     from console.tui.app import LamptopApp
 
     try:
@@ -20,12 +22,8 @@ def run_open(cfg: Config, path: str) -> int:
     except BundleError as exc:
         print(f"lamptop: {exc}", file=sys.stderr)
         return 2
-    trigger = doc.get("trigger", {})
-    what = f"{Path(path).name} · {trigger.get('kind', '?')}"
-    if trigger.get("rule"):
-        what += f" {trigger['rule']}"
-    if trigger.get("message"):
-        what += f": {trigger['message']}"
-    app = LamptopApp(Recorder(), config=cfg, bundle=(snap, what))
+    # the banner names the bundle; the alert bar says what saved it
+    app = LamptopApp(Recorder(), config=cfg, bundle=(snap, clean(Path(path).name)))
+    bundle_opened(app, doc, path)
     app.run()
     return 0

@@ -123,18 +123,25 @@ class IncidentWatch:
                 continue
             if last is not None and trigger.at - last < self.min_gap:
                 ago = (trigger.at - last).total_seconds()
-                self._tell(trigger, f"no new bundle: the last was saved {ago:.0f} s ago")
+                said = f"no new bundle: the last was saved {ago:.0f} s ago"
+                self._tell(trigger, said, joined=True)  # the same incident
                 continue
+            self._waiting = trigger  # pending when told, so a listener can see it is
             self._tell(trigger, f"saving a bundle in {self.tail:g} s")
-            self._waiting = trigger
             if self._queue is None:
                 self._early.append(trigger)
             else:
                 self._queue.put_nowait(trigger)
 
+    @property
+    def pending(self) -> Trigger | None:
+        """The rule whose bundle waits for its tail (``tail`` seconds after it fired)."""
+        return self._waiting
+
     def _tell(self, trigger: Trigger, outcome: str, *, joined: bool = False) -> None:
         """Say that ``trigger`` fired and what comes of it (a bundle, or why none); ``joined``:
-        it is one more rule of the incident whose bundle is pending (its report lists it)."""
+        it is one more rule of the incident whose bundle is pending (its report lists it) or
+        was saved less than ``min_gap`` ago (no bundle of its own)."""
         if self.on_trigger is not None:
             self.on_trigger(trigger, outcome, joined)
 

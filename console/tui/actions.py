@@ -14,6 +14,7 @@ from textual.widgets import Input, Static
 from console.view.filters import FilterError, LogFilter
 from widgets.inflight import InFlightTable
 from widgets.logview import LogView
+from widgets.toast import toast
 
 if TYPE_CHECKING:
     from console.tui.app import LamptopApp
@@ -69,7 +70,7 @@ def toggle_source(app: LamptopApp, number: int) -> None:
         app.log_filter = app.log_filter.toggle_source(sources[number - 1])
         return
     listed = " · ".join(f"{i} {name}" for i, name in enumerate(sources, 1)) or "none yet"
-    app.notify(f"no log source {number}: {listed}", timeout=4, markup=False)
+    toast(app, f"no log source {number}: {listed}")
 
 
 def cycle_level(app: LamptopApp) -> None:

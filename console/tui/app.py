@@ -38,9 +38,10 @@ from console.core.recorder import Recorder, Snapshot
 from console.parsing.modstatus import request_path
 from console.parsing.timeutil import local_zone
 from console.sources.engine import Engine
-from console.tui import actions, keys, rewind, show, stack
+from console.tui import actions, alerting, keys, rewind, show, stack
 from console.tui import freeze as freezing
 from console.tui.panes import Panes
+from console.view.alerts import AlertList
 from console.view.filters import LogFilter
 from console.view.freeze import FreezeState
 from console.view.holds import Hold
@@ -124,6 +125,8 @@ class LamptopApp(App[int]):
         self.suspect_at = datetime.min.replace(tzinfo=UTC)
         """When the suspect was last worked out."""
         self.rule_fired_at: datetime | None = None
+        self.alerts = AlertList()
+        """Every alert of the session, newest first: the bar shows the newest, ``a`` all."""
         self.status_problem: SourceState | None = None
         """The status source's state when it is not ok, as last shown."""
         self.panes = Panes(self.log_index)
@@ -157,8 +160,8 @@ class LamptopApp(App[int]):
         self._start_sources()
         if self.incidents is not None:
             incidents = self.incidents
-            incidents.on_trigger = partial(freezing.rule_fired, self)
-            incidents.on_saved = partial(freezing.saved, self)
+            incidents.on_trigger = partial(alerting.rule_fired, self)
+            incidents.on_saved = partial(alerting.saved, self)
             incidents.screen = self.export_screenshot
             incidents.filter_desc = lambda: self.log_filter.as_dict()
             self.run_worker(
@@ -297,6 +300,7 @@ class LamptopApp(App[int]):
     action_save = freezing.save
     action_rewind = rewind.step
     action_rewind_by = rewind.jump
+    action_alerts = alerting.show_list
     action_open_filter = actions.open_filter
     action_clear_filter = actions.clear_filter
     action_toggle_source = actions.toggle_source

@@ -1,9 +1,10 @@
-"""Freeze and save, from the keyboard and from spike rules.
+"""Freeze and save, from the keyboard.
 
 Freezing pins every pane to one snapshot while collection goes on (the state is the app's
 :class:`~console.view.freeze.FreezeState`); saving freezes and writes a bundle of what is
 frozen. The bundle is written in a thread by the flight recorder, so the screen keeps
-answering keys while it is written; a notification gives its path when done.
+answering keys while it is written; the alert bar gives its path when done
+(:mod:`console.tui.alerting`, which also shows what the spike rules say).
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from typing import TYPE_CHECKING
 
 from console.core.recorder import Snapshot
 from console.core.timefmt import iso
-from console.incident.redact import redact_trigger
 from console.incident.rules import Trigger
 from console.view.freeze import FreezeState
+from widgets.toast import toast
 
 if TYPE_CHECKING:
-    from console.incident.watch import IncidentWatch, Saved
+    from console.incident.watch import IncidentWatch
     from console.tui.app import LamptopApp
 
 
@@ -35,10 +36,10 @@ def save(app: LamptopApp) -> None:
     """Freeze (if live) and save a bundle of what is frozen; the writing runs in a thread."""
     incidents = app.incidents
     if incidents is None:
-        app.notify("nothing can be saved here", severity="warning")
+        toast(app, "nothing can be saved here", severity="warning")
         return
     if app.freeze.saving:
-        app.notify("a snapshot is being saved…", timeout=2)
+        toast(app, "a snapshot is being saved…", timeout=2)
         return
     if not app.freeze.frozen:
         toggle(app)
@@ -82,36 +83,3 @@ async def _save(
         app.freeze.saving = False
         if app.freeze.frozen:
             app.show_freeze()
-
-
-def rule_fired(app: LamptopApp, trigger: Trigger, outcome: str, joined: bool = False) -> None:
-    """A spike rule fired: say so, and freeze when the config asks for it."""
-    app.rule_fired_at = trigger.at
-    if joined:
-        return  # one alert per incident: the others are named when its bundle is saved
-    message = redact_trigger(trigger).message if app.config.redact else trigger.message
-    app.notify(
-        f"{message}\n{outcome}",
-        title=f"rule {trigger.rule}",
-        severity="warning",
-        timeout=10,
-        markup=False,  # the message quotes a log line: never read as markup
-    )
-    if app.config.snapshot_freeze_on_rule and not app.freeze.frozen:
-        toggle(app)
-
-
-def saved(app: LamptopApp, result: Saved) -> None:
-    """A bundle was written, or could not be: where, and which other rules fired."""
-    if result.path is not None:
-        also = [str(a["rule"]) for a in result.trigger.values.get("also_fired", ())]
-        text = f"{result.path}\nalso fired: {', '.join(also)}" if also else f"{result.path}"
-        app.notify(text, title="snapshot saved", timeout=15, markup=False)
-    else:
-        app.notify(
-            f"{result.error}",
-            title="snapshot NOT saved",
-            severity="error",
-            timeout=30,
-            markup=False,
-        )

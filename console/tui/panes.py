@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
 from console.view.logindex import LogIndex
+from widgets.alertbar import AlertBar
 from widgets.banner import FrozenBanner
 from widgets.footer import KeysFooter
 from widgets.fpm import FpmView
@@ -42,6 +43,8 @@ class Panes:
         """The source bar, the filter bar and the log view, in one border."""
         self.bar = SourceBar(id="sourcebar")
         self.log = LogView(log_index, id="log")
+        self.alert_bar = AlertBar(id="alertbar")
+        """The newest alert, under the logs; no row while there is none."""
 
     def compose(self) -> ComposeResult:
         yield self.header
@@ -62,4 +65,5 @@ class Panes:
                 )
                 yield Static("", id="filter-error")
             yield self.log
+        yield self.alert_bar
         yield KeysFooter(compact=True)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from textual.markup import escape
 
 from console.core.recorder import Snapshot
-from console.tui import stack
+from console.tui import alerting, stack
 from console.view.filters import redact
 from console.view.metrics import in_flight, latest_rates, problems, status_state
 from console.view.panes import memory_model, pane_titles
@@ -103,6 +103,7 @@ def freeze(app: LamptopApp) -> None:
     set_changed(panes.header, "note", state.header_note(app.title_note))
     set_changed(panes.banner, "word", state.word)
     set_changed(panes.banner, "text", state.banner(app.zone, app.recorder.total))
+    alerting.show(app)  # on this beat, frozen or not: the alert's age goes on
 
 
 def titles(app: LamptopApp) -> None:
