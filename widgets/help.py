@@ -52,7 +52,10 @@ MERGED = {
 TOGETHER = (
     (("rewind-back", "rewind-forward"), "rewind, while frozen: a sample earlier, later"),
     (("rewind-back-10", "rewind-forward-10"), "rewind, while frozen: 10 s earlier, later"),
-    (("log-page-up", "log-page-down", "log-home"), "logs: a page up or down, the oldest record"),
+    (
+        ("log-page-up", "log-page-down", "log-home", "follow"),
+        "logs: a page up or down, the oldest record; follow the newest",
+    ),
 )
 
 

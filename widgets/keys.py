@@ -133,7 +133,7 @@ KEYS: list[BindingType] = [
         "alerts",
         show=False,
         id="alerts",
-        tooltip="list every alert of the session, with its bundle's full path (c copies it)",
+        tooltip="every alert of the session, with its bundle's path (c copies it)",
     ),
     Binding(
         "w",
