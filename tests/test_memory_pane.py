@@ -101,9 +101,18 @@ def test_trends_tighten_before_they_are_cut() -> None:
         ServiceTrend("mysql", 176 * MB, 1, 0),
     )
     sep, words = trend_words(trends, 80)
-    assert sep == "  " and words[1] == ("php-fpm", "504M", "↑") and words[2][2] == "→"
+    assert sep == "  " and words[1] == ("php-fpm", "504M", "↑", "↑") and words[2][2] == "→"
     sep, words = trend_words(trends, 33)
     assert sep == " " and words[1][0] == "fpm" and words[2][2] == "→"
     sep, words = trend_words(trends, 32)
-    assert words[2] == ("mysql", "176M", "")  # steady: no arrow, the name and size stay
-    assert len(sep.join(f"{n} {r}{a}" for n, r, a in words)) <= 32
+    assert words[2] == ("mysql", "176M", "", "→")  # steady: no arrow, the name and size stay
+    assert len(sep.join(f"{n} {r}{a}" for n, r, a, _ in words)) <= 32
+    # every service moving: the arrows go, the sizes' colour says which way
+    moving = (*trends[:2], ServiceTrend("mysql", 183 * MB, 1, 40 * MB))
+    sep, words = trend_words(moving, 32)
+    assert [(n, a, w) for n, _, a, w in words] == [
+        ("apache", "", "↑"),
+        ("fpm", "", "↑"),
+        ("mysql", "", "↑"),
+    ]
+    assert len(sep.join(f"{n} {r}{a}" for n, r, a, _ in words)) <= 32

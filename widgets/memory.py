@@ -42,21 +42,28 @@ def spark_rows(fractions: list[float], rows: int) -> list[str]:
 
 def trend_words(
     trends: Sequence[ServiceTrend], width: int
-) -> tuple[str, list[tuple[str, str, str]]]:
-    """The separator and each service's (name, RSS, arrow) on a line of ``width`` cells: two
-    spaces apart, else one, else ``fpm`` for php-fpm, else an arrow only where it moved."""
+) -> tuple[str, list[tuple[str, str, str, str]]]:
+    """The separator and each service's (name, RSS, arrow shown, way it moved) on a line of
+    ``width`` cells: two spaces apart, else one, else ``fpm`` for php-fpm, else an arrow only
+    where it moved, else none (the size's colour says it)."""
     sep, words = "", []
-    for sep, names, steady in (
-        ("  ", {}, "→"),
-        (" ", {}, "→"),
-        (" ", SHORT_SERVICE, "→"),
-        (" ", SHORT_SERVICE, ""),
+    for sep, names, steady, moved in (
+        ("  ", {}, True, True),
+        (" ", {}, True, True),
+        (" ", SHORT_SERVICE, True, True),
+        (" ", SHORT_SERVICE, False, True),
+        (" ", SHORT_SERVICE, False, False),
     ):
         words = [
-            (names.get(t.name, t.name), human_bytes(t.rss), steady if t.arrow == "→" else t.arrow)
+            (
+                names.get(t.name, t.name),
+                human_bytes(t.rss),
+                t.arrow if (steady if t.arrow == "→" else moved) else "",
+                t.arrow,
+            )
             for t in trends
         ]
-        if len(sep.join(f"{n} {r}{a}" for n, r, a in words)) <= width:
+        if len(sep.join(f"{n} {r}{a}" for n, r, a, _ in words)) <= width:
             break
     return sep, words
 
@@ -160,11 +167,11 @@ class MemoryView(DrawnText):
         colours = {"↑": "memory--up", "↓": "memory--down"}
         sep, words = trend_words(trends, width)
         line = Text(no_wrap=True, end="")
-        for i, (name, rss, arrow) in enumerate(words):
+        for i, (name, rss, arrow, way) in enumerate(words):
             if i:
                 line.append(sep)
             line.append(f"{name} ", style("memory--label"))
-            line.append(rss)
+            line.append(rss, style(colours[way]) if way in colours and not arrow else Style())
             line.append(arrow, style(colours.get(arrow, "memory--muted")))
         return line
 
