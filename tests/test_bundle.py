@@ -98,7 +98,10 @@ def filled_recorder() -> Recorder:
                 load15=1.0,
                 cpu_percent=5,
                 services=(ServiceMem("apache", 300 * MB, 6),),
-                top=(ProcInfo(4242, "apache2", "/usr/sbin/apache2 -k start", 200 * MB, 150 * MB),),
+                top=(
+                    ProcInfo(4242, "apache2", "/usr/sbin/apache2 -k start", 200 * MB, 150 * MB),
+                    ProcInfo(4300, "php-fpm8.2", "php-fpm: pool www", 64 * MB, 0, new=True),
+                ),
                 rss_by_pid={4242: 200 * MB},
                 scanned=True,
             )
@@ -161,6 +164,7 @@ def test_round_trip_permissions_and_contents(tmp_path: Path) -> None:
     assert snap2.status[-1].workers[0].request == "GET /report.php?m=1 HTTP/1.1"
     assert [s.mem_used for s in snap2.system] == [s["mem_used"] for s in doc["system"]]
     assert snap2.system[-1].rss_by_pid == {4242: 200 * MB}
+    assert [p.new for p in snap2.system[-1].top] == [False, True]  # born in the window
     assert snap2.states["mysql-slow"].status == "unreadable"
 
     report = (path / "report.md").read_text()

@@ -154,7 +154,7 @@ def test_memory_model_has_the_figures_the_memory_pane_draws() -> None:
     assert m.mem_ratio == pytest.approx(0.92) and m.swap_ratio == pytest.approx(
         now.swap_used / (512 * MB)
     )
-    assert m.minutes == 3  # 179 s of samples
+    assert m.minutes == 3 and m.seconds == 179 and m.span == "last 3 min"  # 179 s of samples
     assert len(m.mem_history) == len(m.swap_history) == 180
     assert m.mem_history[0] == pytest.approx(0.55) and m.mem_history[-1] == pytest.approx(0.92)
     assert m.swap_history[0] == 0.0 and m.swap_history[-1] == pytest.approx(m.swap_ratio)
@@ -176,6 +176,9 @@ def test_memory_model_reaches_back_five_minutes_and_keeps_the_last_listed_top() 
     empty = replace(samples[-1], mem_total=0, swap_total=0)
     zero = memory_model([empty])
     assert zero is not None and zero.mem_ratio == zero.swap_ratio == 0.0 and zero.minutes == 1
+    assert zero.span == "last 1 s"
+    young = memory_model(samples[:40])
+    assert young is not None and young.span == "last 39 s"  # not "1m": less than a minute
 
 
 def test_memory_columns_fit_the_width() -> None:

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from console.core.events import Level, LogRecord
+from console.core.events import Level, LogRecord, ProcInfo
 from console.core.recorder import Snapshot
 from console.incident.report import logs_chunks, logs_text, make_report
 from console.incident.rules import Trigger
@@ -239,3 +239,18 @@ def test_in_flight_comes_from_the_newest_sample_with_a_worker_table() -> None:
     snap = replace(snap, status=(sample(9, extended=True),))
     text = make_report(snap, Trigger("key", T0), host="web1", start=T0, end=T0)
     assert "No request in flight (lamptop's own status requests left out)." in text
+
+
+def test_a_process_born_in_the_window_is_new_and_ranks_by_what_it_holds() -> None:
+    from tests.support.scripted import MB, system_sample
+
+    top = (
+        ProcInfo(902, "mariadbd", "/usr/sbin/mariadbd", 176 * MB, 28 * MB),
+        ProcInfo(124721, "php-fpm8.2", "php-fpm: pool www", 64 * MB, 0, new=True),
+    )
+    sample = replace(system_sample(0, 1), ts=T0, top=top)
+    snap = Snapshot(taken_at=T0, records=(), status=(), system=(sample,), states={})
+    text = make_report(snap, Trigger("key", T0), host="web1", start=T0, end=T0)
+    rows = section(text, "## Processes that grew most")
+    assert rows[0].startswith("| 124721 |") and "| `new` |" in rows[0]  # not "0 MB": it holds 64
+    assert rows[1].startswith("| 902 |") and "| 28 MB |" in rows[1]

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -17,7 +18,8 @@ from typing import Any
 import psutil
 import pytest
 
-from console.core.events import ProcInfo, SystemSample
+from console.core.clock import ManualClock
+from console.core.events import NEW_PROCESS, ProcInfo, SystemSample
 from console.sources.system import sampler as system_mod
 from console.sources.system.sampler import SystemSampler, service_of
 from tests.support.helpers import MemorySink
@@ -125,6 +127,33 @@ def test_child_shows_in_top_with_its_rss_and_growth(holder: subprocess.Popen[str
     third = sampler.sample_once(True)
     assert holder.pid not in {p.pid for p in third.top}
     assert holder.pid not in sampler._first  # dead pids are forgotten
+
+
+def test_a_process_born_while_watched_is_new_for_five_minutes(tmp_path: Path) -> None:
+    """It grew 0 since lamptop first saw it, already holding its memory: it says new."""
+    clock = ManualClock(datetime(2030, 1, 1, tzinfo=UTC))
+    sampler = SystemSampler(MemorySink(), top_n=10_000, clock=clock)
+    first = sampler.sample_once(True)
+    assert first.top and not any(p.new for p in first.top)  # all there before lamptop
+    script = tmp_path / "holder.py"
+    script.write_text(HOLDER, encoding="utf-8")
+    born = subprocess.Popen(
+        [sys.executable, str(script), "lamptop-test-holder", "80", "40"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert born.stdout is not None and born.stdout.readline().strip() == "ready"
+        clock.advance(5)
+        info = _find(sampler.sample_once(True), born.pid)
+        assert info.new and info.growth == 0 and info.rss >= 80 * MB
+        assert not _find(sampler.sample_once(True), first.top[0].pid).new
+        clock.advance(NEW_PROCESS)
+        assert not _find(sampler.sample_once(True), born.pid).new
+    finally:
+        born.kill()
+        born.wait()
 
 
 def test_top_n_limits_the_list(holder: subprocess.Popen[str]) -> None:

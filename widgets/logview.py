@@ -30,7 +30,8 @@ from textual.strip import Strip
 
 from console.core.events import LogRecord
 from console.core.timefmt import clock
-from console.view.filters import effective_level, http_status, redact
+from console.view.compact import compact_line, compact_record, source_tags
+from console.view.filters import effective_level, http_status
 from console.view.logindex import LogIndex
 from widgets.drawn import PlainWidget
 from widgets.keys import LOG_KEYS
@@ -331,15 +332,12 @@ class LogView(PlainWidget, ScrollView, can_focus=True):
             self._cache[key] = strip
         return strip
 
-    def _tag_width(self) -> int:
-        return max(4, min(10, max((len(s) for s in self.sources), default=4)))
-
     def _render_row(self, rec: LogRecord, sub: int, width: int, cursor: bool) -> Strip:
         """One row, built as segments: a row is drawn once, but rich's Text would cost more
         than everything else in it (same look as ``Text(...).truncate(width, "ellipsis")``)."""
         style = self.get_component_rich_style
         muted = style("logview--muted")
-        tag_width = self._tag_width()
+        tag_width, tags = source_tags(self.sources, width)
         indent = 9 + tag_width + 1 + 6 + 2
         if sub == 0:
             line = base = self._base_style()
@@ -358,21 +356,18 @@ class LogView(PlainWidget, ScrollView, can_focus=True):
                     base + style("logview--time"),
                 ),
                 Segment(
-                    rec.source[:tag_width].ljust(tag_width) + " ",
+                    tags.get(rec.source, rec.source)[:tag_width].ljust(tag_width) + " ",
                     base + style(f"logview--src-{colour}"),
                 ),
                 Segment(f"{word[:5]:<5} ", base + style(level_class) if level_class else base),
                 Segment(mark, base + muted),
             ]
-            body = rec.text
+            # the form of its kind that fits (console.view.compact): a plain cut loses the end
+            body = compact_record(rec, width - indent, redacted=self.redacted)
         else:
             line = muted
             parts = [Segment(" " * (indent - 2) + "│ ", muted)]
-            body = rec.lines[sub - 1]
-        # cleaned where it entered (core.text): only tabs, which the terminal would expand
-        body = body[: max(0, width - indent) + 200].replace("\t", " ")
-        if self.redacted:
-            body = redact(body)
+            body = compact_line(rec.lines[sub - 1], width - indent, redacted=self.redacted)
         done = 0
         spans = self.index.filter.spans(body)
         if spans:

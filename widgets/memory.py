@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
 
-from console.view.metrics import human_bytes
+from console.core.events import ProcInfo
+from console.view.elide import cut_end
+from console.view.metrics import ServiceTrend, human_bytes
 from console.view.panes import MemoryModel
 from widgets.drawn import DrawnText
+
+#: Columns of the swap sparkline at least: ``swap 100%`` stands over it.
+SWAP_MIN = 9
+#: Columns of the swap sparkline on a wide pane: ``swap 142M 28%`` stands over it.
+SWAP_WIDE = 13
+#: Shorter service names, for a trend line that would not fit.
+SHORT_SERVICE = {"php-fpm": "fpm"}
 
 #: Eighths of a cell, from empty to full, for the bars of the sparklines.
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -28,6 +38,34 @@ def spark_rows(fractions: list[float], rows: int) -> list[str]:
             line.append(BLOCKS[max(0, min(8, eighths))])
         out.append("".join(line))
     return out
+
+
+def trend_words(
+    trends: Sequence[ServiceTrend], width: int
+) -> tuple[str, list[tuple[str, str, str, str]]]:
+    """The separator and each service's (name, RSS, arrow shown, way it moved) on a line of
+    ``width`` cells: two spaces apart, else one, else ``fpm`` for php-fpm, else an arrow only
+    where it moved, else none (the size's colour says it)."""
+    sep, words = "", []
+    for sep, names, steady, moved in (
+        ("  ", {}, True, True),
+        (" ", {}, True, True),
+        (" ", SHORT_SERVICE, True, True),
+        (" ", SHORT_SERVICE, False, True),
+        (" ", SHORT_SERVICE, False, False),
+    ):
+        words = [
+            (
+                names.get(t.name, t.name),
+                human_bytes(t.rss),
+                t.arrow if (steady if t.arrow == "→" else moved) else "",
+                t.arrow,
+            )
+            for t in trends
+        ]
+        if len(sep.join(f"{n} {r}{a}" for n, r, a, _ in words)) <= width:
+            break
+    return sep, words
 
 
 class MemoryView(DrawnText):
@@ -56,7 +94,9 @@ class MemoryView(DrawnText):
     model: reactive[MemoryModel | None] = reactive(None, repaint=False)
     """What to draw; None before the first reading."""
 
-    def _watch_model(self) -> None:
+    def _watch_model(self, model: MemoryModel | None) -> None:
+        # how far back the sparklines reach, where it reads: in the pane's title
+        self.border_title = "memory" if model is None else f"memory · {model.span}"
         self.redraw()
 
     def _level(self, ratio: float) -> Style:
@@ -72,20 +112,10 @@ class MemoryView(DrawnText):
             out.append("waiting for the first reading…", style("memory--muted"))
             return out
         mem_ratio, swap_ratio = m.mem_ratio, m.swap_ratio
-        swap_width = max(4, width // 4) if m.swap_total else 0
+        swap_width = max(SWAP_MIN, width // 4, SWAP_WIDE if width >= 48 else 0)
+        swap_width = swap_width if m.swap_total else 0
         mem_width = max(1, width - swap_width - (1 if swap_width else 0))
-
-        head = Text(no_wrap=True, end="")
-        head.append("mem ", style("memory--label"))
-        total = f"/{human_bytes(m.mem_total)}" if width >= 40 else ""
-        head.append(f"{human_bytes(m.mem_used)}{total} ")
-        head.append(f"{mem_ratio:.0%}", self._level(mem_ratio))
-        if m.swap_total:
-            head.append("  swap ", style("memory--label"))
-            head.append(f"{human_bytes(m.swap_used)} ")
-            head.append(f"{swap_ratio:.0%}", self._level(swap_ratio) if m.swap_used else Style())
-        head.append(f"  {m.minutes}m", style("memory--muted"))
-        out.append_text(head)
+        out.append_text(self._head(m, mem_width, swap_width))
 
         trends, top = m.trends, m.top
         fixed = 1 + (1 if trends else 0) + (1 if top else 0)
@@ -101,23 +131,65 @@ class MemoryView(DrawnText):
 
         if trends:
             out.append("\n")
-            for t in trends:
-                out.append(f"{t.name} ", style("memory--label"))
-                arrow_style = {"↑": "memory--up", "↓": "memory--down"}.get(t.arrow, "memory--muted")
-                out.append(f"{human_bytes(t.rss)}")
-                out.append(t.arrow, style(arrow_style))
-                out.append("  ")
+            out.append_text(self._trends(trends, width))
         rows_left = height - 1 - spark_height - (1 if trends else 0)
-        if top and rows_left > 0:
+        if top and rows_left > 1:
             out.append("\n")
-            out.append("top ", style("memory--label"))
-            out.append("pid     rss   grew  name", style("memory--muted"))
-            for proc in top[: max(0, rows_left - 1)]:
-                out.append("\n    ")
-                out.append(f"{proc.pid:<7} {human_bytes(proc.rss):>5} ")
-                grew = (
-                    f"+{human_bytes(proc.growth)}" if proc.growth > 0 else human_bytes(proc.growth)
-                )
-                out.append(f"{grew:>6}", style("memory--up") if proc.growth > 0 else Style())
-                out.append(f"  {proc.name}")
+            out.append_text(self._top(top[: rows_left - 1], width))
         return out
+
+    def _head(self, m: MemoryModel, mem_width: int, swap_width: int) -> Text:
+        """Memory's figures over its sparkline, swap's over the swap sparkline (its label)."""
+        style = self.get_component_rich_style
+        head = Text(no_wrap=True, end="")
+        head.append("mem ", style("memory--label"))
+        total = f"/{human_bytes(m.mem_total)}" if mem_width >= 18 else ""
+        head.append(f"{human_bytes(m.mem_used)}{total} ")
+        head.append(f"{m.mem_ratio:.0%}", self._level(m.mem_ratio))
+        if not swap_width:
+            return head
+        swap = Text(no_wrap=True, end="")
+        swap.append("swap ", style("memory--label"))
+        used = f"{human_bytes(m.swap_used)} "
+        pct = f"{m.swap_ratio:.0%}"
+        if len(f"swap {used}{pct}") <= swap_width:  # else the header bar shows the bytes
+            swap.append(used)
+        swap.append(pct, self._level(m.swap_ratio) if m.swap_used else Style())
+        # over the swap sparkline, from its first column: its label
+        start = max(mem_width + 1, head.cell_len + 2)
+        head.append(" " * (start - head.cell_len))
+        head.append_text(swap)
+        return head
+
+    def _trends(self, trends: tuple[ServiceTrend, ...], width: int) -> Text:
+        """``apache 92M↑  php-fpm 506M↑  mysql 181M→``, tighter when that does not fit."""
+        style = self.get_component_rich_style
+        colours = {"↑": "memory--up", "↓": "memory--down"}
+        sep, words = trend_words(trends, width)
+        line = Text(no_wrap=True, end="")
+        for i, (name, rss, arrow, way) in enumerate(words):
+            if i:
+                line.append(sep)
+            line.append(f"{name} ", style("memory--label"))
+            line.append(rss, style(colours[way]) if way in colours and not arrow else Style())
+            line.append(arrow, style(colours.get(arrow, "memory--muted")))
+        return line
+
+    def _top(self, procs: tuple[ProcInfo, ...], width: int) -> Text:
+        """The biggest processes, a header over columns that line up with it: pid, RSS, what
+        it grew since lamptop first saw it (``new``: born since), and the name in full."""
+        style = self.get_component_rich_style
+        pid_width = max(3, *(len(str(p.pid)) for p in procs))
+        table = Text(no_wrap=True, end="")
+        table.append(f"{'pid':>{pid_width}} {'rss':>5} {'grew':>5} process", style("memory--muted"))
+        for proc in procs:
+            table.append("\n")
+            table.append(f"{proc.pid:>{pid_width}} {human_bytes(proc.rss):>5} ")
+            if proc.new:
+                table.append(f"{'new':>5}", style("memory--up"))
+            elif proc.growth > 0:
+                table.append(f"{'+' + human_bytes(proc.growth):>5}", style("memory--up"))
+            else:
+                table.append(f"{human_bytes(proc.growth):>5}", style("memory--muted"))
+            table.append(" " + cut_end(proc.name, width - pid_width - 13))
+        return table

@@ -253,6 +253,13 @@ class ProcInfo:
     """Bytes gained since lamptop first saw this process (negative when it shrank)."""
     cpu: float = 0.0
     """CPU percent of one core since the previous scan."""
+    new: bool = False
+    """Born while lamptop watched, in the last :data:`NEW_PROCESS` seconds: first seen after
+    its first scan, already holding memory, so ``growth`` (from its first reading) says little."""
+
+
+#: How long a process born while lamptop watched counts as new (:attr:`ProcInfo.new`), in seconds.
+NEW_PROCESS = 300.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,12 +167,16 @@ def make_report(
 
     if sysw:
         procs = next((s.top for s in reversed(sysw) if s.top), ())
-        grew = sorted(procs, key=lambda p: -p.growth)[:10]
+        # a process born while lamptop watched holds nothing old: it ranks by all it holds
+        grew = sorted(procs, key=lambda p: -(p.rss if p.new else p.growth))[:10]
         out += ["## Processes that grew most", ""]
         if grew:
             out += md_table(
                 ("pid", "name", "RSS", "grew", "command"),
-                ((p.pid, p.name, mb(p.rss), mb(p.growth), p.cmdline) for p in grew),
+                (
+                    (p.pid, p.name, mb(p.rss), "new" if p.new else mb(p.growth), p.cmdline)
+                    for p in grew
+                ),
             )
         else:
             out += ["No process scan in the window."]

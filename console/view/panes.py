@@ -40,6 +40,15 @@ class MemoryModel:
     """Memory of each service, with how it moved over the last minute."""
     top: tuple[ProcInfo, ...]
     """The processes using the most memory, from the latest process scan that listed any."""
+    seconds: float = 0.0
+    """How far back the history reaches, in seconds."""
+
+    @property
+    def span(self) -> str:
+        """How far back the sparklines reach, in words: ``last 40 s``, ``last 5 min``."""
+        if self.seconds < 60:
+            return f"last {max(1, round(self.seconds))} s"
+        return f"last {self.minutes} min"
 
     @property
     def mem_ratio(self) -> float:
@@ -64,7 +73,8 @@ def memory_model(samples: Sequence[SystemSample]) -> MemoryModel | None:
         return None
     now = samples[-1]
     recent = samples[-MEMORY_SPAN:]
-    minutes = max(1, round((recent[-1].ts - recent[0].ts).total_seconds() / 60))
+    seconds = (recent[-1].ts - recent[0].ts).total_seconds()
+    minutes = max(1, round(seconds / 60))
     return MemoryModel(
         mem_used=now.mem_used,
         mem_total=now.mem_total,
@@ -75,6 +85,7 @@ def memory_model(samples: Sequence[SystemSample]) -> MemoryModel | None:
         swap_history=tuple(ratio(s.swap_used, s.swap_total) for s in recent),
         trends=service_trends(samples),
         top=next((s.top for s in reversed(scanned(samples)) if s.top), ()),
+        seconds=seconds,
     )
 
 

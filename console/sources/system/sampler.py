@@ -21,7 +21,14 @@ from typing import Any
 import psutil
 
 from console.core.clock import SYSTEM_CLOCK, Clock
-from console.core.events import ProcInfo, ServerChild, ServiceMem, SourceStatus, SystemSample
+from console.core.events import (
+    NEW_PROCESS,
+    ProcInfo,
+    ServerChild,
+    ServiceMem,
+    SourceStatus,
+    SystemSample,
+)
 from console.core.text import clean, mask_secrets
 from console.sources import Sink, StateReporter
 from console.sources.system import procfs
@@ -105,8 +112,9 @@ class SystemSampler:
         self._self.cpu_percent(None)  # the first reading only starts the clock
         self._cpu_prev = psutil.cpu_times()
         self._cpu_count = psutil.cpu_count() or 1
-        # pid -> (create_time, first RSS seen); pid -> (create_time, cpu seconds, monotonic time)
-        self._first: dict[int, tuple[float, int]] = {}
+        # pid -> (create_time, first RSS seen, when first seen: None at the first scan);
+        # pid -> (create_time, cpu seconds, monotonic time)
+        self._first: dict[int, tuple[float, int, float | None]] = {}
         self._cpu_seen: dict[int, tuple[float, float, float]] = {}
         self._seen_services: set[str] = set()
         self._scan = _Scan()
@@ -248,6 +256,7 @@ class SystemSampler:
                 rss=p.rss,
                 growth=growth[p.pid],
                 cpu=cpu[p.pid],
+                new=self._is_new(p.pid, now),
             )
             for p in found[: self.top_n]
         )
@@ -281,9 +290,15 @@ class SystemSampler:
         """The RSS this process had when first seen (now, if it is new or its pid was reused)."""
         first = self._first.get(p.pid)
         if first is None or first[0] != p.created:
-            first = (p.created, p.rss)
+            born = None if self._last_scan is None else self.clock.monotonic()
+            first = (p.created, p.rss, born)
             self._first[p.pid] = first
         return first[1]
+
+    def _is_new(self, pid: int, now: float) -> bool:
+        """Born since the first scan, less than :data:`NEW_PROCESS` seconds ago."""
+        first = self._first.get(pid)
+        return first is not None and first[2] is not None and now - first[2] < NEW_PROCESS
 
     def _proc_cpu(self, pid: int, created: float, spent: float | None, now: float) -> float:
         if spent is None:
