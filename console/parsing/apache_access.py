@@ -18,7 +18,7 @@ Without a format the parser tries, per line, the format that matched the line be
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -47,7 +47,8 @@ def split_request(request: str) -> tuple[str, str, str]:
     return parts[0], " ".join(parts[1:]), ""
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
+    """Bytes sent, as access rows write them: ``5120B``, ``293K``, ``12.4M``."""
     if n < 10_000:
         return f"{n}B"
     if n < 10_000_000:
@@ -55,20 +56,22 @@ def _size(n: int) -> str:
     return f"{n / 1048576:.1f}M"
 
 
-def _duration(fields: dict[str, Any]) -> str:
+def duration_text(fields: Mapping[str, Any]) -> str:
+    """How long a request took, from ``duration_us``, ``duration_ms`` or ``duration_s``."""
     us = fields.get("duration_us")
-    if us is None:
+    if not isinstance(us, int | float):
         ms = fields.get("duration_ms")
-        if ms is not None:
+        s = fields.get("duration_s")
+        if isinstance(ms, int | float):
             us = ms * 1000
-        elif (s := fields.get("duration_s")) is not None:
+        elif isinstance(s, int | float):
             return f"{s}s"
         else:
             return ""
     if us >= 1_000_000:
         return f"{us / 1e6:.1f}s"
     if us >= 10_000:
-        return f"{us // 1000}ms"
+        return f"{us // 1000:.0f}ms"
     return f"{us / 1000:.1f}ms"
 
 
@@ -176,9 +179,9 @@ class AccessLogParser(LineParser):
         else:
             level = "info"
         if "bytes" in fields:
-            text = f"{text} {_size(fields['bytes'])}"
+            text = f"{text} {size_text(fields['bytes'])}"
         if fmt.timed:
-            text = f"{text} {_duration(fields)}".rstrip()
+            text = f"{text} {duration_text(fields)}".rstrip()
         return self.record(
             ts or arrival,
             level,

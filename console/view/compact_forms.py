@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from console.parsing.apache_access import duration_text, size_text
 from console.view.elide import cells, cut_end, elide_url
 from console.view.filters import redact
 from console.view.metrics import human_bytes
@@ -33,32 +34,7 @@ def plain(text: str) -> str:
 
 
 # -- requests ----------------------------------------------------------------------------------
-def size_text(n: int) -> str:
-    """Bytes sent, as the access rows write them: ``5120B``, ``293K``, ``12.4M``."""
-    if n < 10_000:
-        return f"{n}B"
-    if n < 10_000_000:
-        return f"{n // 1024}K"
-    return f"{n / 1048576:.1f}M"
-
-
-def duration_text(fields: Mapping[str, Any]) -> str:
-    """How long a request took, from ``duration_us``, ``duration_ms`` or ``duration_s``."""
-    us = fields.get("duration_us")
-    if not isinstance(us, int | float):
-        ms = fields.get("duration_ms")
-        s = fields.get("duration_s")
-        if isinstance(ms, int | float):
-            us = ms * 1000
-        elif isinstance(s, int | float):
-            return f"{s}s"
-        else:
-            return ""
-    if us >= 1_000_000:
-        return f"{us / 1e6:.1f}s"
-    if us >= 10_000:
-        return f"{us // 1000:.0f}ms"
-    return f"{us / 1000:.1f}ms"
+# (sizes and durations as the parser writes them: size_text, duration_text)
 
 
 #: A URL is given at least this many cells before the client is shortened for it.
