@@ -52,3 +52,33 @@ def test_the_ordinary_user_is_not_root() -> None:
     assert uid != 0 and 0 not in groups
     if os.geteuid() != 0:
         assert uid == os.geteuid()  # already ordinary: nothing to drop
+
+
+def test_a_server_started_by_a_test_dies_with_the_test_process() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.paths import ROOT
+    from tests.support.wait import wait_for
+
+    code = (
+        "import subprocess, sys, os\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from tests.support.orphans import die_with_parent\n"
+        "p = subprocess.Popen(['sleep', '60'], preexec_fn=die_with_parent)\n"
+        "print(p.pid, flush=True)\n"
+        "os._exit(0)  # as a killed pytest worker: no teardown\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    pid = int(out.stdout.strip())
+
+    def gone() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        with open(f"/proc/{pid}/stat") as fh:  # a zombie waiting for init counts as gone
+            return fh.read().split(") ", 1)[1].startswith("Z")
+
+    wait_for(gone)

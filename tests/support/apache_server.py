@@ -43,6 +43,7 @@ import pytest
 import requests
 
 from tests.support.need import unavailable
+from tests.support.orphans import die_with_parent
 from tests.support.wait import wait_for
 
 APACHE_BIN = Path(os.environ.get("LAMPTOP_TEST_APACHE", "/usr/sbin/apache2"))
@@ -290,6 +291,7 @@ class ApacheServer:
             stderr=subprocess.PIPE,
             env=env,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -39,6 +39,7 @@ import pytest
 
 from console.sources.fpm.fastcgi import FastCgiClient, FastCgiError, FcgiAnswer
 from tests.support.need import unavailable
+from tests.support.orphans import die_with_parent
 from tests.support.wait import wait_for
 
 FPM_BIN = Path(os.environ.get("LAMPTOP_TEST_FPM", "/usr/sbin/php-fpm8.2"))
@@ -185,6 +186,7 @@ class FpmServer:
             stderr=subprocess.PIPE,
             env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"},
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

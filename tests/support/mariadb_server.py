@@ -35,6 +35,7 @@ import pytest
 
 from tests.support.apache_server import free_port
 from tests.support.need import unavailable
+from tests.support.orphans import die_with_parent
 from tests.support.wait import wait_for
 
 MARIADBD = Path(os.environ.get("LAMPTOP_TEST_MARIADBD", "/usr/sbin/mariadbd"))
@@ -78,6 +79,13 @@ class MariaDB:
         return self.root / "data"
 
     @property
+    def tmpdir(self) -> Path:
+        """The server's own tmpdir: mariadbd removes the temporary tables it finds in its
+        tmpdir when it starts, so servers sharing /tmp (the install of another test worker)
+        would delete each other's."""
+        return self.root / "tmp"
+
+    @property
     def error_log(self) -> Path:
         return self.root / "error.log"
 
@@ -100,12 +108,14 @@ class MariaDB:
     # -- process ---------------------------------------------------------------------------
 
     def install(self) -> None:
+        self.tmpdir.mkdir(parents=True, exist_ok=True)
         user = ["--user=root"] if os.geteuid() == 0 else []
         done = subprocess.run(
             [
                 INSTALL_DB,
                 "--no-defaults",
                 f"--datadir={self.datadir}",
+                f"--tmpdir={self.tmpdir}",
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
                 *user,
@@ -137,6 +147,7 @@ class MariaDB:
             "--skip-networking=0",
             "--bind-address=127.0.0.1",
             f"--port={self.port}",
+            f"--tmpdir={self.tmpdir}",
             f"--max-connections={self.max_connections}",
             "--skip-name-resolve",
             *SIZING,
@@ -149,6 +160,7 @@ class MariaDB:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
