@@ -247,7 +247,7 @@ async def test_s_returns_at_once_and_the_bundle_holds_the_frozen_screen(
     assert any("saving a snapshot" in t for t in texts)
     assert texts[-1].endswith("space: live · s: save")
     svg = (incidents.saved[0].path / "screen.svg").read_text()
-    assert "FROZEN" in svg and "new&#160;records" in svg  # the banner, drawn before the picture
+    assert "FROZEN" in svg and "new&#160;record" in svg  # the banner, drawn before the picture
 
 
 async def test_one_alert_per_incident_and_it_names_the_other_rules(
