@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -43,7 +42,7 @@ import pytest
 import requests
 
 from tests.support.need import unavailable
-from tests.support.orphans import die_with_parent
+from tests.support.orphans import die_with_parent, end_process
 from tests.support.wait import wait_for
 
 APACHE_BIN = Path(os.environ.get("LAMPTOP_TEST_APACHE", "/usr/sbin/apache2"))
@@ -318,19 +317,8 @@ class ApacheServer:
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-        # Children of the killed group (CGI sleeps) may linger; they hold no listening socket.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        if proc.stderr is not None:
-            proc.stderr.close()
+        # children of the group (CGI sleeps) may linger; they hold no listening socket
+        end_process(proc, timeout)
         deadline = time.monotonic() + timeout
         while port_open(self.port) and time.monotonic() < deadline:
             time.sleep(0.05)

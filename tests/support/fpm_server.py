@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -39,7 +38,7 @@ import pytest
 
 from console.sources.fpm.fastcgi import FastCgiClient, FastCgiError, FcgiAnswer
 from tests.support.need import unavailable
-from tests.support.orphans import die_with_parent
+from tests.support.orphans import die_with_parent, end_process
 from tests.support.wait import wait_for
 
 FPM_BIN = Path(os.environ.get("LAMPTOP_TEST_FPM", "/usr/sbin/php-fpm8.2"))
@@ -216,18 +215,7 @@ class FpmServer:
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        if proc.stderr is not None:
-            proc.stderr.close()
+        end_process(proc, timeout)
 
     def log_tail(self, lines: int = 20) -> str:
         try:

@@ -19,7 +19,6 @@ import contextlib
 import itertools
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -35,7 +34,7 @@ import pytest
 
 from tests.support.apache_server import free_port
 from tests.support.need import unavailable
-from tests.support.orphans import die_with_parent
+from tests.support.orphans import die_with_parent, end_process
 from tests.support.wait import wait_for
 
 MARIADBD = Path(os.environ.get("LAMPTOP_TEST_MARIADBD", "/usr/sbin/mariadbd"))
@@ -187,14 +186,7 @@ class MariaDB:
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        end_process(proc, timeout, group=False)
         self.socket.unlink(missing_ok=True)
 
     def restart(self) -> None:
