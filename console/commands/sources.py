@@ -13,6 +13,7 @@ from typing import Any
 from console.core.config import Config
 from console.core.events import LogRecord, SourceState, StatusSample, SystemSample
 from console.core.stack import FpmSample, MysqlSample
+from console.sources import Poller
 from console.sources.fpm.planned import PlannedFpm
 from console.sources.plan import Plan, make_plan
 
@@ -86,27 +87,25 @@ def probe_status(cfg: Config, url: str) -> tuple[str, str]:
     return "error", "no answer"
 
 
-def probe_fpm(cfg: Config, pool: PlannedFpm) -> tuple[str, str, str]:
-    """Ask a pool's status page once: (status, what it said, the fix when it failed)."""
-    from console.sources.fpm.poll import FpmPoller
-
-    sink = _ProbeSink()
-    poller = FpmPoller(
-        pool.target,
-        sink,
-        name=pool.name,
-        max_children=pool.max_children,
-        pool=pool.pool,
-        verify=cfg.status_verify,
-    )
+def _once(poller: Poller) -> None:
+    """One poll, then the poller let go of its connection (and of any request still waiting)."""
 
     async def once() -> None:
         try:
             await poller.poll_once()
         finally:
-            poller.close()  # a request left waiting in a busy pool's queue ends now
+            poller.close()
 
     asyncio.run(once())
+
+
+def probe_fpm(cfg: Config, pool: PlannedFpm) -> tuple[str, str, str]:
+    """Ask a pool's status page once: (status, what it said, the fix when it failed)."""
+    from console.sources.engine import fpm_poller
+
+    sink = _ProbeSink()
+    poller = fpm_poller(cfg, pool, sink)
+    _once(poller)  # a request left waiting in a busy pool's queue ends with it
     if sink.fpm is not None:
         s = sink.fpm
         size = f" of pm.max_children {s.max_children}" if s.max_children else ""
@@ -163,7 +162,7 @@ def _shown_fpm(target: str) -> str:
 
 def probe_mysql(cfg: Config, plan: Plan) -> tuple[str, str, str]:
     """Ask the MySQL server once: (status, what it said, the hint)."""
-    from console.sources.mysql.poll import MysqlPoller
+    from console.sources.engine import mysql_poller
 
     if not plan.mysql:
         return (
@@ -179,21 +178,8 @@ def probe_mysql(cfg: Config, plan: Plan) -> tuple[str, str, str]:
             "systemctl status mariadb; or point --mysql at the server",
         )
     sink = _ProbeSink()
-    poller = MysqlPoller(
-        plan.mysql,
-        sink,
-        user=cfg.mysql_user,
-        password=cfg.mysql_password,
-        origin=plan.mysql_origin,
-    )
-
-    async def once() -> None:
-        try:
-            await poller.poll_once()
-        finally:
-            poller.close()
-
-    asyncio.run(once())
+    poller = mysql_poller(cfg, plan.mysql, plan.mysql_origin, sink)
+    _once(poller)
     hint = sink.state.hint if sink.state is not None else ""
     login = poller.login
     if sink.mysql is not None:

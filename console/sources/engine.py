@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.config import Config
@@ -21,6 +21,11 @@ from console.parsing import make_parser
 from console.parsing.timeutil import local_zone
 from console.sources import Sink
 from console.sources.plan import Plan
+
+if TYPE_CHECKING:
+    from console.sources.fpm.planned import PlannedFpm
+    from console.sources.fpm.poll import FpmPoller
+    from console.sources.mysql.poll import MysqlPoller
 
 
 class Source(Protocol):
@@ -81,7 +86,6 @@ class Engine:
         zone: tzinfo | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        from console.sources.fpm.poll import FpmPoller
         from console.sources.status.poll import StatusPoller
         from console.sources.system.sampler import SystemSampler
         from console.sources.tail.follow import FileTail
@@ -120,30 +124,11 @@ class Engine:
             )
             self.sources.append(("mod_status", poller))
         if plan.mysql and plan.polls_mysql:
-            from console.sources.mysql.poll import MysqlPoller
-
-            mysql = MysqlPoller(
-                plan.mysql,
-                sink,
-                interval=cfg.mysql_interval,
-                user=cfg.mysql_user,
-                password=cfg.mysql_password,
-                origin=plan.mysql_origin,
-                clock=clock,
+            self.sources.append(
+                ("mysql", mysql_poller(cfg, plan.mysql, plan.mysql_origin, sink, clock))
             )
-            self.sources.append(("mysql", mysql))
         for pool in plan.fpm:
-            fpm = FpmPoller(
-                pool.target,
-                sink,
-                name=pool.name,
-                interval=cfg.fpm_interval,
-                max_children=pool.max_children,
-                pool=pool.pool,
-                verify=cfg.status_verify,
-                clock=clock,
-            )
-            self.sources.append((pool.name, fpm))
+            self.sources.append((pool.name, fpm_poller(cfg, pool, sink, clock)))
         self.sources.extend(extra)
         if system is None:
             system = SystemSampler(
@@ -176,3 +161,36 @@ def supervised(
         return lambda: supervise(name, run, sink, clock=clock)
 
     return [(name, wrap(name, run)) for name, run in runners]
+
+
+def fpm_poller(cfg: Config, pool: PlannedFpm, sink: Sink, clock: Clock = SYSTEM_CLOCK) -> FpmPoller:
+    """The poller of one planned PHP-FPM pool (the engine's, and ``lamptop sources``' probe)."""
+    from console.sources.fpm.poll import FpmPoller
+
+    return FpmPoller(
+        pool.target,
+        sink,
+        name=pool.name,
+        interval=cfg.fpm_interval,
+        max_children=pool.max_children,
+        pool=pool.pool,
+        verify=cfg.status_verify,
+        clock=clock,
+    )
+
+
+def mysql_poller(
+    cfg: Config, target: str, origin: str, sink: Sink, clock: Clock = SYSTEM_CLOCK
+) -> MysqlPoller:
+    """The poller of the planned MySQL server (the engine's, and ``lamptop sources``' probe)."""
+    from console.sources.mysql.poll import MysqlPoller
+
+    return MysqlPoller(
+        target,
+        sink,
+        interval=cfg.mysql_interval,
+        user=cfg.mysql_user,
+        password=cfg.mysql_password,
+        origin=origin,
+        clock=clock,
+    )
