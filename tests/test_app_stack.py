@@ -121,3 +121,24 @@ async def test_a_source_in_trouble_says_so_in_its_view() -> None:
         await pilot.press("w", "w")
         text = screen_text(app.query_one(MysqlView))
         assert "mysql: access denied for root@localhost (GRANT PROCESS" in text
+
+
+async def test_a_long_processlist_draws_only_the_rows_that_show() -> None:
+    from tests.support.stack_scripted import mysql_thread
+
+    app = make_app(recorder=stack_recorder())
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("w", "w")
+        mysql = app.query_one(MysqlView)
+        built: list[int] = []
+        row_lines = mysql.row_lines
+
+        def counted(row, cols, width):  # type: ignore[no-untyped-def]
+            built.append(row.id)
+            return row_lines(row, cols, width)
+
+        mysql.row_lines = counted  # type: ignore[method-assign]
+        mysql.set_rows(tuple(mysql_thread(n, "SELECT 1", 2000.0 - n) for n in range(2000)))
+        text = screen_text(mysql)
+        assert "SELECT 1" in text
+        assert 0 < len(built) <= 2 * mysql.size.height

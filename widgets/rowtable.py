@@ -190,16 +190,23 @@ class RowTable(PlainWidget, Generic[Row], can_focus=True):
         if not self._rows:
             out.append("\n" + self.empty()[:width], style("rows--dim"))
             return out
-        blocks = [self.row_lines(row, cols, width) for row in self._rows]
-        cursor = min(self.cursor, len(blocks) - 1)
-        top = min(self._top, cursor)
-        while top < cursor and sum(len(b) for b in blocks[top : cursor + 1]) > room:
+        # lines only for the rows that can show: from the top (or the cursor above it) to a
+        # screenful past the cursor (a processlist can hold 2000 rows; a pane shows a few)
+        rows = self._rows
+        cursor = min(self.cursor, len(rows) - 1)
+        first = min(self._top, cursor)
+        blocks = {
+            i: self.row_lines(rows[i], cols, width)
+            for i in range(first, min(len(rows), max(cursor + 1, first) + room))
+        }
+        top = first
+        while top < cursor and sum(len(blocks[i]) for i in range(top, cursor + 1)) > room:
             top += 1
         self._top = top
         drawn: list[Text] = []
-        for i in range(top, len(blocks)):
-            block = blocks[i]
-            if len(drawn) + len(block) > room and drawn:
+        for i in range(top, len(rows)):
+            block = blocks.get(i)
+            if block is None or (len(drawn) + len(block) > room and drawn):
                 break
             if i == cursor and self.has_focus:
                 block[0].stylize(style("rows--cursor"))
