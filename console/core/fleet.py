@@ -19,6 +19,7 @@ unless ``--no-local``) with the state of each link.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -65,6 +66,21 @@ class Link:
     """The remote lamptop's version."""
 
 
+@dataclass(frozen=True, slots=True)
+class RemoteAlert:
+    """A spike rule that fired on a remote host (its own rules run there, in ``record``)."""
+
+    ts: datetime
+    rule: str
+    message: str
+    bundle: str = ""
+    """Where the remote saved its bundle (a path on that host), if it did."""
+
+
+ALERTS_KEPT = 50
+"""Remote alerts kept per host."""
+
+
 @dataclass(eq=False)
 class Host:
     """One host of the fleet."""
@@ -75,6 +91,8 @@ class Host:
     """Its samples (the hub itself for the local host)."""
     local: bool = False
     link: Link = field(default_factory=lambda: Link("connecting"))
+    alerts: deque[RemoteAlert] = field(default_factory=lambda: deque(maxlen=ALERTS_KEPT))
+    """The rules that fired on that host, oldest first (remote hosts only)."""
 
 
 class HostSink:
@@ -103,6 +121,9 @@ class HostSink:
 
     def add_mysql(self, sample: MysqlSample) -> None:
         self.host.recorder.add_mysql(sample)
+
+    def add_alert(self, alert: RemoteAlert) -> None:
+        self.host.alerts.append(alert)
 
     def set_state(self, state: SourceState) -> None:
         self.host.recorder.set_state(state)
