@@ -30,6 +30,7 @@ examples:
   lamptop sources
   lamptop --mysql unix:/run/mysqld/mysqld.sock --mysql-user lamptop
   lamptop record --duration 3600 --bundle-on-exit
+  lamptop record --metrics 127.0.0.1:9177
   lamptop parse /var/log/apache2/access.log --kind apache-access | head
 
 The config file is $XDG_CONFIG_HOME/lamptop/config.toml (see the README). The status
@@ -182,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_record.add_argument(
         "--bundle-on-exit", action="store_true", help="save a last bundle when stopping"
     )
+    p_record.add_argument(
+        "--metrics",
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9177)",
+    )
 
     p_parse = sub.add_parser(
         "parse",
@@ -212,6 +218,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         "snapshot_dir": getattr(args, "snapshot_dir", None),
         "mysql": getattr(args, "mysql", None),
         "mysql_user": getattr(args, "mysql_user", None),
+        "metrics": getattr(args, "metrics", None),
     }
     if getattr(args, "no_discover", False):
         overrides["discover"] = False

@@ -80,11 +80,22 @@ async def record(
     )
     directory = incidents.snapshot_dir
     recorder.subscribe(printer)
+    metrics = None
+    if cfg.metrics:  # prometheus-client is loaded only when asked for
+        from console.commands.metrics_server import MetricsError, start_metrics
+
+        try:
+            metrics = start_metrics(cfg, recorder, incidents)
+        except MetricsError as exc:
+            print(f"lamptop: {exc}", file=sys.stderr)
+            return 2
     engine = Engine(cfg, recorder, plan, system=system, clock=recorder.clock)  # type: ignore[arg-type]
     names = ", ".join(name for name, _ in engine.sources)
     printer.line(f"lamptop record started: watching {names}; bundles go to {directory}")
     for path, why in plan.skipped:
         printer.line(f"not watched: {path}: {why}")
+    if metrics is not None:
+        printer.line(f"metrics for Prometheus at {metrics.url}")
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -113,6 +124,8 @@ async def record(
                 loop.remove_signal_handler(sig)
             except (NotImplementedError, RuntimeError):
                 pass
+        if metrics is not None:
+            await asyncio.to_thread(metrics.close)
     recorder.release(force=True)
     await incidents.drain()
     if bundle_on_exit:

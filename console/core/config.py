@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from console.core.events import LOG_KINDS
+from console.core.listen import ListenError, parse_listen
 from console.core.mysqltarget import TargetError, parse_target
 
 
@@ -100,6 +101,11 @@ class Config:
     """Spike rule settings by rule name."""
     redact: bool = False
     """Mask client IPs, query strings and users on screen and in bundles."""
+    metrics: str | None = None
+    """``HOST:PORT`` where ``lamptop record`` serves Prometheus metrics at ``/metrics``; None:
+    no metrics served."""
+    metrics_scripts: int = 10
+    """Scripts named in the in-flight metrics (the busiest); the rest are counted as ``other``."""
     warnings: tuple[str, ...] = ()
     """Problems found while loading (unknown keys): shown to the user, never fatal."""
 
@@ -143,6 +149,10 @@ _TABLES: dict[str, dict[str, tuple[str, type | tuple[type, ...]]]] = {
         "window": ("snapshot_window", (int, float)),
         "tail": ("snapshot_tail", (int, float)),
         "freeze_on_rule": ("snapshot_freeze_on_rule", bool),
+    },
+    "metrics": {
+        "listen": ("metrics", str),
+        "scripts": ("metrics_scripts", int),
     },
 }
 _SPECIAL_TABLES = {"log", "keys", "rules"}
@@ -237,6 +247,8 @@ def from_mapping(data: Mapping[str, Any], origin: str = "config") -> Config:
     ):
         if name in values and values[name] <= 0:
             raise ConfigError(f"{name.replace('_', '.', 1)}: must be greater than 0")
+    if not 1 <= values.get("metrics_scripts", 10) <= 1000:
+        raise ConfigError("metrics.scripts: must be between 1 and 1000")
     for name in ("max_records", "max_samples"):
         if name in values and values[name] < 10:
             raise ConfigError(f"recorder.{name}: must be at least 10")
@@ -331,6 +343,11 @@ def load(
         if "fpm_status" in rest:
             rest["fpm_status"] = tuple(rest["fpm_status"]) or cfg.fpm_status
         cfg = replace(cfg, **rest, logs=cfg.logs + extra_logs)
+    if cfg.metrics is not None:
+        try:
+            parse_listen(cfg.metrics)
+        except ListenError as exc:
+            raise ConfigError(str(exc)) from None
     if cfg.mysql is not None:
         try:
             parse_target(cfg.mysql)

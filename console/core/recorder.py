@@ -303,6 +303,11 @@ class Recorder:
     def total(self) -> int:
         return self._seq
 
+    @property
+    def dropped(self) -> int:
+        """Records that fell out of the ring because it was full, since start."""
+        return self._dropped
+
     def rates(self) -> dict[str, float]:
         """Records per second per source over the last few seconds."""
         now = self.clock.monotonic()
