@@ -22,7 +22,7 @@ class ListenError(ValueError):
 def parse_listen(text: str, *, what: str = "--metrics") -> tuple[str, int]:
     """``(host, port)`` of ``HOST:PORT`` or ``[IPV6]:PORT``; :class:`ListenError` otherwise."""
     shown = bound(clean(text), 80)
-    m = _FORM.match(text.strip())
+    m = _FORM.match(text.strip()) if len(text) <= 300 else None
     if m is None:
         if text.strip().isdigit() or text.strip().startswith(":"):
             raise ListenError(
@@ -31,5 +31,5 @@ def parse_listen(text: str, *, what: str = "--metrics") -> tuple[str, int]:
         raise ListenError(f"{what} '{shown}': expected HOST:PORT, like {EXAMPLE}")
     port = int(m.group("port"))
     if not 1 <= port <= 65535:
-        raise ListenError(f"{what} '{shown}': the port must be between 1 and 65535")
+        raise ListenError(f"{what} '{shown}': the port must be between 1 and 65535, like {EXAMPLE}")
     return (m.group("v6") or m.group("host")), port
