@@ -143,7 +143,7 @@ def test_round_trip_permissions_and_contents(tmp_path: Path) -> None:
     for p in path.iterdir():
         assert stat.S_IMODE(p.stat().st_mode) == 0o600
     doc = json.loads((path / "snapshot.json").read_text())
-    assert doc["schema_version"] == 2
+    assert doc["schema_version"] == 3
     assert doc["trigger"] == {
         "kind": "rule",
         "rule": "memory_high",
@@ -239,7 +239,7 @@ def test_snapshot_json_is_bundle_data_one_record_per_line(tmp_path: Path) -> Non
     assert json.loads(text) == json.loads(json.dumps(doc))
     lines = text.splitlines()
     assert len([ln for ln in lines if ln.startswith('{"ts": ')]) == 52 + 26 + 26
-    assert lines[0].startswith('{"schema_version": 2, ') and lines[-1].endswith("}")
+    assert lines[0].startswith('{"schema_version": 3, ') and lines[-1].endswith("}")
     for ln in lines:
         if ln.startswith('{"ts": '):
             json.loads(ln.rstrip(","))  # each sample and record is whole on its line

@@ -65,7 +65,7 @@ def test_round_trip_of_fpm_and_mysql_samples(tmp_path: Path) -> None:
     path = write_bundle(snap, trigger(), tmp_path / "snaps", window=60, host="web1")
     text = (path / "snapshot.json").read_text()
     doc = json.loads(text)
-    assert doc["schema_version"] == 2
+    assert doc["schema_version"] == 3
     assert len(doc["fpm"]) == 20 and len(doc["mysql"]) == 10
     first = doc["fpm"][0]
     assert first["pool"] == "www" and first["max_children"] == 8

@@ -39,7 +39,7 @@ from tests.support.scripted import T0, scripted_recorder
         ('["a list"]', "not a lamptop snapshot (no schema_version)"),
         ('{"schema_version": 1, "created_at": "yesterday"}', "invalid: records: missing"),
         ('{"schema_version": 1, "records": [], "created_at": "yesterday"}', "created_at: expected"),
-        ('{"schema_version": 3}', "written by a newer lamptop (schema 3, this one reads up to 2)"),
+        ('{"schema_version": 4}', "written by a newer lamptop (schema 4, this one reads up to 3)"),
         ('{"schema_version": "1"}', "written by a newer lamptop"),
     ],
 )

@@ -22,9 +22,11 @@ SLOW, STUCK = 10.0, 60.0
 FAT, HUGE = 96 * 1024 * 1024, 256 * 1024 * 1024
 
 
-def _columns(width: int) -> list[tuple[str, int, str]]:
-    """(name, width, align) of the columns that fit; the request takes what is left."""
-    cols = [("PID", 7, "right"), ("M", 1, "left"), ("AGE", 6, "right"), ("RSS", 5, "right")]
+def _columns(width: int, hosts: bool = False) -> list[tuple[str, int, str]]:
+    """(name, width, align) of the columns that fit; the request takes what is left;
+    ``hosts``: rows of several hosts, each with its host's tag first."""
+    cols = [("HOST", 4, "left")] if hosts else []
+    cols += [("PID", 7, "right"), ("M", 1, "left"), ("AGE", 6, "right"), ("RSS", 5, "right")]
     if width >= 60:
         cols.append(("CLIENT", 15, "left"))
     if width >= 100:
@@ -154,7 +156,7 @@ class InFlightTable(PlainWidget, can_focus=True):
     def render(self) -> RenderResult:
         width, height = self.size.width, self.size.height
         style = self.get_component_rich_style
-        cols = _columns(width)
+        cols = _columns(width, any(r.host for r in self.rows))
         out = Text(no_wrap=True, overflow="ellipsis", end="")
         header = " ".join(
             name.rjust(w) if align == "right" else name.ljust(w) for name, w, align in cols
@@ -224,6 +226,7 @@ class InFlightTable(PlainWidget, can_focus=True):
         if self.redacted:
             client, request = redact(client), redact(request)
         cells = {
+            "HOST": (row.host, grey or Style()),
             "PID": (str(row.pid or "-"), grey or Style()),
             "M": (row.mode, grey or Style()),
             "AGE": (human_duration(row.seconds), level(row.seconds, SLOW, STUCK)),

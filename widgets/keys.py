@@ -164,6 +164,8 @@ MAIN_ONLY = frozenset(
         "rewind",
         "rewind_by",
         "alerts",
+        "next_host",
+        "all_hosts",
     }
 )
 
@@ -215,3 +217,26 @@ LOG_KEYS: list[BindingType] = [
 
 #: Actions of :data:`REWIND_KEYS`: they act only while frozen.
 REWIND_ACTIONS = frozenset({"rewind", "rewind_by"})
+
+#: With several hosts (``--remote``): which host the workers, memory, PHP-FPM and MySQL panes
+#: show. Off (and out of the footer and the help) with one host.
+HOST_KEYS: list[BindingType] = [
+    Binding(
+        "h",
+        "next_host",
+        "host",
+        id="host",
+        tooltip="several hosts: the panes show the next host (workers, memory, php-fpm, mysql)",
+    ),
+    Binding(
+        "H",
+        "all_hosts",
+        "all hosts",
+        show=False,
+        id="all-hosts",
+        tooltip="several hosts: every host at once where a pane can sum them; again: one host",
+    ),
+]
+
+#: Actions of :data:`HOST_KEYS`: they act only with several hosts.
+HOST_ACTIONS = frozenset({"next_host", "all_hosts"})

@@ -32,6 +32,7 @@ from console.core.events import LogRecord
 from console.core.timefmt import clock
 from console.view.compact import compact_line, compact_record, source_tags
 from console.view.filters import effective_level, http_status
+from console.view.fleetview import log_tags
 from console.view.logindex import LogIndex
 from widgets.drawn import PlainWidget
 from widgets.keys import LOG_KEYS
@@ -104,6 +105,8 @@ class LogView(PlainWidget, ScrollView, can_focus=True):
     """Zone the times are shown in."""
     redacted: var[bool] = var(False)
     """Mask client addresses and query strings."""
+    hosts: var[tuple[tuple[str, bool], ...]] = var(())
+    """Several hosts: each row's source tag has its host's in front (``f-a:access``)."""
 
     class Selected(Message):
         """The user asked for the detail of a record."""
@@ -183,6 +186,9 @@ class LogView(PlainWidget, ScrollView, can_focus=True):
         self.relayout()
 
     def _watch_redacted(self) -> None:
+        self.relayout()
+
+    def _watch_hosts(self) -> None:
         self.relayout()
 
     def _update_size(self, removed_rows: int, *, appended: bool = False) -> None:
@@ -337,7 +343,8 @@ class LogView(PlainWidget, ScrollView, can_focus=True):
         than everything else in it (same look as ``Text(...).truncate(width, "ellipsis")``)."""
         style = self.get_component_rich_style
         muted = style("logview--muted")
-        tag_width, tags = source_tags(self.sources, width)
+        hosts, names = self.hosts, self.sources
+        tag_width, tags = log_tags(names, hosts, width) if hosts else source_tags(names, width)
         indent = 9 + tag_width + 1 + 6 + 2
         if sub == 0:
             line = base = self._base_style()

@@ -94,9 +94,17 @@ class MemoryView(DrawnText):
     model: reactive[MemoryModel | None] = reactive(None, repaint=False)
     """What to draw; None before the first reading."""
 
+    lines: reactive[tuple[str, ...]] = reactive((), repaint=False)
+    """Several hosts at once: one line per host, drawn instead of :attr:`model` (the
+    histories of different hosts do not add up)."""
+
+    def _watch_lines(self) -> None:
+        self._watch_model(self.model)
+
     def _watch_model(self, model: MemoryModel | None) -> None:
         # how far back the sparklines reach, where it reads: in the pane's title
-        self.border_title = "memory" if model is None else f"memory · {model.span}"
+        title = "memory" if model is None else f"memory · {model.span}"
+        self.border_title = "memory · by host" if self.lines else title
         self.redraw()
 
     def _level(self, ratio: float) -> Style:
@@ -108,6 +116,10 @@ class MemoryView(DrawnText):
         style = self.get_component_rich_style
         out = Text(no_wrap=True, overflow="ellipsis", end="")
         m = self.model
+        if self.lines:
+            for i, line in enumerate(self.lines[: max(1, height)]):
+                out.append(("\n" if i else "") + cut_end(line, width))
+            return out
         if m is None:
             out.append("waiting for the first reading…", style("memory--muted"))
             return out

@@ -53,6 +53,9 @@ class SourceBar(PlainWidget):
     """Source names in key order."""
     rates: reactive[tuple[float, ...]] = reactive(())
     """Records per second of each source, in the same order (see :func:`rounded_rate`)."""
+    labels: reactive[tuple[str, ...]] = reactive(())
+    """What each source is called in the bar, in the same order, when not its name (several
+    hosts: the short host tag in front, ``f-a:access``)."""
     hidden: reactive[frozenset[str]] = reactive(frozenset())
     """Sources the log filter hides."""
 
@@ -63,13 +66,14 @@ class SourceBar(PlainWidget):
             line.append("no log sources yet", style("sourcebar--hidden"))
             return line
         for i, name in enumerate(self.sources):
+            label = self.labels[i] if i < len(self.labels) else name
             rate = self.rates[i] if i < len(self.rates) else 0.0
             key = str(i + 1) if i < 9 else " "
             if name in self.hidden:
-                line.append(f"{key} {name} off", style("sourcebar--hidden"))
+                line.append(f"{key} {label} off", style("sourcebar--hidden"))
             else:
                 line.append(key, style("sourcebar--key"))
-                line.append(f" {name}", style(f"sourcebar--src-{i % SOURCE_COLOURS}"))
+                line.append(f" {label}", style(f"sourcebar--src-{i % SOURCE_COLOURS}"))
                 line.append(f" {format_rate(rate)}")
             line.append("  ")
         return line

@@ -20,14 +20,14 @@ unless ``--no-local``) with the state of each link.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
 from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.events import LogRecord, SourceState, StatusSample, SystemSample
-from console.core.recorder import Recorder
+from console.core.recorder import Recorder, Snapshot
 from console.core.stack import FpmSample, MysqlSample
 
 HOST_SEP = ":"
@@ -93,6 +93,37 @@ class Host:
     link: Link = field(default_factory=lambda: Link("connecting"))
     alerts: deque[RemoteAlert] = field(default_factory=lambda: deque(maxlen=ALERTS_KEPT))
     """The rules that fired on that host, oldest first (remote hosts only)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostShot:
+    """One host as a snapshot holds it (:attr:`Snapshot.hosts`): its link and alerts then, and
+    for a remote host a snapshot of its own recorder (its samples)."""
+
+    name: str
+    link: Link
+    local: bool = False
+    alerts: tuple[RemoteAlert, ...] = ()
+    samples: Snapshot | None = None
+    """The remote host's recorder then; None for the local host (its samples are the hub's)."""
+
+    @property
+    def label(self) -> str:
+        """The name, with the host's own name beside it where it differs: ``web1 (shop-a)``."""
+        own = self.link.hostname
+        return f"{self.name} ({own})" if own and own != self.name else self.name
+
+    def window(self, start: datetime, end: datetime) -> HostShot:
+        """Its samples and alerts between ``start`` and ``end`` (a bundle's window)."""
+        alerts = tuple(a for a in self.alerts if start <= a.ts <= end)
+        samples = self.samples.window(start, end) if self.samples is not None else None
+        return replace(self, alerts=alerts, samples=samples)
+
+    def at(self, instant: datetime, cut: Callable[[Snapshot, datetime], Snapshot]) -> HostShot:
+        """As it was at ``instant`` (rewinding), its samples cut there with ``cut``."""
+        alerts = tuple(a for a in self.alerts if a.ts <= instant)
+        samples = cut(self.samples, instant) if self.samples is not None else None
+        return replace(self, alerts=alerts, samples=samples)
 
 
 class HostSink:
@@ -168,3 +199,22 @@ class Fleet:
 
     def set_link(self, host: Host, link: Link) -> None:
         host.link = link
+
+    def snapshot(self) -> Snapshot:
+        """The hub's snapshot with every host in it (:attr:`Snapshot.hosts`), each remote
+        host's samples taken at the same instant; with no remote host, the hub's alone (one
+        host: as without a fleet)."""
+        snap = self.hub.snapshot()
+        if not any(not h.local for h in self.hosts):
+            return snap
+        shots = tuple(
+            HostShot(
+                h.name,
+                h.link,
+                local=h.local,
+                alerts=tuple(h.alerts),
+                samples=None if h.local else replace(h.recorder.snapshot(), taken_at=snap.taken_at),
+            )
+            for h in self.hosts
+        )
+        return replace(snap, hosts=shots)

@@ -15,11 +15,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from operator import attrgetter
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.events import Backfill, LogRecord, SourceState, StatusSample, SystemSample
 from console.core.stack import FpmSample, MysqlSample
+
+if TYPE_CHECKING:
+    from console.core.fleet import HostShot
 
 #: Default ring sizes: about 10 minutes of samples at 1 Hz, and the last 20,000 log records.
 DEFAULT_RECORDS = 20_000
@@ -59,6 +62,9 @@ class Snapshot:
     """PHP-FPM pool samples, oldest first (every pool's, interleaved)."""
     mysql: tuple[MysqlSample, ...] = ()
     """MySQL/MariaDB samples, oldest first."""
+    hosts: tuple[HostShot, ...] = ()
+    """With several hosts (:mod:`console.core.fleet`): every host in order, each remote one
+    with its own samples; empty for one host. The records and states above are every host's."""
 
     @property
     def latest_status(self) -> StatusSample | None:
@@ -100,6 +106,7 @@ class Snapshot:
             system=tuple(s for s in self.system if inside(s.ts)),
             fpm=tuple(s for s in self.fpm if inside(s.ts)),
             mysql=tuple(s for s in self.mysql if inside(s.ts)),
+            hosts=tuple(h.window(start, stop) for h in self.hosts),
         )
 
 

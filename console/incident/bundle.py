@@ -29,6 +29,7 @@ from console.core.recorder import Snapshot
 from console.core.stack import FpmSample, MysqlSample
 from console.core.text import xml_safe
 from console.core.timefmt import compact, iso
+from console.incident.bundle_hosts import host_to_dict, hosts_json
 from console.incident.private_dir import (
     CannotCreate,
     UnsafeDir,
@@ -38,7 +39,7 @@ from console.incident.private_dir import (
     write_new,
 )
 from console.incident.redact import redact_snapshot, redact_trigger, redact_value
-from console.incident.report import logs_chunks, make_report
+from console.incident.report_hosts import fleet_logs, fleet_report
 from console.incident.report_html import make_report_html
 from console.incident.rules import Trigger
 from console.incident.serialize import (
@@ -53,9 +54,10 @@ from console.incident.serialize import (
     system_to_dict,
 )
 
-SCHEMA_VERSION = 2
-"""2: PHP-FPM pool samples (``fpm``) and MySQL samples (``mysql``); version 1 had neither and
-still opens (:mod:`console.incident.bundle_read`)."""
+SCHEMA_VERSION = 3
+"""2: PHP-FPM pool samples (``fpm``) and MySQL samples (``mysql``); 3: every host of a console
+that follows several (``hosts``, :mod:`console.incident.bundle_hosts`). Versions 1 and 2 still
+open (:mod:`console.incident.bundle_read`)."""
 
 Doc = dict[str, Any]
 
@@ -149,6 +151,9 @@ def bundle_data(
     doc = _head(snap, trigger, host, start, end)
     for key, items, to_dict in _lists(snap.window(start, end)):
         doc[key] = [to_dict(x) for x in items]
+    hosts = snap.window(start, end).hosts
+    if hosts:
+        doc["hosts"] = [host_to_dict(h) for h in hosts]
     doc.update(_tail(snap, filter_desc))
     return doc
 
@@ -180,6 +185,7 @@ def snapshot_json(
             lines = [to_json(x) for x in items[i : i + _BATCH]]
             yield ("\n" if i == 0 else ",\n") + ",\n".join(lines)
         yield "\n]"
+    yield from hosts_json(win)
     yield ",\n" + encode_json(_tail(snap, filter_desc))[1:] + "\n"
 
 
@@ -213,7 +219,7 @@ def write_bundle(
 
     def report_md() -> str:  # written twice: as it is, and in report.html
         if not made:
-            made.append(make_report(win, trigger, host=host, start=start, end=end))
+            made.append(fleet_report(win, trigger, host=host, start=start, end=end))
         return made[0]
 
     files: list[tuple[str, Callable[[], str | Iterable[str]]]] = [
@@ -224,7 +230,7 @@ def write_bundle(
             ),
         ),
         ("report.md", report_md),
-        ("logs.txt", lambda: logs_chunks(win.records)),
+        ("logs.txt", lambda: fleet_logs(win.records, win.hosts)),
         (
             "report.html",
             lambda: make_report_html(

@@ -8,7 +8,8 @@
   traceback, and the console never starts on it.
 * Counts are bounded: records, samples, workers and processes per sample.
 * Version 1 bundles (before the PHP-FPM and MySQL samples) open too, with none of those
-  (:mod:`console.incident.bundle_stack` reads them).
+  (:mod:`console.incident.bundle_stack` reads them); so do version 2 bundles (before the
+  hosts of a console that follows several, :mod:`console.incident.bundle_hosts`).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from console.incident.bundle_check import (
     get,
     scalars,
 )
+from console.incident.bundle_hosts import hosts_from_doc
 from console.incident.bundle_stack import stack_lists
 
 MAX_BYTES = 48 * 1024 * 1024
@@ -255,8 +257,17 @@ def _snapshot(doc: dict[str, Any]) -> Snapshot:
     as_obj(trigger.get("values", {}), "trigger.values")
     order = as_list(get(doc, "source_order", "", []), "source_order", 10_000)
     fpm, mysql = stack_lists(doc, MAX_SAMPLES * FPM_PER_SAMPLE)
+    taken_at = as_time(get(doc, "created_at", ""), "created_at")
+    hosts = hosts_from_doc(
+        doc,
+        status=_status,
+        system=_system,
+        state=_state,
+        most_samples=MAX_SAMPLES,
+        taken_at=taken_at,
+    )
     snap = Snapshot(
-        taken_at=as_time(get(doc, "created_at", ""), "created_at"),
+        taken_at=taken_at,
         records=records,
         status=_items(doc, "status", MAX_SAMPLES, _status),
         system=_items(doc, "system", MAX_SAMPLES, _system),
@@ -270,6 +281,7 @@ def _snapshot(doc: dict[str, Any]) -> Snapshot:
         total=len(records),
         fpm=fpm,
         mysql=mysql,
+        hosts=hosts,
     )
     if not snap.sources:
         names = dict.fromkeys(r.source for r in snap.records)

@@ -152,7 +152,8 @@ def redact_mysql(s: MysqlSample) -> MysqlSample:
 
 def redact_snapshot(snap: Snapshot) -> Snapshot:
     """The snapshot with every record and worker masked, processes' command lines cut to
-    their program, and the PHP-FPM and MySQL samples masked (states unchanged)."""
+    their program, and the PHP-FPM and MySQL samples masked (states unchanged); every host's
+    samples too (several hosts)."""
     return replace(
         snap,
         records=tuple(redact_record(r) for r in snap.records),
@@ -160,6 +161,14 @@ def redact_snapshot(snap: Snapshot) -> Snapshot:
         system=tuple(redact_system(s) for s in snap.system),
         fpm=tuple(redact_fpm(s) for s in snap.fpm),
         mysql=tuple(redact_mysql(s) for s in snap.mysql),
+        hosts=tuple(
+            replace(
+                h,
+                samples=redact_snapshot(h.samples) if h.samples is not None else None,
+                alerts=tuple(replace(a, message=redact_value(a.message)) for a in h.alerts),
+            )
+            for h in snap.hosts
+        ),
     )
 
 

@@ -85,6 +85,8 @@ class IncidentWatch:
         self.min_gap = timedelta(seconds=min_gap)
         self.redact = redact
         """Mask client addresses, query strings and users in the bundles (``--redact``)."""
+        self.take: Callable[[], Snapshot] = recorder.snapshot
+        """What a rule's bundle is saved from (the console's: every host it follows)."""
         self.saved: list[Saved] = []
         self._waiting: Trigger | None = None
         self._also: list[Trigger] = []
@@ -149,7 +151,7 @@ class IncidentWatch:
         self, trigger: Trigger, snap: Snapshot | None = None, *, tail: float = 0.0
     ) -> Saved:
         """Write one bundle now (from ``snap``, or a fresh snapshot) and report it."""
-        snap = snap or self.recorder.snapshot()
+        snap = snap or self.take()
         svg = self.screen() if self.screen is not None else None
         flt = dict(self.filter_desc()) if self.filter_desc is not None else None
         try:

@@ -34,11 +34,12 @@ from textual.worker import Worker, WorkerState
 from console.core.clock import Clock
 from console.core.config import Config
 from console.core.events import SourceState, StatusSample, SystemSample
+from console.core.fleet import Fleet
 from console.core.recorder import Recorder, Snapshot
 from console.parsing.modstatus import request_path
 from console.parsing.timeutil import local_zone
 from console.sources.engine import Engine
-from console.tui import actions, alerting, keys, rewind, show, stack
+from console.tui import actions, alerting, hosts, keys, rewind, show, stack
 from console.tui import freeze as freezing
 from console.tui.panes import Panes
 from console.view.alerts import AlertList
@@ -49,7 +50,7 @@ from console.view.logindex import LogIndex
 from console.view.metrics import InFlight
 from console.view.pacing import LOG_EVERY, Pacer, PacerFeed
 from widgets.drawn import set_changed
-from widgets.keys import KEYS
+from widgets.keys import HOST_KEYS, KEYS
 from widgets.logview import LogView
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class LamptopApp(App[int]):
 
     CSS_PATH = "lamptop.tcss"
     TITLE = "lamptop"
-    BINDINGS: ClassVar[list[BindingType]] = KEYS
+    BINDINGS: ClassVar[list[BindingType]] = [*KEYS, *HOST_KEYS]
     HORIZONTAL_BREAKPOINTS = [
         (0, "-cramped"),
         (60, "-narrow"),
@@ -89,6 +90,7 @@ class LamptopApp(App[int]):
         title_note: str = "",
         incidents: IncidentWatch | None = None,
         bundle: tuple[Snapshot, str] | None = None,
+        fleet: Fleet | None = None,
     ) -> None:
         super().__init__()
         self.recorder = recorder
@@ -140,6 +142,10 @@ class LamptopApp(App[int]):
         """A rewound instant waits to be shown (:mod:`console.tui.rewind`)."""
         self._source_workers: dict[Worker[Any], str] = {}
         self._status_path = "/server-status"
+        self.fleet = fleet
+        """The hosts followed (``--remote``); None: this host alone (:mod:`console.tui.hosts`)."""
+        self.host_shown = ""
+        """The host whose samples the panes show (``*``: all); ``""`` with one host."""
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -157,6 +163,7 @@ class LamptopApp(App[int]):
         panes.header.zone, panes.header.note = self.zone, self.title_note
         panes.header.host = self.host
         self.recorder.subscribe(PacerFeed(self.pacer, self._recorder_changed))
+        hosts.attach(self)
         self._start_sources()
         if self.incidents is not None:
             incidents = self.incidents
@@ -164,6 +171,7 @@ class LamptopApp(App[int]):
             incidents.on_saved = partial(alerting.saved, self)
             incidents.screen = self.export_screenshot
             incidents.filter_desc = lambda: self.log_filter.as_dict()
+            incidents.take = partial(hosts.take, self)
             self.run_worker(
                 incidents.run(), name="incidents", group="incidents", exit_on_error=False
             )
@@ -224,7 +232,7 @@ class LamptopApp(App[int]):
                 self.show_freeze()
             return
         if due.snapshot:
-            snap = self.live_snapshot = self.shown_snapshot = self.recorder.snapshot()
+            snap = self.live_snapshot = self.shown_snapshot = hosts.take(self)
             self._find_log_sources(snap)
             if due.logs:
                 self._show_logs(snap)
@@ -237,7 +245,7 @@ class LamptopApp(App[int]):
         """Take a snapshot and show all of it now; while frozen, show the frozen one."""
         if not self.is_running or not self.panes.log.is_attached:
             return
-        live = self.live_snapshot = self.recorder.snapshot()
+        live = self.live_snapshot = hosts.take(self)
         seen = bool(live.status or live.system)
         self.pacer.shown(self.wall(), records=bool(live.records), samples=seen)
         frozen = self.freeze.snapshot
@@ -257,15 +265,17 @@ class LamptopApp(App[int]):
         )
         set_changed(self.panes.log, "sources", self.log_sources)
         set_changed(self.panes.bar, "sources", self.log_sources)
+        hosts.sources(self, snap)
 
     def _show_logs(self, snap: Snapshot) -> None:
         self.panes.log.records_synced(self.log_index.sync(snap.records))
 
     def _show_samples(self, snap: Snapshot) -> None:
-        show.samples(self, snap)
+        hosts.samples(self, snap)
 
     def _show_second(self) -> None:
         show.second(self)
+        hosts.second(self)
 
     def show_freeze(self) -> None:
         """The header's word and the banner: when the screen was frozen, what arrived since."""
@@ -314,3 +324,5 @@ class LamptopApp(App[int]):
     on_log_view_selected = actions.open_record
     action_next_view = stack.next_view
     on_row_table_chosen = stack.chosen
+    action_next_host = hosts.next_host
+    action_all_hosts = hosts.all_hosts

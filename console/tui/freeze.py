@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from console.core.recorder import Snapshot
 from console.core.timefmt import iso
 from console.incident.rules import Trigger
+from console.tui import hosts
 from console.view.freeze import FreezeState
 from widgets.toast import toast
 
@@ -28,7 +29,7 @@ def toggle(app: LamptopApp) -> None:
     if app.freeze.frozen:
         app.freeze.thaw()
     else:
-        app.freeze.freeze(app.recorder.snapshot())
+        app.freeze.freeze(hosts.take(app))
     app.refresh_panes()
 
 

@@ -18,8 +18,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Input
 
+from console.tui import hosts
 from widgets.inflight import InFlightTable
-from widgets.keys import KEYS, MAIN_ONLY, REWIND_ACTIONS
+from widgets.keys import HOST_ACTIONS, HOST_KEYS, KEYS, MAIN_ONLY, REWIND_ACTIONS
 from widgets.logview import LogView
 from widgets.rowtable import RowTable
 
@@ -39,6 +40,8 @@ def allowed(app: LamptopApp, action: str) -> bool:
         return False
     if action in REWIND_ACTIONS:
         return app.freeze.frozen
+    if action in HOST_ACTIONS:
+        return hosts.several(app)
     return not (action in ("freeze", "save") and app.freeze.read_only)
 
 
@@ -66,7 +69,7 @@ def key_bindings(app: LamptopApp) -> Iterator[tuple[Widget | App[Any] | Screen[A
     """The console's own bindings with the node that runs them, in help order."""
     seen: set[str] = set()
     for node, bindings in (
-        (app, KEYS),
+        (app, [*KEYS, *(HOST_KEYS if hosts.several(app) else ())]),
         (app.panes.log, LogView.BINDINGS),
         (app.panes.table, InFlightTable.BINDINGS),
         (app.panes.fpm, RowTable.BINDINGS),

@@ -17,6 +17,7 @@ from widgets.banner import FrozenBanner
 from widgets.footer import KeysFooter
 from widgets.fpm import FpmView
 from widgets.header import HeaderBar
+from widgets.hosts import HostLines
 from widgets.inflight import InFlightTable
 from widgets.logview import LogView
 from widgets.memory import MemoryView
@@ -30,6 +31,8 @@ class Panes:
 
     def __init__(self, log_index: LogIndex) -> None:
         self.header = HeaderBar(id="header")
+        self.hosts = HostLines(id="hosts")
+        """One line per host under the header, with several hosts (hidden with one)."""
         self.banner = FrozenBanner(id="banner")
         self.workers = Vertical(id="workers-pane", classes="-view-workers")
         """The scoreboard and the requests in flight, in one border; or, one at a time
@@ -48,6 +51,7 @@ class Panes:
 
     def compose(self) -> ComposeResult:
         yield self.header
+        yield self.hosts
         yield self.banner
         with Horizontal(id="top"):
             with self.workers:

@@ -121,6 +121,8 @@ class InFlight:
     request: str
     rss: int | None
     """Resident bytes of the worker's process, when the last process scan saw it."""
+    host: str = ""
+    """The host's short tag, when the rows of several hosts are listed together."""
 
     @property
     def path(self) -> str:

@@ -52,6 +52,7 @@ def cut(snap: Snapshot, instant: datetime) -> Snapshot:
         counts={name: max(0, n - later[name]) for name, n in snap.counts.items()},
         rates=rates_at(records, instant, snap.sources),
         total=max(0, snap.total - sum(later.values())),
+        hosts=tuple(h.at(instant, cut) for h in snap.hosts),
     )
 
 
