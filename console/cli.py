@@ -182,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_record.add_argument(
         "--bundle-on-exit", action="store_true", help="save a last bundle when stopping"
     )
+    p_record.add_argument(
+        "--stream",
+        action="store_true",
+        help="write what this host sees to stdout as JSON lines, for a remote console or a "
+        "file that lamptop open reads (docs/stream.md); other lines go to stderr",
+    )
 
     p_parse = sub.add_parser(
         "parse",
@@ -262,6 +268,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from console.commands.open import run_open
 
             return run_open(cfg, args.bundle)
+        if args.command == "record" and args.stream:
+            from console.commands.stream import run_stream
+
+            return run_stream(cfg, duration=args.duration, bundle_on_exit=args.bundle_on_exit)
         if args.command == "record":
             import asyncio
 
