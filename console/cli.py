@@ -153,7 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
         "  lamptop open ~/.local/state/lamptop/snapshots/20261126T150630Z-web1-key",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p_open.add_argument("bundle", metavar="BUNDLE", help="bundle directory or its snapshot.json")
+    p_open.add_argument(
+        "bundle",
+        metavar="BUNDLE",
+        help="bundle directory or its snapshot.json, or a stream saved by record --stream",
+    )
     p_open.add_argument(
         "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file (keys)"
     )
