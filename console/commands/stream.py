@@ -173,7 +173,8 @@ class StreamTap:
         self._send(state_line(state))
 
     def on_trigger(self, t: Trigger, outcome: str, joined: bool = False) -> None:
-        self._send(alert_line(RemoteAlert(t.at, t.rule or t.kind, t.message)))
+        if t.kind == "rule":  # not the last bundle of --bundle-on-exit
+            self._send(alert_line(RemoteAlert(t.at, t.rule or t.kind, t.message)))
 
     def on_saved(self, s: Saved) -> None:
         t = s.trigger
