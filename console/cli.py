@@ -154,7 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
         "  lamptop open ~/.local/state/lamptop/snapshots/20261126T150630Z-web1-key",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p_open.add_argument("bundle", metavar="BUNDLE", help="bundle directory or its snapshot.json")
+    p_open.add_argument(
+        "bundle",
+        metavar="BUNDLE",
+        help="bundle directory or its snapshot.json, or a stream saved by record --stream",
+    )
     p_open.add_argument(
         "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file (keys)"
     )
@@ -187,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--metrics",
         metavar="HOST:PORT",
         help="serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9177)",
+    )
+    p_record.add_argument(
+        "--stream",
+        action="store_true",
+        help="write what this host sees to stdout as JSON lines, for a remote console or a "
+        "file that lamptop open reads (docs/stream.md); other lines go to stderr",
     )
 
     p_parse = sub.add_parser(
@@ -269,6 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from console.commands.open import run_open
 
             return run_open(cfg, args.bundle)
+        if args.command == "record" and args.stream:
+            from console.commands.stream import run_stream
+
+            return run_stream(cfg, duration=args.duration, bundle_on_exit=args.bundle_on_exit)
         if args.command == "record":
             import asyncio
 

@@ -1,4 +1,4 @@
-"""``lamptop open BUNDLE``: a saved bundle in the console, read-only."""
+"""``lamptop open BUNDLE``: a saved bundle (or a saved stream) in the console, read-only."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from console.core.recorder import Recorder
 from console.core.text import clean
 from console.incident.bundle import BundleError
 from console.incident.bundle_read import read_bundle
+from console.sources.remote.saved import looks_like_stream
 
 
 def run_open(cfg: Config, path: str) -> int:
@@ -17,6 +18,10 @@ def run_open(cfg: Config, path: str) -> int:
     from console.tui.alerting import bundle_opened
     from console.tui.app import LamptopApp
 
+    if looks_like_stream(path):  # record --stream > web1.jsonl
+        from console.commands.open_stream import run_open_stream
+
+        return run_open_stream(cfg, path)
     try:
         snap, doc = read_bundle(path)
     except BundleError as exc:

@@ -8,8 +8,10 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from typing import TextIO
 
+from console.commands.tap import Tap, saved_to, triggers_to
 from console.core.clock import SYSTEM_CLOCK, Clock
 from console.core.config import Config
 from console.core.events import SourceState
@@ -68,15 +70,17 @@ async def record(
     system: object | None = None,
     recorder: Recorder | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    taps: Sequence[Tap] = (),
 ) -> int:
-    """Run sources, rules and bundles until a signal or ``duration`` seconds have passed."""
+    """Run sources, rules and bundles until a signal or ``duration`` seconds have passed (or a
+    tap ends the run: ``--stream`` when its reader went away)."""
     printer = Printer(out, redact=cfg.redact, clock=clock)
     recorder = recorder or Recorder(
         max_records=cfg.max_records, max_samples=cfg.max_samples, clock=clock
     )
     plan = make_plan(cfg)
     incidents = IncidentWatch.for_config(
-        cfg, recorder, on_trigger=printer.on_trigger, on_saved=printer.on_saved
+        cfg, recorder, on_trigger=triggers_to(printer, *taps), on_saved=saved_to(printer, *taps)
     )
     directory = incidents.snapshot_dir
     recorder.subscribe(printer)
@@ -89,6 +93,8 @@ async def record(
         except MetricsError as exc:
             print(f"lamptop: {exc}", file=sys.stderr)
             return 2
+    for tap in taps:
+        recorder.subscribe(tap)
     engine = Engine(cfg, recorder, plan, system=system, clock=recorder.clock)  # type: ignore[arg-type]
     names = ", ".join(name for name, _ in engine.sources)
     printer.line(f"lamptop record started: watching {names}; bundles go to {directory}")
@@ -104,7 +110,9 @@ async def record(
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass
-    tasks = [asyncio.create_task(run(), name=name) for name, run in engine.supervised()]
+    sources = [name for name, _ in engine.sources]
+    tasks = [asyncio.create_task(tap.run(sources, stop)) for tap in taps]
+    tasks += [asyncio.create_task(run(), name=name) for name, run in engine.supervised()]
     tasks.append(asyncio.create_task(incidents.run()))
     if stats_path := os.environ.get("LAMPTOP_STATS_FILE"):
         tasks.append(asyncio.create_task(write_stats(stats_path, recorder)))
@@ -132,6 +140,8 @@ async def record(
         await incidents.save(Trigger("exit", recorder.clock.now(), message="saved on exit"))
     snap = recorder.snapshot()
     printer.line(f"lamptop record stopped: {snap.total} records, {len(snap.status)} status samples")
+    for tap in taps:
+        await tap.close()
     return 0
 
 

@@ -154,7 +154,14 @@ class HostSink:
         self.host.recorder.add_mysql(sample)
 
     def add_alert(self, alert: RemoteAlert) -> None:
-        self.host.alerts.append(alert)
+        """A rule that fired; the same fire again (its time and rule) once its bundle is saved
+        replaces the first, now with the bundle's path."""
+        alerts = self.host.alerts
+        for i in range(len(alerts) - 1, max(len(alerts) - 8, 0) - 1, -1):
+            if (alerts[i].ts, alerts[i].rule) == (alert.ts, alert.rule):
+                alerts[i] = alert
+                return
+        alerts.append(alert)
 
     def set_state(self, state: SourceState) -> None:
         self.host.recorder.set_state(state)

@@ -21,39 +21,19 @@ import stat
 from collections.abc import Callable, Mapping
 from dataclasses import replace as dc_replace
 from pathlib import Path
-from typing import Any, cast, get_args, get_type_hints
+from typing import Any
 
-from console.core.events import (
-    LEVEL_RANK,
-    Level,
-    LogRecord,
-    ProcessRow,
-    ProcInfo,
-    ServerChild,
-    ServiceMem,
-    SourceState,
-    SourceStatus,
-    StatusSample,
-    SystemSample,
-    Worker,
-)
+from console.core.check import Invalid, T, as_list, as_obj, as_text, as_time, count_map, get
+from console.core.decode import MAX_SCOREBOARD as MAX_SCOREBOARD
+from console.core.decode import SOURCE_STATUSES as SOURCE_STATUSES
+from console.core.decode import record_from as _record
+from console.core.decode import state_from as _state
+from console.core.decode import status_from as _status
+from console.core.decode import system_from as _system
+from console.core.events import LogRecord
 from console.core.recorder import FPM_PER_SAMPLE, Snapshot
 from console.core.text import clean_value
 from console.incident.bundle import SCHEMA_VERSION, BundleError
-from console.incident.bundle_check import (
-    Invalid,
-    T,
-    as_int,
-    as_list,
-    as_obj,
-    as_text,
-    as_time,
-    count_map,
-    fail,
-    flat,
-    get,
-    scalars,
-)
 from console.incident.bundle_hosts import hosts_from_doc
 from console.incident.bundle_stack import stack_lists
 
@@ -62,35 +42,6 @@ MAX_BYTES = 48 * 1024 * 1024
 costs several times its size in memory on a box that may be short of it."""
 MAX_RECORDS = 200_000
 MAX_SAMPLES = 20_000
-MAX_ROWS = 65_536
-"""Worker or process rows in one status sample, the scoreboard's own bound."""
-MAX_SCOREBOARD = 65_536
-
-SOURCE_STATUSES = frozenset(get_args(get_type_hints(SourceState)["status"]))
-
-
-def _record(v: Any, where: str, seq: int) -> LogRecord:
-    d = as_obj(v, where)
-    level = get(d, "level", where)
-    if not isinstance(level, str) or level not in LEVEL_RANK:
-        raise fail(f"{where}.level", f"one of {', '.join(LEVEL_RANK)}", level)
-    lines = as_list(get(d, "lines", where, []), f"{where}.lines", 100_000)
-    text = as_text(get(d, "text", where), f"{where}.text")
-    ts_from_line = get(d, "ts_from_line", where, True)
-    if not isinstance(ts_from_line, bool):
-        raise fail(f"{where}.ts_from_line", "true/false", ts_from_line)
-    return LogRecord(
-        ts=as_time(get(d, "ts", where), f"{where}.ts"),
-        source=as_text(get(d, "source", where), f"{where}.source"),
-        kind=as_text(get(d, "kind", where), f"{where}.kind"),
-        level=cast(Level, level),
-        text=text,
-        lines=tuple(as_text(x, f"{where}.lines[{i}]") for i, x in enumerate(lines)),
-        fields=as_obj(get(d, "fields", where, {}), f"{where}.fields"),
-        raw=text,
-        ts_from_line=ts_from_line,
-        seq=seq,
-    )
 
 
 def record_from_dict(d: Any, seq: int = 0) -> LogRecord:
@@ -99,71 +50,6 @@ def record_from_dict(d: Any, seq: int = 0) -> LogRecord:
         return _record(clean_value(d), "record", seq)
     except (Invalid, ValueError) as exc:
         raise BundleError(str(exc)) from None
-
-
-def _state(v: Any, where: str) -> SourceState:
-    d = as_obj(v, where)
-    status = get(d, "status", where)
-    if not isinstance(status, str) or status not in SOURCE_STATUSES:
-        raise fail(f"{where}.status", f"one of {', '.join(sorted(SOURCE_STATUSES))}", status)
-    return SourceState(
-        ts=as_time(get(d, "ts", where), f"{where}.ts"),
-        source=as_text(get(d, "source", where), f"{where}.source"),
-        kind=as_text(get(d, "kind", where, ""), f"{where}.kind"),
-        status=cast(SourceStatus, status),
-        message=as_text(get(d, "message", where, ""), f"{where}.message"),
-        hint=as_text(get(d, "hint", where, ""), f"{where}.hint"),
-        target=as_text(get(d, "target", where, ""), f"{where}.target"),
-    )
-
-
-_STATUS_OWN = frozenset({"ts", "fields", "scoreboard", "counts", "workers", "processes"})
-_SYSTEM_OWN = frozenset({"ts", "services", "top", "rss_by_pid", "children"})
-
-
-def _status(v: Any, where: str) -> StatusSample:
-    d = as_obj(v, where)
-    board = as_text(get(d, "scoreboard", where, ""), f"{where}.scoreboard")
-    if len(board) > MAX_SCOREBOARD:
-        raise Invalid(f"{where}.scoreboard", f"{len(board)} slots, more than {MAX_SCOREBOARD}")
-    workers = as_list(get(d, "workers", where, []), f"{where}.workers", MAX_ROWS)
-    procs = as_list(get(d, "processes", where, []), f"{where}.processes", MAX_ROWS)
-    return StatusSample(
-        ts=as_time(get(d, "ts", where), f"{where}.ts"),
-        fields=as_obj(get(d, "fields", where, {}), f"{where}.fields"),
-        scoreboard=board,
-        counts=count_map(get(d, "counts", where, {}), f"{where}.counts"),
-        workers=tuple(flat(Worker, w, f"{where}.workers[{i}]") for i, w in enumerate(workers)),
-        processes=tuple(
-            flat(ProcessRow, p, f"{where}.processes[{i}]") for i, p in enumerate(procs)
-        ),
-        **scalars(StatusSample, {"url": "", **d}, where, _STATUS_OWN),
-    )
-
-
-def _system(v: Any, where: str) -> SystemSample:
-    d = as_obj(v, where)
-    services = as_list(get(d, "services", where, []), f"{where}.services", MAX_ROWS)
-    top = as_list(get(d, "top", where, []), f"{where}.top", MAX_ROWS)
-    kids = as_list(get(d, "children", where, []), f"{where}.children", MAX_ROWS)
-    rss = as_obj(get(d, "rss_by_pid", where, {}), f"{where}.rss_by_pid")
-    if len(rss) > MAX_ROWS:
-        raise Invalid(f"{where}.rss_by_pid", f"more than {MAX_ROWS} processes")
-    by_pid: dict[int, int] = {}
-    for k, n in rss.items():
-        if not k.isdigit():
-            raise fail(f"{where}.rss_by_pid", "process ids as keys", k)
-        by_pid[int(k)] = as_int(n, f"{where}.rss_by_pid.{k}")
-    return SystemSample(
-        ts=as_time(get(d, "ts", where), f"{where}.ts"),
-        services=tuple(
-            flat(ServiceMem, s, f"{where}.services[{i}]") for i, s in enumerate(services)
-        ),
-        top=tuple(flat(ProcInfo, p, f"{where}.top[{i}]") for i, p in enumerate(top)),
-        children=tuple(flat(ServerChild, c, f"{where}.children[{i}]") for i, c in enumerate(kids)),
-        rss_by_pid=by_pid,
-        **scalars(SystemSample, d, where, _SYSTEM_OWN),
-    )
 
 
 def _items(
