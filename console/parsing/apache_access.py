@@ -25,12 +25,17 @@ from typing import Any
 
 from console.core.events import Expander, Level, LogRecord, make_lazy_record
 
+from .access_build import (
+    SMALL_INTS,
+    direct_builder,
+    duration_text,
+    short,
+    size_text,
+    split_request,
+)
 from .base import SHARED_MAX, SUMMARY_MAX, LineParser
 from .logformat import AUTO_FORMATS, NICKNAMES, CompiledFormat, compile_logformat
 from .timeutil import TimeCache, parse_clf
-
-#: ``"200"`` -> 200 for the numbers a log repeats most (statuses, small sizes), shared.
-_SMALL_INTS = {str(i): i for i in range(1000)}
 
 
 def _status_level(code: str) -> Level:
@@ -43,53 +48,6 @@ def _status_level(code: str) -> Level:
 
 #: The level of each three-digit status as written, for the fast path.
 _CODE_LEVEL: dict[str, Level] = {f"{i:03d}": _status_level(f"{i:03d}") for i in range(1000)}
-
-
-def split_request(request: str) -> tuple[str, str, str]:
-    """``GET /a?b HTTP/1.1`` -> method, url, protocol; empty strings where the line has none."""
-    parts = request.split(" ")
-    n = len(parts)
-    if n == 3:
-        return parts[0], parts[1], parts[2]
-    if n == 2:
-        return parts[0], parts[1], ""
-    if n < 2:
-        return "", "", ""
-    if parts[-1].startswith("HTTP/"):
-        return parts[0], " ".join(parts[1:-1]), parts[-1]
-    return parts[0], " ".join(parts[1:]), ""
-
-
-def size_text(n: int) -> str:
-    """Bytes sent, as access rows write them: ``5120B``, ``293K``, ``12.4M``."""
-    if n < 10_000:
-        return f"{n}B"
-    if n < 10_000_000:
-        return f"{n // 1024}K"
-    return f"{n / 1048576:.1f}M"
-
-
-def duration_text(fields: Mapping[str, Any]) -> str:
-    """How long a request took, from ``duration_us``, ``duration_ms`` or ``duration_s``."""
-    us = fields.get("duration_us")
-    if not isinstance(us, int | float):
-        ms = fields.get("duration_ms")
-        s = fields.get("duration_s")
-        if isinstance(ms, int | float):
-            us = ms * 1000
-        elif isinstance(s, int | float):
-            return f"{s}s"
-        else:
-            return ""
-    if us >= 1_000_000:
-        return f"{us / 1e6:.1f}s"
-    if us >= 10_000:
-        return f"{us // 1000:.0f}ms"
-    return f"{us / 1000:.1f}ms"
-
-
-def _short(text: str, limit: int = 160) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class AccessLogParser(LineParser):
@@ -178,22 +136,22 @@ class AccessLogParser(LineParser):
         )
 
     def _expander(self, fmt: CompiledFormat) -> Expander:
-        """What makes a lazy record's text and fields: its line matched again by ``fmt``."""
-        regex, build = fmt.regex.fullmatch, self._build
+        """What makes a lazy record's text and fields: its line matched again by ``fmt``,
+        the rest as the whole parse does it (:func:`~.access_build.direct_builder`)."""
+        regex, build, share = fmt.regex.fullmatch, direct_builder(fmt), self._shared.setdefault
 
         def expand(rec: LogRecord) -> tuple[str, Mapping[str, Any]]:
             m = regex(rec.raw)
             if m is None:  # not the line that was parsed: nothing to make of it
                 return rec.raw[:SUMMARY_MAX], {}
-            text, fields, _ = build(fmt, m, timed=False)
-            return text[:SUMMARY_MAX], fields
+            return build(m, share)
 
         return expand
 
     def _build(
-        self, fmt: CompiledFormat, m: re.Match[str], *, timed: bool = True
+        self, fmt: CompiledFormat, m: re.Match[str]
     ) -> tuple[str, dict[str, Any], datetime | None]:
-        """The text, fields and time of a line ``fmt`` matched (the time only when ``timed``)."""
+        """The text, fields and time of a line ``fmt`` matched."""
         # A ring holds thousands of records: one string per distinct agent, referer, client...
         share = self._shared.setdefault
         direct = fmt.direct
@@ -203,8 +161,7 @@ class AccessLogParser(LineParser):
             if direct.shared_groups:
                 again = m.group(*direct.shared_groups)
                 fields.update(zip(direct.shared, map(share, again, again), strict=True))
-            if timed:
-                ts = self._clf(m.group(direct.time))
+            ts = self._clf(m.group(direct.time))
             request: str | None = m.group(direct.request) if direct.request else None
         else:
             fields = dict(zip(fmt.names, m.groups(), strict=False))
@@ -215,7 +172,7 @@ class AccessLogParser(LineParser):
         for name in fmt.ints:
             v = fields[name]
             if v.isdigit():
-                fields[name] = _SMALL_INTS.get(v) or int(v)
+                fields[name] = SMALL_INTS.get(v) or int(v)
             elif name.startswith("bytes"):
                 fields[name] = 0
             else:
@@ -232,13 +189,13 @@ class AccessLogParser(LineParser):
             fields["method"] = share(method, method)
             fields["url"] = url
             fields["protocol"] = share(protocol, protocol)
-            what = f"{method} {_short(url)}" if method else f'"{_short(request)}"'
+            what = f"{method} {short(url)}" if method else f'"{short(request)}"'
         else:
             method = fields.get("method", "")
             url = fields.get("path", "") + fields.get("query", "")
             if "path" in fields or "query" in fields:
                 fields["url"] = url
-            what = f"{method} {_short(url)}".strip() or "-"
+            what = f"{method} {short(url)}".strip() or "-"
         text = f"{fields.get('client', '-')} {what}"
         if "vhost" in fields:
             text = f"{fields['vhost']} {text}"
@@ -285,6 +242,8 @@ def _strptime_in(spec: str, zone: tzinfo) -> Callable[[str], datetime]:
 
 __all__ = [
     "AUTO_FORMATS",
+    "duration_text",
+    "size_text",
     "NICKNAMES",
     "AccessLogParser",
     "CompiledFormat",
