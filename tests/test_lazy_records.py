@@ -234,3 +234,25 @@ def test_log_trouble_patterns_mean_what_they_mean_on_one_line(
     book = RuleBook(build_rules({"log_trouble": {"patterns": [pattern]}}))
     records = [make_record(t0, "error", "apache-error", "error", t) for t in texts]
     assert bool(book.on_records(records, t0)) is fires
+
+
+@pytest.mark.parametrize(
+    ("fmt", "line"),
+    [
+        ('%h %l %u %t "%r" %>s %b %D', f'1.2.3.4 - bob {STAMP} "GET /a?b HTTP/1.1" 200 - 1234'),
+        (
+            '%v %a %{X-Forwarded-For}i %t "%r" %>s %B %T %{ms}T',
+            f'shop 1.2.3.4 9.9.9.9 {STAMP} "GET /x HTTP/1.1" 404 12 0 7',
+        ),
+        ("%h %t %U%q %m %s %>s %I", f"1.2.3.4 {STAMP} /p.php?x=1 POST 302 500 -"),
+        ("%a %t %>s %Z", f"::1 {STAMP} - \\x1b]0;t\\x07"),
+        ('%h %t "%r" %p %P', f'1.2.3.4 {STAMP} "GET /x HTTP/1.1" - 77'),
+    ],
+)
+def test_custom_formats_read_the_same_lazily(fmt: str, line: str) -> None:
+    lazy = AccessLogParser("access", fmt=fmt).feed([line], ARRIVAL)[0]
+    eager = AccessLogParser("access", fmt=fmt, lazy=False).feed([line], ARRIVAL)[0]
+    assert lazy.expand is not None and eager.level != "unparsed"
+    assert (lazy.ts, lazy.level, lazy.ts_from_line) == (eager.ts, eager.level, eager.ts_from_line)
+    assert list(lazy.fields.items()) == list(eager.fields.items())
+    assert lazy.text == eager.text and record_json(lazy) == record_json(eager)
