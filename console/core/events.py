@@ -20,6 +20,7 @@ from console.core.logrecord import (
     fold,
     make_lazy_record,
     make_record,
+    peek_fields,
 )
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "make_lazy_record",
     "make_record",
     "normalize_level",
+    "peek_fields",
 ]
 
 

@@ -159,6 +159,23 @@ def make_lazy_record(
     return rec
 
 
+_get_fields = _slot["fields"].__get__
+
+
+def peek_fields(rec: LogRecord) -> Mapping[str, Any]:
+    """``rec.fields``, without keeping them on a lazy record that has not made them: for a
+    reader going once over many records (a minute of the ring) that must not leave them all
+    made behind it."""
+    try:
+        fields: Mapping[str, Any] = _get_fields(rec, LogRecord)
+        return fields
+    except AttributeError:
+        expand = rec.expand
+        if expand is None:
+            raise
+        return expand(rec)[1]
+
+
 def fold(records: Iterable[LogRecord]) -> None:
     """Drop the text and fields made for lazy records, to be made again when next read.
 

@@ -14,7 +14,6 @@ never built whole in memory, and JSON goes through the standard library's C enco
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import socket
@@ -24,21 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from console import __version__
-from console.core.events import StatusSample, SystemSample, fold
+from console.core.events import LogRecord, StatusSample, SystemSample, fold
 from console.core.recorder import Snapshot
 from console.core.stack import FpmSample, MysqlSample
 from console.core.text import xml_safe
 from console.core.timefmt import compact, iso
+from console.incident.bundle_files import BundleError, write_in
 from console.incident.bundle_hosts import host_to_dict, hosts_json
-from console.incident.private_dir import (
-    CannotCreate,
-    UnsafeDir,
-    exists,
-    make_temp_dir,
-    open_private_dir,
-    write_new,
-)
+from console.incident.private_dir import CannotCreate, UnsafeDir, open_private_dir
 from console.incident.redact import redact_snapshot, redact_trigger, redact_value
+from console.incident.report import Tally, logs_chunks
 from console.incident.report_hosts import fleet_logs, fleet_report
 from console.incident.report_html import make_report_html
 from console.incident.rules import Trigger
@@ -60,10 +54,6 @@ that follows several (``hosts``, :mod:`console.incident.bundle_hosts`). Versions
 open (:mod:`console.incident.bundle_read`)."""
 
 Doc = dict[str, Any]
-
-
-class BundleError(Exception):
-    """Writing or reading a bundle failed; the message is for the user."""
 
 
 def bundle_name(trigger: Trigger, host: str) -> str:
@@ -171,18 +161,26 @@ def snapshot_json(
     start: datetime,
     end: datetime,
     filter_desc: Mapping[str, Any] | None = None,
+    also: Callable[[Sequence[LogRecord]], None] | None = None,
 ) -> Iterator[str]:
     """:func:`bundle_data`'s document as JSON text, in pieces to stream to a file.
 
     ``win`` is ``snap`` cut to the window: its samples and records go in. The layout keeps
     the document readable line by line: the header first, then each status, system, PHP-FPM
     and MySQL sample and each record on a line of its own, then the sources, counts and filter.
+    ``also`` is given each piece of records once written, before their text and fields made
+    for it are folded again (so that the whole window never holds them at once).
     """
     yield encode_json(_head(snap, trigger, host, start, end))[:-1]
     for key, items, to_json in _json_lists(win):
         yield f',\n"{key}": ['
         for i in range(0, len(items), _BATCH):
-            lines = [to_json(x) for x in items[i : i + _BATCH]]
+            piece = items[i : i + _BATCH]
+            lines = [to_json(x) for x in piece]
+            if key == "records":
+                if also is not None:
+                    also(piece)
+                fold(piece)
             yield ("\n" if i == 0 else ",\n") + ",\n".join(lines)
         yield "\n]"
     yield from hosts_json(win)
@@ -246,21 +244,38 @@ def _write_bundle(
         trigger = redact_trigger(trigger)
         filter_desc = redact_value(dict(filter_desc or {}))
     made: list[str] = []
+    # One host: the records are read once, as snapshot.json is written: logs.txt's lines and
+    # the report's counts are taken then, a piece at a time, and each piece is folded again.
+    once = not win.hosts
+    tally = Tally((), trigger.at) if once else None
+    logs: list[str] = []
+
+    def also(piece: Sequence[LogRecord]) -> None:
+        logs.append("".join(logs_chunks(piece)))
+        if tally is not None:
+            tally.add(piece)
 
     def report_md() -> str:  # written twice: as it is, and in report.html
         if not made:
-            made.append(fleet_report(win, trigger, host=host, start=start, end=end))
+            made.append(fleet_report(win, trigger, host=host, start=start, end=end, tally=tally))
         return made[0]
 
     files: list[tuple[str, Callable[[], str | Iterable[str]]]] = [
         (
             "snapshot.json",
             lambda: snapshot_json(
-                snap, win, trigger, host=host, start=start, end=end, filter_desc=filter_desc
+                snap,
+                win,
+                trigger,
+                host=host,
+                start=start,
+                end=end,
+                filter_desc=filter_desc,
+                also=also if once else None,
             ),
         ),
         ("report.md", report_md),
-        ("logs.txt", lambda: fleet_logs(win.records, win.hosts)),
+        ("logs.txt", lambda: logs if once else fleet_logs(win.records, win.hosts)),
         (
             "report.html",
             lambda: make_report_html(
@@ -286,90 +301,9 @@ def _write_bundle(
     except OSError as exc:
         raise BundleError(f"cannot use {parent}: {exc.strerror or exc}") from None
     try:
-        return _write_in(parent_fd, parent, bundle_name(trigger, host), files)
+        return write_in(parent_fd, parent, bundle_name(trigger, host), files)
     finally:
         os.close(parent_fd)
 
 
-def _write_in(
-    parent_fd: int,
-    parent: Path,
-    name: str,
-    files: list[tuple[str, Callable[[], str | Iterable[str]]]],
-) -> Path:
-    """Write ``files`` in a new private directory of ``parent_fd`` and give it a free name
-    from ``name``; a failure keeps what was written as ``NAME-PARTIAL``."""
-    try:
-        temp, temp_fd = make_temp_dir(parent_fd, name)
-    except OSError as exc:
-        raise BundleError(f"cannot write in {parent}: {exc.strerror or exc}") from None
-    written: list[str] = []
-    try:
-        for fname, make in files:
-            try:
-                write_new(temp_fd, fname, make())
-                written.append(fname)
-            except OSError as exc:
-                missing = [f for f, _ in files if f not in written]
-                kept = _salvage(
-                    parent_fd,
-                    temp,
-                    temp_fd,
-                    _free_name(parent_fd, f"{name}-PARTIAL"),
-                    written,
-                    missing,
-                    exc,
-                )
-                what = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-                raise BundleError(
-                    f"snapshot incomplete ({what}): kept {', '.join(written) or 'nothing'} in "
-                    f"{parent / kept}; missing {', '.join(missing)}"
-                ) from None
-    finally:
-        os.close(temp_fd)
-    final = _free_name(parent_fd, name)
-    try:
-        os.rename(temp, final, src_dir_fd=parent_fd, dst_dir_fd=parent_fd)
-    except OSError as exc:
-        raise BundleError(
-            f"cannot finish {parent / final}: {exc.strerror}; files are in {parent / temp}"
-        ) from None
-    return parent / final
-
-
-def _free_name(parent_fd: int, name: str) -> str:
-    candidate, n = name, 2
-    while exists(parent_fd, candidate):
-        candidate = f"{name}-{n}"
-        n += 1
-    return candidate
-
-
-def _salvage(
-    parent_fd: int,
-    temp: str,
-    temp_fd: int,
-    target: str,
-    written: list[str],
-    missing: list[str],
-    exc: OSError,
-) -> str:
-    """Keep what was written under a name that says it is partial; returns the name kept."""
-    note = (
-        "This snapshot is PARTIAL: writing stopped with "
-        f"{exc.strerror or exc}.\nWritten: {', '.join(written) or 'nothing'}\n"
-        f"Missing: {', '.join(missing)}\n"
-    )
-    try:
-        os.unlink(missing[0] if missing else "x", dir_fd=temp_fd)
-    except OSError:
-        pass
-    try:
-        write_new(temp_fd, "PARTIAL.txt", note)
-    except OSError:
-        pass
-    try:
-        os.rename(temp, target, src_dir_fd=parent_fd, dst_dir_fd=parent_fd)
-        return target
-    except OSError:
-        return temp
+__all__ = ["SCHEMA_VERSION", "BundleError", "bundle_data", "snapshot_json", "write_bundle"]

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from console.core.events import LogRecord, StatusSample, SystemSample, Worker
+from console.core.events import LogRecord, StatusSample, SystemSample, Worker, fold
 from console.core.recorder import Snapshot
 from console.core.stack import FpmProcess, FpmSample, MysqlSample, MysqlThread
 from console.incident.rules import Trigger
@@ -150,13 +150,24 @@ def redact_mysql(s: MysqlSample) -> MysqlSample:
     return replace(s, target=redact(s.target), threads=tuple(_thread(t) for t in s.threads))
 
 
+def _redact_records(records: tuple[LogRecord, ...]) -> tuple[LogRecord, ...]:
+    """Each record redacted; a lazy one's text and fields, made to be masked, folded again
+    at once (the masked copy holds its own)."""
+    out = []
+    for r in records:
+        out.append(redact_record(r))
+        if r.expand is not None:
+            fold((r,))
+    return tuple(out)
+
+
 def redact_snapshot(snap: Snapshot) -> Snapshot:
     """The snapshot with every record and worker masked, processes' command lines cut to
     their program, and the PHP-FPM and MySQL samples masked (states unchanged); every host's
     samples too (several hosts)."""
     return replace(
         snap,
-        records=tuple(redact_record(r) for r in snap.records),
+        records=_redact_records(snap.records),
         status=tuple(redact_status(s) for s in snap.status),
         system=tuple(redact_system(s) for s in snap.system),
         fpm=tuple(redact_fpm(s) for s in snap.fpm),

@@ -22,8 +22,16 @@ _NUMBERS = re.compile(r"\b\d+(\.\d+)?\b|0x[0-9a-f]+", re.IGNORECASE)
 
 
 def make_report(
-    win: Snapshot, trigger: Trigger, *, host: str, start: datetime, end: datetime
+    win: Snapshot,
+    trigger: Trigger,
+    *,
+    host: str,
+    start: datetime,
+    end: datetime,
+    tally: Tally | None = None,
 ) -> str:
+    """report.md of a snapshot cut to its window; ``tally``: its records counted already
+    (while they were written), else they are counted here."""
     out: list[str] = [f"# lamptop snapshot: {code(host)}", ""]
     out += _verdict(win, trigger.at)
     what = (
@@ -109,7 +117,7 @@ def make_report(
 
     out += stack_sections(win, trigger.at)
 
-    tally = _Tally(win.records, trigger.at)
+    tally = (tally or Tally(win.records, trigger.at)).done()
     out += ["## Requests in the window", ""]
     if tally.access:
         out += [f"{tally.access} access log records.", ""]
@@ -196,23 +204,33 @@ def make_report(
     return "\n".join(out)
 
 
-class _Tally:
-    """What the report counts in the records of the window, gathered in one pass."""
+class Tally:
+    """What the report counts in the records of the window, gathered in one pass: all at
+    once (``Tally(records, at)``), or piece by piece with :meth:`add` while a bundle writes
+    the records, then :meth:`done`."""
 
     def __init__(self, records: Iterable[LogRecord], at: datetime) -> None:
-        minute_from = at - MINUTE
-        minute: list[str] = []
+        self.at = at
+        self._minute_from = at - MINUTE
+        self._minute: list[str] = []
         self.group_clients: dict[tuple[str, str], set[str]] = {}
         """The clients named by the records of each error group."""
-        paths: list[str] = []
-        clients: list[str] = []
-        codes: list[int | str] = []
-        errs: list[str] = []
-        groups: list[tuple[str, str]] = []
+        self._paths: list[str] = []
+        self._clients: list[str] = []
+        self._codes: list[int | str] = []
+        self._errs: list[str] = []
+        self._groups: list[tuple[str, str]] = []
         self.example: dict[tuple[str, str], str] = {}
         """The text of the first record of each error group."""
         self.slow: list[LogRecord] = []
         """MySQL slow-log records with a query time."""
+        self.add(records)
+
+    def add(self, records: Iterable[LogRecord]) -> None:
+        """Count these records too."""
+        at, minute_from = self.at, self._minute_from
+        paths, minute, clients, codes = self._paths, self._minute, self._clients, self._codes
+        errs, groups = self._errs, self._groups
         example, slow, blank = self.example, self.slow, _NUMBERS.sub
         for r in records:
             kind, f = r.kind, r.fields
@@ -236,18 +254,22 @@ class _Tally:
                     example[group] = r.text
                 if client := f.get("client"):
                     self.group_clients.setdefault(group, set()).add(str(client))
-        self.access = len(paths)
+
+    def done(self) -> Tally:
+        """The counts of everything added (and itself, to chain)."""
+        self.access = len(self._paths)
         """Access log records, lamptop's own status polls left out."""
         # Counting lists at the end is Counter's C loop; += per record would be Python's.
-        self.urls = Counter(paths)
-        self.urls_minute = Counter(minute)
+        self.urls = Counter(self._paths)
+        self.urls_minute = Counter(self._minute)
         """URL paths of the access records in the minute before the trigger."""
-        self.clients = Counter(clients)
-        self.codes = Counter(codes)
-        self.errs = Counter(errs)
+        self.clients = Counter(self._clients)
+        self.codes = Counter(self._codes)
+        self.errs = Counter(self._errs)
         """URL paths of the access records answered with a 5xx."""
-        self.groups = Counter(groups)
+        self.groups = Counter(self._groups)
         """Error and critical records by (source, message with its numbers blanked)."""
+        return self
 
 
 def logs_chunks(records: Sequence[LogRecord], per_chunk: int = 1000) -> Iterator[str]:

@@ -19,7 +19,7 @@ from console.core.events import LogRecord
 from console.core.fleet import HOST_SEP, HostShot, tagged
 from console.core.recorder import Snapshot
 from console.incident.markdown import Own, code, md_table
-from console.incident.report import logs_chunks, make_report
+from console.incident.report import Tally, logs_chunks, make_report
 from console.incident.rules import Trigger
 from console.view.metrics import human_bytes
 from console.view.suspects import suspects
@@ -74,12 +74,18 @@ def _link(shot: HostShot) -> str:
 
 
 def fleet_report(
-    win: Snapshot, trigger: Trigger, *, host: str, start: datetime, end: datetime
+    win: Snapshot,
+    trigger: Trigger,
+    *,
+    host: str,
+    start: datetime,
+    end: datetime,
+    tally: Tally | None = None,
 ) -> str:
-    """report.md: :func:`make_report` with one host; with several, the hosts' table, then each
-    host's report."""
+    """report.md: :func:`make_report` with one host (``tally``: its records counted already);
+    with several, the hosts' table, then each host's report."""
     if not win.hosts:
-        return make_report(win, trigger, host=host, start=start, end=end)
+        return make_report(win, trigger, host=host, start=start, end=end, tally=tally)
     rows = []
     parts: list[tuple[HostShot, Snapshot, Trigger]] = []
     for shot in win.hosts:

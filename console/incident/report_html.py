@@ -19,7 +19,7 @@ from markdown_it import MarkdownIt
 from console.core.recorder import Snapshot
 from console.core.timefmt import from_iso, utc_text
 from console.incident.rules import Trigger
-from console.view.filters import http_status
+from console.view.filters import is_5xx
 
 WIDTH, LEFT, RIGHT = 960, 64, 16
 PANEL, GAP, TOP = 90, 26, 22
@@ -154,7 +154,7 @@ def _hline(top: int, value: float, colour: str) -> str:
 def _errors_per_bucket(win: Snapshot, start: datetime, span: float) -> list[int]:
     bars = [0] * (int(span // BUCKET) + 1)
     for r in win.records:
-        if r.kind == "apache-access" and (http_status(r) or 0) >= 500:
+        if is_5xx(r):
             i = int((r.ts - start).total_seconds() // BUCKET)
             if 0 <= i < len(bars):
                 bars[i] += 1

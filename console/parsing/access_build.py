@@ -15,8 +15,11 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from console.core.events import LogRecord
+
 from .base import SUMMARY_MAX
 from .logformat import CompiledFormat
+from .modstatus import request_path, url_path
 
 #: ``"200"`` -> 200 for the numbers a log repeats most (statuses, small sizes), shared.
 SMALL_INTS = {str(i): i for i in range(1000)}
@@ -142,6 +145,52 @@ def direct_source(fmt: CompiledFormat) -> str:
     return "\n".join(out) + "\n"
 
 
+class LazyAccess:
+    """A lazy access record's expander (see :data:`console.core.events.Expander`): its line
+    matched again by its format and built by :func:`direct_builder`; and, cheaper, the URL
+    path alone (:meth:`path_of`), for readers that only look for some paths."""
+
+    __slots__ = ("_match", "_build", "_share", "_request")
+
+    def __init__(self, fmt: CompiledFormat, share: Callable[[str, str], str]) -> None:
+        d = fmt.direct
+        assert d is not None
+        self._match = fmt.regex.fullmatch
+        self._build = direct_builder(fmt)
+        self._share = share
+        self._request = d.request if "path" not in d.names else 0
+        """The request's group, when the path comes from it alone (no ``%U``)."""
+
+    def __call__(self, rec: LogRecord) -> tuple[str, Mapping[str, Any]]:
+        m = self._match(rec.raw)
+        if m is None:  # not the line that was parsed: nothing to make of it
+            return rec.raw[:SUMMARY_MAX], {}
+        return self._build(m, self._share)
+
+    def path_of(self, raw: str) -> str | None:
+        """The path :func:`console.view.filters.record_path` reads in the record's fields,
+        from the line without its fields; None when this format cannot tell it so."""
+        if not self._request:
+            return None
+        m = self._match(raw)
+        if m is None:
+            return None
+        request = m.group(self._request)
+        method, url, protocol = split_request(request)
+        if url:
+            return url_path(url)
+        if f"{method} {url} {protocol}" != request:
+            return request_path(request)
+        return ""
+
+
+def peek_path(rec: LogRecord) -> str | None:
+    """The URL path of a lazy access record, read from its line without making its fields;
+    None when it cannot be read so (not lazy, or a format with ``%U``)."""
+    expand = rec.expand
+    return expand.path_of(rec.raw) if isinstance(expand, LazyAccess) else None
+
+
 def direct_builder(fmt: CompiledFormat) -> Build:
     """A function making the text and fields of a line ``fmt`` matched, given the match and
     the parser's string sharing (``dict.setdefault`` of its table)."""
@@ -153,6 +202,8 @@ def direct_builder(fmt: CompiledFormat) -> Build:
 
 __all__ = [
     "SMALL_INTS",
+    "LazyAccess",
+    "peek_path",
     "direct_builder",
     "direct_source",
     "duration_text",

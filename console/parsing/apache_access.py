@@ -19,7 +19,7 @@ Without a format the parser tries, per line, the format that matched the line be
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -27,13 +27,13 @@ from console.core.events import Expander, Level, LogRecord, make_lazy_record
 
 from .access_build import (
     SMALL_INTS,
-    direct_builder,
+    LazyAccess,
     duration_text,
     short,
     size_text,
     split_request,
 )
-from .base import SHARED_MAX, SUMMARY_MAX, LineParser
+from .base import SHARED_MAX, LineParser
 from .logformat import AUTO_FORMATS, NICKNAMES, CompiledFormat, compile_logformat
 from .timeutil import TimeCache, parse_clf
 
@@ -138,15 +138,7 @@ class AccessLogParser(LineParser):
     def _expander(self, fmt: CompiledFormat) -> Expander:
         """What makes a lazy record's text and fields: its line matched again by ``fmt``,
         the rest as the whole parse does it (:func:`~.access_build.direct_builder`)."""
-        regex, build, share = fmt.regex.fullmatch, direct_builder(fmt), self._shared.setdefault
-
-        def expand(rec: LogRecord) -> tuple[str, Mapping[str, Any]]:
-            m = regex(rec.raw)
-            if m is None:  # not the line that was parsed: nothing to make of it
-                return rec.raw[:SUMMARY_MAX], {}
-            return build(m, share)
-
-        return expand
+        return LazyAccess(fmt, self._shared.setdefault)
 
     def _build(
         self, fmt: CompiledFormat, m: re.Match[str]

@@ -9,6 +9,7 @@ with a message meant for the screen.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -44,8 +45,25 @@ def http_status(record: LogRecord) -> int | None:
     return _int(record.fields.get("status"))
 
 
+def fields_status(f: Mapping[str, Any]) -> int | None:
+    """:func:`http_status` of a record's fields."""
+    return _int(f.get("status"))
+
+
+def is_5xx(record: LogRecord) -> bool:
+    """An access record answered with a 5xx (a lazy one tells by its level, made from its
+    status alone)."""
+    if record.kind != _ACCESS:
+        return False
+    if record.expand is not None:
+        return record.level == "error"
+    return (http_status(record) or 0) >= 500
+
+
 def effective_level(record: LogRecord) -> str:
     """The record's level, with access records ranked by status: 5xx error, 4xx warn."""
+    if record.expand is not None:  # a lazy access record's level is its status's
+        return record.level
     status = http_status(record) if record.kind == _ACCESS else None
     if status is not None and status >= 500:
         return "error"
@@ -71,7 +89,11 @@ def record_client(record: LogRecord) -> str:
 
 def record_path(record: LogRecord) -> str:
     """The URL path a record is about (``path``, ``url`` or ``request`` field), or ``""``."""
-    f = record.fields
+    return fields_path(record.fields)
+
+
+def fields_path(f: Mapping[str, Any]) -> str:
+    """:func:`record_path` of a record's fields."""
     path = f.get("path")
     if isinstance(path, str) and path:
         return url_path(path)
@@ -143,9 +165,13 @@ class LogFilter:
         ):
             return False
         if self.http_errors and record.kind == _ACCESS:
-            status = http_status(record)
-            if status is None or status < 400:
-                return False
+            if record.expand is not None:  # its level is its status's: 4xx warn, 5xx error
+                if record.level not in ("warn", "error"):
+                    return False
+            else:
+                status = http_status(record)
+                if status is None or status < 400:
+                    return False
         if self.pinned and not self._pin_matches(record):
             return False
         pattern = self.pattern

@@ -17,12 +17,14 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from console.core.events import LogRecord, StatusSample, SystemSample
+from console.core.events import LogRecord, StatusSample, SystemSample, peek_fields
 from console.core.stack import FpmSample
+from console.parsing.access_build import peek_path
 from console.parsing.apache_access import is_own_request
 from console.parsing.modstatus import request_path
-from console.view.filters import http_status, record_path
+from console.view.filters import fields_path, fields_status
 from console.view.metrics import in_flight
 
 MB = 1024 * 1024
@@ -203,22 +205,23 @@ def _read_logs(
     calm = _calm(recent, found)
     for r in recent:
         if r.kind == "apache-access":
-            if calm is not None and calm(r):
+            if calm(r):
                 continue
             if is_own_request(r):
                 continue
-            path = record_path(r)
+            f = peek_fields(r)  # read once: a minute of records is not left made behind
+            path = fields_path(f)
             if not path:
                 continue
             s = found.get(path)
-            code = http_status(r) or 0
+            code = fields_status(f) or 0
             if s is None and code < 500:
                 continue  # calm traffic to a script holding nothing: not a suspect
             s = s or get(path)
             by_name.setdefault(posixpath.basename(path), s)
             s.requests += 1
             s.errors += 1 if code >= 500 else 0
-            ms = _duration_ms(r)
+            ms = _duration_ms(f)
             if ms is not None and (s.slowest_ms is None or ms > s.slowest_ms):
                 s.slowest_ms = ms
         elif r.level in ("error", "crit") and "Fatal" in r.text:
@@ -234,36 +237,34 @@ def _read_logs(
             s.memory_fatals += _MEMORY in r.text
 
 
-#: Paths looked for in raw lines, at most: past that, reading a record's fields costs less.
+#: Paths looked for in raw lines, at most: past that, each line's path is read instead.
 _MOST_NEEDLES = 8
 
 
-def _calm(
-    recent: Sequence[LogRecord], found: Mapping[str, Suspect]
-) -> Callable[[LogRecord], bool] | None:
-    """A test telling, from its level and raw line alone, a lazy access record that
-    :func:`_read_logs` would pass over: not a 5xx, and none of the paths that are or will be
-    suspects in its line. Most lines of a busy log are such calm requests; their fields are
-    then never made. None when there are too many paths to look for."""
+def _calm(recent: Sequence[LogRecord], found: Mapping[str, Suspect]) -> Callable[[LogRecord], bool]:
+    """A test telling, without making its fields, a lazy access record that
+    :func:`_read_logs` would pass over: not a 5xx, and not a path that is or will be a suspect
+    (looked for in its raw line, or its path read from the line alone). Most lines of a busy
+    log are such calm requests."""
     needles = set(found)
     for r in recent:
         if r.level == "error" and r.kind == "apache-access" and r.expand is not None:
-            needles.add(record_path(r))  # a 5xx: its path becomes a suspect
-            if len(needles) > _MOST_NEEDLES:
-                return None
-    paths = tuple(needles)
+            needles.add(fields_path(peek_fields(r)))  # a 5xx: its path becomes a suspect
+    few = tuple(needles) if len(needles) <= _MOST_NEEDLES else None
 
     def calm(r: LogRecord) -> bool:
         if r.expand is None or r.level == "error":
             return False
-        raw = r.raw
-        return not any(p in raw for p in paths)
+        if few is not None:
+            raw = r.raw
+            return not any(p in raw for p in few)
+        path = peek_path(r)
+        return path is not None and path not in needles
 
     return calm
 
 
-def _duration_ms(r: LogRecord) -> float | None:
-    f = r.fields
+def _duration_ms(f: Mapping[str, Any]) -> float | None:
     for key, scale in (("duration_us", 0.001), ("duration_ms", 1.0), ("duration_s", 1000.0)):
         value = f.get(key)
         if isinstance(value, int | float):

@@ -1,0 +1,100 @@
+"""Writing a bundle's files: in a new private directory, renamed when complete, what was
+written kept as ``NAME-PARTIAL`` when writing fails part way (see :mod:`console.incident.bundle`).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from console.incident.private_dir import exists, make_temp_dir, write_new
+
+
+class BundleError(Exception):
+    """Writing or reading a bundle failed; the message is for the user."""
+
+
+def write_in(
+    parent_fd: int,
+    parent: Path,
+    name: str,
+    files: list[tuple[str, Callable[[], str | Iterable[str]]]],
+) -> Path:
+    """Write ``files`` in a new private directory of ``parent_fd`` and give it a free name
+    from ``name``; a failure keeps what was written as ``NAME-PARTIAL``."""
+    try:
+        temp, temp_fd = make_temp_dir(parent_fd, name)
+    except OSError as exc:
+        raise BundleError(f"cannot write in {parent}: {exc.strerror or exc}") from None
+    written: list[str] = []
+    try:
+        for fname, make in files:
+            try:
+                write_new(temp_fd, fname, make())
+                written.append(fname)
+            except OSError as exc:
+                missing = [f for f, _ in files if f not in written]
+                kept = _salvage(
+                    parent_fd,
+                    temp,
+                    temp_fd,
+                    _free_name(parent_fd, f"{name}-PARTIAL"),
+                    written,
+                    missing,
+                    exc,
+                )
+                what = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+                raise BundleError(
+                    f"snapshot incomplete ({what}): kept {', '.join(written) or 'nothing'} in "
+                    f"{parent / kept}; missing {', '.join(missing)}"
+                ) from None
+    finally:
+        os.close(temp_fd)
+    final = _free_name(parent_fd, name)
+    try:
+        os.rename(temp, final, src_dir_fd=parent_fd, dst_dir_fd=parent_fd)
+    except OSError as exc:
+        raise BundleError(
+            f"cannot finish {parent / final}: {exc.strerror}; files are in {parent / temp}"
+        ) from None
+    return parent / final
+
+
+def _free_name(parent_fd: int, name: str) -> str:
+    candidate, n = name, 2
+    while exists(parent_fd, candidate):
+        candidate = f"{name}-{n}"
+        n += 1
+    return candidate
+
+
+def _salvage(
+    parent_fd: int,
+    temp: str,
+    temp_fd: int,
+    target: str,
+    written: list[str],
+    missing: list[str],
+    exc: OSError,
+) -> str:
+    """Keep what was written under a name that says it is partial; returns the name kept."""
+    note = (
+        "This snapshot is PARTIAL: writing stopped with "
+        f"{exc.strerror or exc}.\nWritten: {', '.join(written) or 'nothing'}\n"
+        f"Missing: {', '.join(missing)}\n"
+    )
+    try:
+        os.unlink(missing[0] if missing else "x", dir_fd=temp_fd)
+    except OSError:
+        pass
+    try:
+        write_new(temp_fd, "PARTIAL.txt", note)
+    except OSError:
+        pass
+    try:
+        os.rename(temp, target, src_dir_fd=parent_fd, dst_dir_fd=parent_fd)
+        return target
+    except OSError:
+        return temp
