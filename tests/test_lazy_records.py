@@ -11,18 +11,23 @@ import copy
 import pickle
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from console.core.events import LogRecord, fold, make_lazy_record, make_record
+from console.core.clock import ManualClock
+from console.core.events import LogRecord, fold, make_lazy_record, make_record, peek_fields
+from console.core.recorder import Recorder
 from console.core.serialize import encode_json, record_json, record_to_dict
 from console.core.text import clean_block
 from console.core.wire import record_to_wire, records_line
+from console.incident.bundle import write_bundle
 from console.incident.redact import redact_record
 from console.incident.report import logs_text
-from console.incident.rules import RuleBook, build_rules
+from console.incident.rules import RuleBook, Trigger, build_rules
+from console.parsing.access_build import peek_path
 from console.parsing.apache_access import OWN_AGENT, AccessLogParser, is_own_request
-from console.view.filters import LogFilter, record_client, record_path
+from console.view.filters import LogFilter, is_5xx, record_client, record_path
 from console.view.suspects import suspects
 from tests.support.hostile import HOSTILE
 from tests.support.paths import FIXTURES
@@ -256,3 +261,49 @@ def test_custom_formats_read_the_same_lazily(fmt: str, line: str) -> None:
     assert (lazy.ts, lazy.level, lazy.ts_from_line) == (eager.ts, eager.level, eager.ts_from_line)
     assert list(lazy.fields.items()) == list(eager.fields.items())
     assert lazy.text == eager.text and record_json(lazy) == record_json(eager)
+
+
+def test_the_path_read_from_the_line_is_the_fields_path() -> None:
+    lazy, eager = both(LINES)
+    read = 0
+    for a, b in zip(lazy, eager, strict=True):
+        path = peek_path(a)
+        if path is not None:
+            read += 1
+            assert path == record_path(b), b.raw
+        assert object.__getattribute__(a, "expand") is a.expand
+    assert read > len(lazy) * 0.8
+    assert [is_5xx(r) for r in lazy] == [is_5xx(r) for r in eager]
+
+
+def test_peeking_leaves_nothing_made() -> None:
+    lazy, eager = both(LINES[:30])
+    for a, b in zip(lazy, eager, strict=True):
+        assert peek_fields(a) == b.fields
+        if a.expand is not None:
+            with pytest.raises(AttributeError):
+                object.__getattribute__(a, "fields")
+
+
+def test_a_bundle_leaves_the_ring_folded(tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2030, 1, 2, tzinfo=UTC))  # after every line of the corpus
+    rec = Recorder(clock=clock)
+    rec.add_records(AccessLogParser("access").feed(LINES[:300] + LINES[-100:], clock.now()))
+    rec.release(force=True)
+    snap = rec.snapshot()
+    for redact in (False, True):
+        path = write_bundle(
+            snap, Trigger("key", snap.taken_at), tmp_path, window=1e9, redact=redact
+        )
+        made = [r for r in snap.records if r.expand is not None and _made(r)]
+        assert not made
+        assert (path / "logs.txt").read_text().count("\n") >= len(snap.records)
+        assert "Requests in the window" in (path / "report.md").read_text()
+
+
+def _made(r: LogRecord) -> bool:
+    try:
+        object.__getattribute__(r, "text")
+    except AttributeError:
+        return False
+    return True
