@@ -143,8 +143,14 @@ class LogFilter:
     pattern: re.Pattern[str] | None = field(default=None, init=False, compare=False, repr=False)
     """The compiled :attr:`text`."""
 
+    plain: bool = field(default=True, init=False, compare=False, repr=False)
+    """Nothing asked but sources hidden: a record shows unless its source is hidden or it is
+    one of lamptop's own polls (what the log pane tests for every line, most of the time)."""
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "pattern", compile_pattern(self.text))
+        plain = not (self.text or self.min_level or self.http_errors or self.pinned)
+        object.__setattr__(self, "plain", plain)
 
     # -- queries ----------------------------------------------------------------------------
     @property
@@ -160,6 +166,8 @@ class LogFilter:
             return False
         if is_own_request(record):
             return False
+        if self.plain:
+            return True
         if self.min_level and LEVEL_RANK.get(effective_level(record), 1) < LEVEL_RANK.get(
             self.min_level, 0
         ):

@@ -14,11 +14,17 @@ narrows the old one). Pure Python: no Textual, no I/O.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from operator import attrgetter
 
 from console.core.events import LogRecord
+from console.parsing.apache_access import OWN_AGENT, is_own_request
 from console.view.filters import LogFilter
+
+#: Display order: the time written in the line, then arrival (in C, per record).
+_order: Callable[[LogRecord], tuple[datetime, int]] = attrgetter("ts", "seq")
+_seq: Callable[[LogRecord], int] = attrgetter("seq")
 
 
 class LogIndex:
@@ -78,7 +84,7 @@ class LogIndex:
             self._max_seq = max((r.seq for r in new), default=0)
             self._refilter()
             return 0
-        self._max_seq = max((r.seq for r in new[i:]), default=last)
+        self._max_seq = max(map(_seq, new[i:]), default=last)
         anchor_key = self._anchor_key(old)
         self.base += dropped
         before = self._drop_before(old, dropped, anchor_key) if dropped else 0
@@ -102,8 +108,22 @@ class LogIndex:
         None of them sorts after the latest of the dropped records, so the scan stops there:
         it costs what was dropped (and the late lines filed among it), not the ring.
         """
-        limit = max((r.ts, r.seq) for r in old[:dropped])
+        limit = max(map(_order, old[:dropped]))
         matched, keys, base = self._matched, self._keys, self.base
+        if anchor_key is None and not self.expanded:
+            # Following the newest, rows one each: when every record filed up to the limit
+            # was dropped (no late line of a later time among them), they all go at once.
+            j = bisect_right(keys, limit)
+            head = matched[:j]
+            if not j or max(head) >= base:  # late lines of later times stay among them
+                kept = [i for i, o in enumerate(head) if o >= base]
+                if len(kept) == j:
+                    return 0
+                matched[:j] = [head[i] for i in kept]
+                keys[:j] = [keys[i] for i in kept]
+                return j - len(kept)
+            del matched[:j], keys[:j]
+            return j
         rows = j = 0
         keep: list[int] = []
         while j < len(matched) and keys[j] <= limit:
@@ -129,6 +149,9 @@ class LogIndex:
     ) -> int:
         """File the matching records of ``new[start:]`` by time; the rows they added before
         the anchor."""
+        if anchor_key is None and not self.expanded:
+            self._take_following(new, start)
+            return 0
         matched, keys, matches = self._matched, self._keys, self.filter.matches
         base, expanded = self.base, self.expanded
         starts, row_end = self._starts, self._row_end
@@ -157,6 +180,44 @@ class LogIndex:
         if placed and expanded:
             self._count_rows()
         return rows_before
+
+    def _take_following(self, new: Sequence[LogRecord], start: int) -> None:
+        """:meth:`_take` for a view that follows the newest, one row a record: the matching
+        records sorted in C and put at the end, but those that go before what is filed
+        already (lines released late), which are filed in their place one by one."""
+        recs = new[start:]
+        f = self.filter
+        if f.plain and not f.hidden:
+            own = is_own_request
+            agent = OWN_AGENT
+            # a lazy record without the agent's name in its line is no poll of lamptop's
+            picked = [
+                i
+                for i, r in enumerate(recs)
+                if (r.expand is not None and agent not in r.raw) or not own(r)
+            ]
+        else:
+            matches = f.matches
+            picked = [i for i, r in enumerate(recs) if matches(r)]
+        first = self.base + start
+        if len(picked) == len(recs):
+            pairs = list(zip(map(_order, recs), range(first, first + len(recs)), strict=True))
+        else:
+            pairs = [(_order(recs[i]), first + i) for i in picked]
+        if not pairs:
+            return
+        ordered = sorted(pairs)
+        keys, matched = self._keys, self._matched
+        late = bool(keys) and ordered[0][0] < keys[-1]
+        self.placed = late or ordered != pairs
+        if late:
+            # merged with the filed records from where the earliest goes: two sorted runs,
+            # which the sort joins in one pass
+            at = bisect_right(keys, ordered[0][0])
+            ordered = sorted([*zip(keys[at:], matched[at:], strict=True), *ordered])
+            del keys[at:], matched[at:]
+        keys.extend([k for k, _ in ordered])
+        matched.extend([o for _, o in ordered])
 
     def _height(self, j: int) -> int:
         if not self.expanded:
