@@ -5,9 +5,9 @@ both are checked here, before anything runs:
 
 * a **destination** is what ``ssh`` takes (``web1``, ``admin@web1.example``, a ``Host`` alias
   of an ssh config file). It must not start with ``-`` (``-oProxyCommand=...`` would be an
-  option, not a host), and holds no whitespace, control or format character, nor ``:`` (the
-  console tags a host's sources ``web1:apache-access``; an ``ssh://`` URL or an IPv6 address
-  is given a ``Host`` alias in the ssh config instead);
+  option, not a host), and holds only letters, digits and ``._-+%@``: no whitespace, control
+  or format character, nor ``:`` (the console tags a host's sources ``web1:apache-access``;
+  an ``ssh://`` URL or an IPv6 address is given a ``Host`` alias in the ssh config instead);
 * a **remote command** (``lamptop``, ``/opt/lamptop/bin/lamptop``, ``sudo -n lamptop``) is
   split into words the way a shell would (:func:`shlex.split`) and each word is quoted again
   for the remote shell (:func:`remote_argv`), so no word of it, nor ``record --stream``,
@@ -30,6 +30,7 @@ The config file says the same as the flags::
 
 from __future__ import annotations
 
+import re
 import shlex
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -46,6 +47,9 @@ MAX_REMOTES = 64
 """Remote hosts one console follows at most."""
 STREAM_ARGS = ("record", "--stream")
 """What the remote lamptop is asked to run."""
+
+
+_DEST = re.compile(r"[A-Za-z0-9._%+@-]+")
 
 
 class RemoteError(ValueError):
@@ -102,6 +106,11 @@ def check_dest(dest: Any, where: str = "--remote") -> str:
         raise RemoteError(
             f"{where} {_shown(dest)}: no ':' in a destination (give the host a Host alias with "
             "its Port in an ssh config file and name the alias)"
+        )
+    if not _DEST.fullmatch(dest):
+        raise RemoteError(
+            f"{where} {_shown(dest)}: a destination is [user@]host, of letters, digits and "
+            "'.', '_', '-', '+', '%', '@' (a Host alias of an ssh config file for anything else)"
         )
     return dest
 

@@ -188,8 +188,7 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
         except TimeoutError:
             _signal_group(proc.pid, signal.SIGKILL)
             await proc.wait()
-    else:
-        _signal_group(proc.pid, signal.SIGKILL)  # what the group left behind, if anything
+    _signal_group(proc.pid, signal.SIGKILL)  # what the group left behind, if anything
     if proc.stdout is not None:
         with contextlib.suppress(TimeoutError, OSError):
             async with asyncio.timeout(STOP_GRACE):
