@@ -123,7 +123,7 @@ async def _run_until(link: SshLink, done: object) -> None:
 async def test_a_missing_lamptop_is_down_in_words_and_retried_with_back_off() -> None:
     fleet, link = _fleet()
     _sh(link, "echo 'bash: line 1: lamptop: command not found' >&2; exit 127")
-    await _run_until(link, lambda: link.connections >= 4)
+    await _run_until(link, lambda: link.connections >= 4 and link.host.link.status == "down")
     state = link.host.link
     assert state.status == "down" and state.message == NOT_FOUND
     assert state.retry_at is not None and state.since is not None
