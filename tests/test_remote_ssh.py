@@ -27,7 +27,6 @@ from console.incident.rules import Trigger
 from console.sources.remote.ssh import SshLink
 from console.sources.remote.words import NOT_FOUND
 from tests.support.ssh_hosts import TwoHosts, two_hosts
-from tests.support.sshd_server import kill_user_processes
 from tests.support.wait import async_wait_for
 
 WITHIN = 60.0
@@ -140,7 +139,7 @@ async def test_a_host_killed_mid_run_is_down_in_words_then_back_without_duplicat
             lambda: any("/before-kill" in t for t in _texts(fleet, "fleet-a:access")), WITHIN
         )
         ups = links["fleet-a"].ups
-        killed = await asyncio.to_thread(kill_user_processes, "lamptop-a", ("console.cli",))
+        killed = await asyncio.to_thread(fleet_hosts.kill_remote, "fleet-a")
         assert killed >= 1
         await async_wait_for(
             lambda: fleet.host("fleet-a").link.status == "down",

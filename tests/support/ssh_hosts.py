@@ -2,8 +2,9 @@
 
 Each is an ordinary user (``lamptop-a``, ``lamptop-b``, created when missing) with its own
 Apache (:mod:`tests.support.apache_server`, its logs readable by that user), its own lamptop
-config in its home (``~/.config/lamptop/config.toml``: that Apache's status URL and logs,
-nothing discovered) and a remote command: a small script that runs this tree's lamptop with
+config in its home (``~/.config/lamptop/TAG.toml``, ``TAG`` naming this set of hosts, so
+that two test processes never share one: that Apache's status URL and logs, nothing
+discovered) and a remote command: a small script that runs this tree's lamptop with
 Debian's ``/usr/bin/python3.11`` and this tree plus its venv's packages on ``PYTHONPATH``
 (a Python installed under ``/root`` is not for other users to run). When the user cannot read
 this tree where it is, the script runs a copy made in a temp directory instead.
@@ -29,7 +30,7 @@ from pathlib import Path
 from tests.support.apache_server import ApacheServer, running_apache
 from tests.support.need import unavailable
 from tests.support.paths import ROOT
-from tests.support.sshd_server import SshServer, running_sshd
+from tests.support.sshd_server import SshServer, kill_user_processes, running_sshd
 
 PYTHON = Path("/usr/bin/python3.11")
 """Debian's interpreter, which every user can run."""
@@ -43,10 +44,9 @@ def ensure_user(name: str) -> pwd.struct_passwd:
     try:
         entry = pwd.getpwnam(name)
     except KeyError:
+        # another test process may be making it at the same moment: its user is as good
         subprocess.run(
-            ["useradd", "--create-home", "--shell", "/bin/sh", name],
-            check=True,
-            capture_output=True,
+            ["useradd", "--create-home", "--shell", "/bin/sh", name], capture_output=True
         )
         entry = pwd.getpwnam(name)
     subprocess.run(["usermod", "-p", "*", name], check=True, capture_output=True)
@@ -103,32 +103,36 @@ class RemoteHost:
     apache: ApacheServer
     command: Path
     """The script that runs this tree's lamptop as that user."""
+    config: Path
+    """Its lamptop config (in its home), named by the set of hosts."""
 
     @property
     def home(self) -> Path:
         return Path(self.user.pw_dir)
 
 
-def write_command(tree: Path, bin_dir: Path) -> Path:
-    """The remote command every user runs: this tree's lamptop on Debian's Python."""
+def write_command(tree: Path, bin_dir: Path, tag: str) -> Path:
+    """The remote command every user runs: this tree's lamptop on Debian's Python, with the
+    user's config of this set of hosts."""
     script = bin_dir / "lamptop"
     script.write_text(
         "#!/bin/sh\n"
         f"PYTHONPATH='{os.pathsep.join(_python_path(tree))}'\n"
         "export PYTHONPATH\n"
-        f'exec {PYTHON} -m console.cli "$@"\n'
+        f'exec {PYTHON} -m console.cli --config "$HOME/.config/lamptop/{tag}.toml" "$@"\n'
     )
     script.chmod(0o755)
     return script
 
 
-def setup_user(alias: str, name: str, apache: ApacheServer, command: Path) -> RemoteHost:
+def setup_user(alias: str, name: str, apache: ApacheServer, command: Path, tag: str) -> RemoteHost:
     """The user's config for ``apache``."""
     user = ensure_user(name)
     home = Path(user.pw_dir)
     conf_dir = home / ".config" / "lamptop"
     conf_dir.mkdir(parents=True, exist_ok=True)
-    (conf_dir / "config.toml").write_text(
+    conf = conf_dir / f"{tag}.toml"
+    conf.write_text(
         "\n".join(
             [
                 "discover = false",
@@ -152,17 +156,24 @@ def setup_user(alias: str, name: str, apache: ApacheServer, command: Path) -> Re
     )
     for d in (home / ".config", conf_dir):
         os.chown(d, user.pw_uid, user.pw_gid)
-    os.chown(conf_dir / "config.toml", user.pw_uid, user.pw_gid)
+    os.chown(conf, user.pw_uid, user.pw_gid)
     for log in (apache.access_log, apache.error_log):
         log.touch()
         log.chmod(0o644)
-    return RemoteHost(alias, user, apache, command)
+    return RemoteHost(alias, user, apache, command, conf)
 
 
 @dataclass
 class TwoHosts:
     sshd: SshServer
     hosts: dict[str, RemoteHost]
+    tag: str
+    """Names this set's configs: in the command line of its remote lamptops, and of no
+    other's (:meth:`kill_remote`)."""
+
+    def kill_remote(self, alias: str) -> int:
+        """Kill the remote lamptop of ``alias`` (this set's only); how many processes."""
+        return kill_user_processes(self.hosts[alias].user.pw_name, (f"{self.tag}.toml",))
 
     def config_toml(self, *remotes: str, missing: str = "") -> str:
         """A console's config: ``[ssh]`` with the client's config file, a ``[[remote]]`` per
@@ -196,20 +207,31 @@ def two_hosts() -> Iterator[TwoHosts]:
         bin_dir = Path(tempfile.mkdtemp(prefix="lamptop-bin-"))
         stack.callback(shutil.rmtree, bin_dir, True)
         bin_dir.chmod(0o755)
-        command = write_command(tree, bin_dir)
+        tag = f"lamptop-test-{bin_dir.name.rsplit('-', 1)[-1]}"
+        command = write_command(tree, bin_dir, tag)
         hosts = {}
         for alias, name in USERS.items():
             apache = stack.enter_context(running_apache())
-            hosts[alias] = setup_user(alias, name, apache, command)
-        yield TwoHosts(sshd, hosts)
+            hosts[alias] = setup_user(alias, name, apache, command, tag)
+            stack.callback(hosts[alias].config.unlink, True)
+        yield TwoHosts(sshd, hosts, tag)
 
 
 def main() -> None:  # pragma: no cover - by hand
-    """Start both hosts, print how to reach them, and wait for Ctrl-C."""
+    """Start both hosts, print how to reach them, and wait for Ctrl-C or SIGTERM."""
     import signal
 
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)  # a background job starts with SIGINT ignored
+
     with two_hosts() as fleet:
-        conf = Path(tempfile.mkdtemp(prefix="lamptop-console-")) / "config.toml"
+        conf_dir = Path(tempfile.mkdtemp(prefix="lamptop-console-"))
+        stack_cleanup = contextlib.ExitStack()
+        stack_cleanup.callback(shutil.rmtree, conf_dir, True)
+        conf = conf_dir / "config.toml"
         conf.write_text(fleet.config_toml("fleet-a", "fleet-b"))
         print(f"config: {conf}")
         print(f"  .venv/bin/lamptop --config {conf}")
@@ -217,7 +239,7 @@ def main() -> None:  # pragma: no cover - by hand
         for alias, host in fleet.hosts.items():
             print(f"{alias}: {host.apache.url} (logs {host.apache.access_log.parent})")
         sys.stdout.flush()
-        with contextlib.suppress(KeyboardInterrupt):
+        with stack_cleanup, contextlib.suppress(KeyboardInterrupt):
             signal.pause()
 
 
