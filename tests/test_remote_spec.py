@@ -173,3 +173,18 @@ def test_unknown_keys_warn_and_no_local_needs_a_host(tmp_path: Path) -> None:
 def test_a_missing_ssh_config_file_is_said_at_once(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
         _cfg(tmp_path, "", "--remote", "web1", "--ssh-config", str(tmp_path / "nope"))
+
+
+def test_sources_lists_the_remote_hosts_with_their_ssh_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from console.cli import main
+
+    conf = tmp_path / "empty.toml"
+    conf.write_text("")
+    flags = ["--config", str(conf), "--no-discover", "--remote", "web1", "--no-local"]
+    assert main([*flags, "--remote-command", "/opt/lt/lamptop", "sources", "--no-probe"]) == 0
+    out = capsys.readouterr().out
+    assert "remote hosts (over ssh): (this host left out)" in out
+    assert "web1           ssh -T -o BatchMode=yes -o ConnectTimeout=15 web1 -- " in out
+    assert "'/opt/lt/lamptop record --stream'" in out

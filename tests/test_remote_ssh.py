@@ -163,10 +163,13 @@ async def test_a_host_killed_mid_run_is_down_in_words_then_back_without_duplicat
 async def test_unreachable_and_missing_lamptop_in_words_while_the_other_goes_on(
     fleet_hosts: TwoHosts, tmp_path: Path
 ) -> None:
-    # fleet-nokey logs in with a key the server does not know; fleet-a's user is reached but
-    # its command does not exist there
+    # fleet-nokey logs in with a key the server does not know, fleet-badkey knows another host
+    # key for the server; fleet-a's user is reached but its command does not exist there
     cfg = _config(
-        tmp_path, fleet_hosts, "fleet-down", "fleet-nokey", "fleet-a", "fleet-b", missing="fleet-a"
+        tmp_path,
+        fleet_hosts,
+        *("fleet-down", "fleet-nokey", "fleet-badkey", "fleet-a", "fleet-b"),
+        missing="fleet-a",
     )
     async with running(cfg) as (fleet, _links):
 
@@ -177,6 +180,7 @@ async def test_unreachable_and_missing_lamptop_in_words_while_the_other_goes_on(
             lambda: (
                 words()["fleet-down"] == "down: ssh: connection refused"
                 and words()["fleet-nokey"] == "down: ssh: permission denied (publickey)"
+                and words()["fleet-badkey"] == "down: ssh: host key verification failed"
                 and words()["fleet-a"] == f"down: {NOT_FOUND}"
                 and words()["fleet-b"].startswith("up")
             ),

@@ -283,6 +283,7 @@ def cmd_sources(cfg: Config, *, as_json: bool, probe: bool) -> int:
     readable = readable or report["status"]["state"] == "ok"
     readable = readable or any(item["state"] == "ok" for item in report["fpm"])
     readable = readable or report["mysql"]["state"] == "ok"
+    readable = readable or not cfg.local  # only remote hosts: nothing here to read
     if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0 if readable else 1
