@@ -12,7 +12,39 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-Level = Literal["debug", "info", "notice", "warn", "error", "crit", "unparsed"]
+from console.core.logrecord import (
+    Backfill,
+    Expander,
+    Level,
+    LogRecord,
+    fold,
+    make_lazy_record,
+    make_record,
+)
+
+__all__ = [
+    "LEVEL_RANK",
+    "LOG_KINDS",
+    "NEW_PROCESS",
+    "Backfill",
+    "Expander",
+    "Level",
+    "LogRecord",
+    "ProcInfo",
+    "ProcessRow",
+    "ServerChild",
+    "ServiceMem",
+    "SourceState",
+    "SourceStatus",
+    "StatusSample",
+    "SystemSample",
+    "Worker",
+    "fold",
+    "make_lazy_record",
+    "make_record",
+    "normalize_level",
+]
+
 
 #: Severity order used by level filters; ``unparsed`` sorts with ``info`` so that a "warnings
 #: and above" filter hides it but the default view shows it.
@@ -56,81 +88,6 @@ def normalize_level(word: str) -> Level:
     if w in ("crit", "critical", "alert", "emerg", "emergency"):
         return "crit"
     return "info"
-
-
-@dataclass(frozen=True, slots=True)
-class LogRecord:
-    """One entry of one log: a line, or a line and the continuation lines that belong to it."""
-
-    ts: datetime
-    """When it happened: the time written in the entry (aware UTC), else its arrival time."""
-    source: str
-    """The name of the source that read it (e.g. ``apache-access``, or a label from the config)."""
-    kind: str
-    """The log format (one of :data:`LOG_KINDS`)."""
-    level: Level
-    """Severity, normalised; ``unparsed`` when no format matched."""
-    text: str
-    """A one-line summary to show in a list."""
-    lines: tuple[str, ...] = ()
-    """Continuation lines (stack traces, query text, dumps) in order; the first line is not here."""
-    fields: Mapping[str, Any] = field(default_factory=dict)
-    """Parsed fields (status, client, url, pid, query_time...). Treat as read-only."""
-    raw: str = ""
-    """The first line exactly as read (decoded), for ``unparsed`` records the whole text."""
-    ts_from_line: bool = True
-    """False when the entry had no time of its own and ``ts`` is its arrival time."""
-    seq: int = 0
-    """Arrival order, set by the recorder; breaks ties between records of the same time."""
-
-
-class Backfill(list[LogRecord]):
-    """A batch of records read from a log's history: the lines it already held when lamptop
-    started following it. Sources hand it over like any batch; the recorder files it at once
-    (in time order among what it holds) instead of waiting its reorder window, which is there
-    to interleave live lines of several sources."""
-
-    __slots__ = ()
-
-
-_new = object.__new__
-_set_ts, _set_source, _set_kind, _set_level, _set_text = (
-    vars(LogRecord)[name].__set__ for name in ("ts", "source", "kind", "level", "text")
-)
-_set_lines, _set_fields, _set_raw, _set_from_line, _set_seq = (
-    vars(LogRecord)[name].__set__ for name in ("lines", "fields", "raw", "ts_from_line", "seq")
-)
-
-
-def make_record(
-    ts: datetime,
-    source: str,
-    kind: str,
-    level: Level,
-    text: str,
-    lines: tuple[str, ...] = (),
-    fields: Mapping[str, Any] | None = None,
-    raw: str = "",
-    ts_from_line: bool = True,
-) -> LogRecord:
-    """``LogRecord(...)`` of the same values (``seq`` 0), built two to three times faster.
-
-    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, ten calls
-    by name; the parsers make one record per line read (tens of thousands a second when a
-    server is busy), so they build it here, setting each slot through its descriptor.
-    """
-    rec: LogRecord = _new(LogRecord)
-    _set_ts(rec, ts)
-    _set_source(rec, source)
-    _set_kind(rec, kind)
-    _set_level(rec, level)
-    _set_text(rec, text)
-    _set_lines(rec, lines)
-    _set_fields(rec, {} if fields is None else fields)
-    _set_raw(rec, raw)
-    _set_from_line(rec, ts_from_line)
-    _set_seq(rec, 0)
-    return rec
 
 
 @dataclass(frozen=True, slots=True)

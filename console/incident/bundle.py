@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from console import __version__
-from console.core.events import StatusSample, SystemSample
+from console.core.events import StatusSample, SystemSample, fold
 from console.core.recorder import Snapshot
 from console.core.stack import FpmSample, MysqlSample
 from console.core.text import xml_safe
@@ -207,6 +207,36 @@ def write_bundle(
     With ``redact``, client addresses, query strings and users are masked in every file
     (``screen_svg`` is the screen, which masks them itself).
     """
+    try:
+        return _write_bundle(
+            snap,
+            trigger,
+            directory,
+            window=window,
+            tail=tail,
+            host=host,
+            filter_desc=filter_desc,
+            screen_svg=screen_svg,
+            redact=redact,
+        )
+    finally:
+        # Writing made the text and fields of every lazy record of the window: the ring
+        # would keep them all until the records drop out of it.
+        fold(snap.records)
+
+
+def _write_bundle(
+    snap: Snapshot,
+    trigger: Trigger,
+    directory: str | Path,
+    *,
+    window: float,
+    tail: float,
+    host: str | None,
+    filter_desc: Mapping[str, Any] | None,
+    screen_svg: str | None,
+    redact: bool,
+) -> Path:
     host = host or socket.gethostname()
     start = trigger.at - timedelta(seconds=window)
     end = max(snap.taken_at, trigger.at + timedelta(seconds=tail))

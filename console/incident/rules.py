@@ -11,9 +11,11 @@ here with the others.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from console.core.events import LogRecord, StatusSample, SystemSample
@@ -129,10 +131,11 @@ class Http5xxBurst(Rule):
 
     def on_records(self, records: Sequence[LogRecord], now: datetime) -> Trigger | None:
         span = timedelta(seconds=float(self.settings["seconds"]))
+        # Only a count: an access record's level says 5xx (``error``) without its fields; a
+        # lazy one's level was read from its status and nothing else, so it is the answer.
         for r in records:
-            if r.kind == "apache-access":
-                status = r.fields.get("status")
-                if isinstance(status, int) and status >= 500:
+            if r.level == "error" and r.kind == "apache-access":
+                if r.expand is not None or _is_5xx(r):
                     self._times.append(r.ts)
         while self._times and now - self._times[0] > span:
             self._times.popleft()
@@ -145,6 +148,11 @@ class Http5xxBurst(Rule):
                 count=count,
             )
         return None
+
+
+def _is_5xx(r: LogRecord) -> bool:
+    status = r.fields.get("status")
+    return isinstance(status, int) and status >= 500
 
 
 class LoadHigh(Rule):
@@ -182,6 +190,15 @@ class SwapGrowing(Rule):
         return None
 
 
+#: Kinds whose lines are requests, not messages: a URL naming a trouble fires nothing (and a
+#: stranger's request cannot make lamptop save bundles), and their lines are not read.
+_REQUEST_KINDS = frozenset({"apache-access", "php-fpm-access"})
+#: What in an expression could answer otherwise when the line it reads is followed or preceded
+#: by a newline and another line (``\A``, ``\Z``, lookbehinds, negative lookaheads, atomic and
+#: possessive parts): such expressions are run line by line instead of over a joined batch.
+_LINE_BOUND = re.compile(r"\\[AZz]|\(\?<[=!]|\(\?!|\(\?>|[*+?}]\+")
+
+
 class LogTrouble(Rule):
     name = "log_trouble"
 
@@ -190,19 +207,35 @@ class LogTrouble(Rule):
         patterns = self.settings.get("patterns", [])
         if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
             raise RuleError("rules.log_trouble.patterns must be a list of regular expressions")
+        joined = "|".join(f"(?:{p})" for p in patterns)
         try:
-            self._re = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+            self._re = re.compile(joined) if patterns else None
+            # The same, over a batch's texts joined by newlines: ^ and $ at each text's ends.
+            self._batch_re = re.compile(joined, re.MULTILINE) if patterns else None
         except re.error as exc:
             raise RuleError(f"rules.log_trouble.patterns: bad regular expression: {exc}") from None
+        self._by_line = bool(_LINE_BOUND.search(joined))
 
     def on_records(self, records: Sequence[LogRecord], now: datetime) -> Trigger | None:
-        if self._re is None or not self.ready(now):
+        if self._re is None or self._batch_re is None or not self.ready(now):
             return None
         # Only what is happening now: a line of last night read back at start is not a spike.
         oldest = now - timedelta(seconds=float(self.settings["seconds"]))
-        for r in records:
-            if r.ts < oldest:
-                continue
+        skip = _REQUEST_KINDS
+        read = [r for r in records if r.kind not in skip and r.ts >= oldest]
+        if not read:
+            return None
+        if not self._by_line:
+            # One search over the batch: the first record of a match is where to look, as a
+            # search record by record would have found it, unless the match ran across records.
+            texts = [r.text for r in read]
+            joined = "\n".join(texts)
+            found = self._batch_re.search(joined)
+            if found is None:
+                return None
+            ends = list(accumulate(len(t) + 1 for t in texts))
+            read = read[bisect_right(ends, found.start()) :]
+        for r in read:
             m = self._re.search(r.text)
             if m:
                 return self.fire(

@@ -18,65 +18,36 @@ Without a format the parser tries, per line, the format that matched the line be
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from console.core.events import Level, LogRecord
+from console.core.events import Expander, Level, LogRecord, make_lazy_record
 
-from .base import SHARED_MAX, LineParser
+from .access_build import (
+    SMALL_INTS,
+    direct_builder,
+    duration_text,
+    short,
+    size_text,
+    split_request,
+)
+from .base import SHARED_MAX, SUMMARY_MAX, LineParser
 from .logformat import AUTO_FORMATS, NICKNAMES, CompiledFormat, compile_logformat
 from .timeutil import TimeCache, parse_clf
 
-#: ``"200"`` -> 200 for the numbers a log repeats most (statuses, small sizes), shared.
-_SMALL_INTS = {str(i): i for i in range(1000)}
+
+def _status_level(code: str) -> Level:
+    """The level of an access line by its status as written (``-``: none, ``info``)."""
+    if not code.isdigit():
+        return "info"
+    status = int(code)
+    return "error" if status >= 500 else "warn" if status >= 400 else "info"
 
 
-def split_request(request: str) -> tuple[str, str, str]:
-    """``GET /a?b HTTP/1.1`` -> method, url, protocol; empty strings where the line has none."""
-    parts = request.split(" ")
-    n = len(parts)
-    if n == 3:
-        return parts[0], parts[1], parts[2]
-    if n == 2:
-        return parts[0], parts[1], ""
-    if n < 2:
-        return "", "", ""
-    if parts[-1].startswith("HTTP/"):
-        return parts[0], " ".join(parts[1:-1]), parts[-1]
-    return parts[0], " ".join(parts[1:]), ""
-
-
-def size_text(n: int) -> str:
-    """Bytes sent, as access rows write them: ``5120B``, ``293K``, ``12.4M``."""
-    if n < 10_000:
-        return f"{n}B"
-    if n < 10_000_000:
-        return f"{n // 1024}K"
-    return f"{n / 1048576:.1f}M"
-
-
-def duration_text(fields: Mapping[str, Any]) -> str:
-    """How long a request took, from ``duration_us``, ``duration_ms`` or ``duration_s``."""
-    us = fields.get("duration_us")
-    if not isinstance(us, int | float):
-        ms = fields.get("duration_ms")
-        s = fields.get("duration_s")
-        if isinstance(ms, int | float):
-            us = ms * 1000
-        elif isinstance(s, int | float):
-            return f"{s}s"
-        else:
-            return ""
-    if us >= 1_000_000:
-        return f"{us / 1e6:.1f}s"
-    if us >= 10_000:
-        return f"{us // 1000:.0f}ms"
-    return f"{us / 1000:.1f}ms"
-
-
-def _short(text: str, limit: int = 160) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+#: The level of each three-digit status as written, for the fast path.
+_CODE_LEVEL: dict[str, Level] = {f"{i:03d}": _status_level(f"{i:03d}") for i in range(1000)}
 
 
 class AccessLogParser(LineParser):
@@ -85,9 +56,17 @@ class AccessLogParser(LineParser):
     kind = "apache-access"
 
     def __init__(
-        self, source: str | None = None, *, zone: tzinfo | None = None, fmt: str | None = None
+        self,
+        source: str | None = None,
+        *,
+        zone: tzinfo | None = None,
+        fmt: str | None = None,
+        lazy: bool = True,
     ) -> None:
         super().__init__(source, zone=zone)
+        self.lazy = lazy
+        """Records of the stock formats (and any format whose time is ``%t``) are lazy: their
+        text and fields are made when first read. False: every record is made whole now."""
         self.formats: tuple[CompiledFormat, ...] = (
             (compile_logformat(fmt),) if fmt else AUTO_FORMATS
         )
@@ -96,6 +75,8 @@ class AccessLogParser(LineParser):
         self._shared: dict[str, str] = {}
         """One string per distinct value of the fields that repeat (agents, methods...)."""
         self._clf = TimeCache(parse_clf)
+        self._expanders: dict[int, Expander] = {}
+        """The expander of each format (by its id: a format's hash is slow), made once."""
         self._strf: TimeCache | None = None
         self._strf_fmt = ""
 
@@ -124,15 +105,63 @@ class AccessLogParser(LineParser):
                         break
             else:
                 return self.unparsed(line, arrival)
+        direct = fmt.direct
+        if direct is not None and self.lazy:
+            # The fast path: the time and the level now, the rest when someone reads it.
+            if direct.status:
+                stamp, code = m.group(direct.time, direct.status)
+                level = _CODE_LEVEL.get(code) or _status_level(code)
+            else:
+                stamp, level = m.group(direct.time), "info"
+            ts = self._clf(stamp)
+            expand = self._expanders.get(id(fmt))
+            if expand is None:
+                expand = self._expanders[id(fmt)] = self._expander(fmt)
+            return make_lazy_record(
+                ts or arrival, self.source, self.kind, level, line, expand, ts is not None
+            )
+        text, fields, ts = self._build(fmt, m)
+        status = fields.get("status")
+        if status is not None:
+            level = "error" if status >= 500 else "warn" if status >= 400 else "info"
+        else:
+            level = "info"
+        return self.record(
+            ts or arrival,
+            level,
+            text,
+            fields=fields,
+            raw=line,
+            ts_from_line=ts is not None,
+        )
+
+    def _expander(self, fmt: CompiledFormat) -> Expander:
+        """What makes a lazy record's text and fields: its line matched again by ``fmt``,
+        the rest as the whole parse does it (:func:`~.access_build.direct_builder`)."""
+        regex, build, share = fmt.regex.fullmatch, direct_builder(fmt), self._shared.setdefault
+
+        def expand(rec: LogRecord) -> tuple[str, Mapping[str, Any]]:
+            m = regex(rec.raw)
+            if m is None:  # not the line that was parsed: nothing to make of it
+                return rec.raw[:SUMMARY_MAX], {}
+            return build(m, share)
+
+        return expand
+
+    def _build(
+        self, fmt: CompiledFormat, m: re.Match[str]
+    ) -> tuple[str, dict[str, Any], datetime | None]:
+        """The text, fields and time of a line ``fmt`` matched."""
         # A ring holds thousands of records: one string per distinct agent, referer, client...
         share = self._shared.setdefault
         direct = fmt.direct
+        ts: datetime | None = None
         if direct is not None:
             fields: dict[str, Any] = dict(zip(direct.names, m.group(*direct.groups), strict=True))
             if direct.shared_groups:
                 again = m.group(*direct.shared_groups)
                 fields.update(zip(direct.shared, map(share, again, again), strict=True))
-            stamp = m.group(direct.time)
+            ts = self._clf(m.group(direct.time))
             request: str | None = m.group(direct.request) if direct.request else None
         else:
             fields = dict(zip(fmt.names, m.groups(), strict=False))
@@ -143,7 +172,7 @@ class AccessLogParser(LineParser):
         for name in fmt.ints:
             v = fields[name]
             if v.isdigit():
-                fields[name] = _SMALL_INTS.get(v) or int(v)
+                fields[name] = SMALL_INTS.get(v) or int(v)
             elif name.startswith("bytes"):
                 fields[name] = 0
             else:
@@ -151,9 +180,7 @@ class AccessLogParser(LineParser):
         for name in fmt.blanks:
             if fields[name] == "-":
                 fields[name] = ""
-        if direct is not None:
-            ts = self._clf(stamp)
-        else:
+        if direct is None:
             ts = self._clf(fields.pop("_t")) if fmt.clf else self._other_time(fmt, fields)
         if request is not None:
             method, url, protocol = split_request(request)
@@ -162,34 +189,24 @@ class AccessLogParser(LineParser):
             fields["method"] = share(method, method)
             fields["url"] = url
             fields["protocol"] = share(protocol, protocol)
-            what = f"{method} {_short(url)}" if method else f'"{_short(request)}"'
+            what = f"{method} {short(url)}" if method else f'"{short(request)}"'
         else:
             method = fields.get("method", "")
             url = fields.get("path", "") + fields.get("query", "")
             if "path" in fields or "query" in fields:
                 fields["url"] = url
-            what = f"{method} {_short(url)}".strip() or "-"
+            what = f"{method} {short(url)}".strip() or "-"
         text = f"{fields.get('client', '-')} {what}"
         if "vhost" in fields:
             text = f"{fields['vhost']} {text}"
         status = fields.get("status")
         if status is not None:
             text = f"{text} {status}"
-            level: Level = "error" if status >= 500 else "warn" if status >= 400 else "info"
-        else:
-            level = "info"
         if "bytes" in fields:
             text = f"{text} {size_text(fields['bytes'])}"
         if fmt.timed:
             text = f"{text} {duration_text(fields)}".rstrip()
-        return self.record(
-            ts or arrival,
-            level,
-            text,
-            fields=fields,
-            raw=line,
-            ts_from_line=ts is not None,
-        )
+        return text, fields, ts
 
     def _other_time(self, fmt: CompiledFormat, fields: dict[str, Any]) -> datetime | None:
         """The time from ``%t`` and ``%{...}t`` fields (strftime, epoch, fractions); pops them."""
@@ -225,6 +242,8 @@ def _strptime_in(spec: str, zone: tzinfo) -> Callable[[str], datetime]:
 
 __all__ = [
     "AUTO_FORMATS",
+    "duration_text",
+    "size_text",
     "NICKNAMES",
     "AccessLogParser",
     "CompiledFormat",
@@ -239,6 +258,9 @@ OWN_AGENT = "lamptop/"
 
 def is_own_request(record: LogRecord) -> bool:
     """lamptop's own status polls in the access log (its User-Agent): left out of every count
-    and view, from the tail on."""
+    and view, from the tail on. A lazy record without the agent's name in its line is not one:
+    its fields are not made to tell."""
+    if record.expand is not None and OWN_AGENT not in record.raw:
+        return False
     agent = record.fields.get("user_agent")
     return isinstance(agent, str) and agent.startswith(OWN_AGENT)

@@ -134,6 +134,9 @@ class Direct:
     """Fields of :attr:`names` whose values repeat (see :data:`_SHARED_NAMES`)."""
     shared_groups: tuple[int, ...]
     """Their group numbers; empty when fewer than two."""
+    status: int = 0
+    """Group number of ``%>s`` (the last status of the format); 0 when the format has none.
+    With :attr:`time`, all a lazy record needs when the line is read."""
 
 
 def _strftime_regex(spec: str) -> tuple[str, str]:
@@ -269,6 +272,7 @@ def _direct(names: tuple[str, ...], clf: bool) -> Direct | None:
         request=names.index("request") + 1 if "request" in names else 0,
         shared=tuple(n for n, _ in shared),
         shared_groups=tuple(i for _, i in shared),
+        status=max((i for i, n in enumerate(names, 1) if n == "status"), default=0),
     )
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from console.core.events import ProcessRow, StatusSample, Worker
 from console.parsing.modstatus_html import (
@@ -55,6 +54,24 @@ __all__ = [
 QUIET_MODES = frozenset("_.")
 
 
+#: A URL's parts before its path, and its path (what ``urlsplit(url).path`` gives).
+_URL_PATH = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?(?://[^/?#]*)?([^?#]*)")
+
+
+def url_path(url: str) -> str:
+    """The path of a URL or a request target: ``/a/b.php?x=1#f`` → ``/a/b.php``,
+    ``http://h:80/x?y`` → ``/x``. Never raises (``urlsplit`` does, on a stranger's ``//[x``),
+    and a target that starts with its path (nearly every one) costs two string searches."""
+    if url[:1] == "/" and url[1:2] != "/":
+        q = url.find("?")
+        if q >= 0:
+            url = url[:q]
+        h = url.find("#")
+        return url if h < 0 else url[:h]
+    m = _URL_PATH.match(url)
+    return m.group(1) if m is not None else ""
+
+
 def request_path(request: str) -> str:
     """``GET /a/b.php?x=1 HTTP/1.1`` → ``/a/b.php``; ``""`` when there is no path.
 
@@ -64,7 +81,7 @@ def request_path(request: str) -> str:
     target = parts[1] if len(parts) >= 2 else (parts[0] if parts else "")
     if not target.startswith("/") and "://" not in target:
         return ""
-    return urlsplit(target).path or ""
+    return url_path(target)
 
 
 #: ``?auto`` keys of which at least one must be present for text to count as mod_status.

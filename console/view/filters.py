@@ -11,11 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlsplit
 
 from console.core.events import LEVEL_RANK, LogRecord
 from console.parsing.apache_access import is_own_request
-from console.parsing.modstatus import request_path
+from console.parsing.modstatus import request_path, url_path
 
 #: The minimum levels the level key cycles through: everything, warnings and up, errors and up.
 LEVEL_STEPS: tuple[str, ...] = ("", "warn", "error")
@@ -75,10 +74,10 @@ def record_path(record: LogRecord) -> str:
     f = record.fields
     path = f.get("path")
     if isinstance(path, str) and path:
-        return urlsplit(path).path
+        return url_path(path)
     url = f.get("url")
     if isinstance(url, str) and url:
-        return urlsplit(url).path
+        return url_path(url)
     request = f.get("request")
     if isinstance(request, str):
         return request_path(request)

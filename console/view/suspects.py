@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -194,12 +194,17 @@ def _read_logs(
     start = at - MINUTE
     by_name: dict[str, Suspect] = {posixpath.basename(p): s for p, s in found.items()}
     fatal_lines: list[LogRecord] = []
+    recent: list[LogRecord] = []
     for r in reversed(records):  # newest first: the minute is at the end of the ring
         if r.ts < start - LATE:
             break
-        if not start <= r.ts <= at:
-            continue
+        if start <= r.ts <= at:
+            recent.append(r)
+    calm = _calm(recent, found)
+    for r in recent:
         if r.kind == "apache-access":
+            if calm is not None and calm(r):
+                continue
             if is_own_request(r):
                 continue
             path = record_path(r)
@@ -227,6 +232,34 @@ def _read_logs(
         if s is not None:
             s.fatals += 1
             s.memory_fatals += _MEMORY in r.text
+
+
+#: Paths looked for in raw lines, at most: past that, reading a record's fields costs less.
+_MOST_NEEDLES = 8
+
+
+def _calm(
+    recent: Sequence[LogRecord], found: Mapping[str, Suspect]
+) -> Callable[[LogRecord], bool] | None:
+    """A test telling, from its level and raw line alone, a lazy access record that
+    :func:`_read_logs` would pass over: not a 5xx, and none of the paths that are or will be
+    suspects in its line. Most lines of a busy log are such calm requests; their fields are
+    then never made. None when there are too many paths to look for."""
+    needles = set(found)
+    for r in recent:
+        if r.level == "error" and r.kind == "apache-access" and r.expand is not None:
+            needles.add(record_path(r))  # a 5xx: its path becomes a suspect
+            if len(needles) > _MOST_NEEDLES:
+                return None
+    paths = tuple(needles)
+
+    def calm(r: LogRecord) -> bool:
+        if r.expand is None or r.level == "error":
+            return False
+        raw = r.raw
+        return not any(p in raw for p in paths)
+
+    return calm
 
 
 def _duration_ms(r: LogRecord) -> float | None:

@@ -12,6 +12,9 @@ from console.core.text import clean_block
 
 #: What a NUL byte (or any byte that is not UTF-8) becomes in a line.
 NUL_MARK = "\ufffd"
+#: The bytes a line may hold that need nothing done to them: printable ASCII and tab (and the
+#: newlines between lines). A chunk of only these decodes as it is and needs no cleaning.
+_PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n"
 
 
 def owner_text(st: os.stat_result) -> str:
@@ -69,7 +72,12 @@ class LineSplitter:
             out.extend(self.end())
             start = first + 1
         if start <= nl:
-            out.extend(self._decode(view[start:nl]))
+            # Nearly every chunk of a log is plain ASCII: two passes in C tell, and then it
+            # is decoded and split as it is, without a search for characters to escape.
+            if data.isascii() and not data.translate(None, _PLAIN_ASCII):
+                out.extend(self._plain(view[start:nl]))
+            else:
+                out.extend(self._decode(view[start:nl]))
         self._hold(view[nl + 1 :])
         return out
 
@@ -100,6 +108,14 @@ class LineSplitter:
         if "\0" in text:
             text = text.replace("\0", NUL_MARK)
         return clean_block(text)
+
+    def _plain(self, block: memoryview) -> list[str]:
+        """:meth:`_decode` of a block of plain ASCII (see :data:`_PLAIN_ASCII`)."""
+        lines = str(block, "ascii").split("\n")
+        m = self.max_line
+        if len(block) > m and max(map(len, lines)) > m:
+            lines = [s if len(s) <= m else f"{s[:m]} …[cut: {len(s) - m} bytes]" for s in lines]
+        return lines
 
     def _decode(self, block: memoryview) -> list[str]:
         lines = self._clean(str(block, "utf-8", "replace")).split("\n")
