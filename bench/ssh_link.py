@@ -77,8 +77,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.quick:
         args.runs = 1
-    with two_hosts() as hosts:
-        conf = Path(tempfile.mkdtemp(prefix="lamptop-bench-")) / "console.toml"
+    with two_hosts() as hosts, tempfile.TemporaryDirectory(prefix="lamptop-bench-") as tmp:
+        conf = Path(tmp) / "console.toml"
         conf.write_text(hosts.config_toml("fleet-a", "fleet-b"))
         results = [asyncio.run(one_run(hosts, conf, n)) for n in range(args.runs)]
     out = {}
