@@ -51,6 +51,9 @@ def test_ssh_failures_in_words(code: int, stderr: str, words: str) -> None:
 
 def test_stream_ends_and_silence_in_words() -> None:
     assert link_words(0, b"", ended="eof", was_up=True) == "stream ended"
+    crash = b"Traceback (most recent call last):\n  ...\nValueError: boom\n"
+    crashed = link_words(1, crash, ended="eof", was_up=True)
+    assert crashed == "stream ended (exit 1: ValueError: boom)"
     assert link_words(None, b"", ended="silent 20", was_up=True) == "silent for 20 s"
     closed = b"Connection to 127.0.0.1 closed by remote host."
     assert link_words(255, closed, ended="eof", was_up=True) == "ssh: connection closed by the host"
