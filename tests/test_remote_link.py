@@ -51,6 +51,9 @@ def test_ssh_failures_in_words(code: int, stderr: str, words: str) -> None:
 
 def test_stream_ends_and_silence_in_words() -> None:
     assert link_words(0, b"", ended="eof", was_up=True) == "stream ended"
+    crash = b"Traceback (most recent call last):\n  ...\nValueError: boom\n"
+    crashed = link_words(1, crash, ended="eof", was_up=True)
+    assert crashed == "stream ended (exit 1: ValueError: boom)"
     assert link_words(None, b"", ended="silent 20", was_up=True) == "silent for 20 s"
     closed = b"Connection to 127.0.0.1 closed by remote host."
     assert link_words(255, closed, ended="eof", was_up=True) == "ssh: connection closed by the host"
@@ -91,6 +94,23 @@ def test_resume_skips_what_a_new_connection_sends_again() -> None:
     # after catching up, an older time (an access log's slow request) is no duplicate
     resume.add_records([_rec(2, "slow request")])
     assert got.records[-1].text == "slow request"
+
+
+def test_lines_without_a_time_of_their_own_are_told_apart_by_their_text() -> None:
+    from dataclasses import replace
+
+    got = _Collect()
+    resume = Resume(got)  # type: ignore[arg-type]
+    untimed = [replace(_rec(i, f"no time {i}", "php"), ts_from_line=False) for i in range(3)]
+    resume.add_records([*untimed, _rec(5, "timed", "php")])
+    resume.reconnected()
+    # sent again with new arrival times (later than anything seen), then a new one
+    again = [replace(r, ts=r.ts + timedelta(minutes=5)) for r in untimed]
+    fresh = replace(_rec(400, "no time new", "php"), ts_from_line=False)
+    resume.add_records([*again, _rec(5, "timed", "php"), fresh, again[0]])
+    texts = [r.text for r in got.records]
+    assert texts == ["no time 0", "no time 1", "no time 2", "timed", "no time new", "no time 0"]
+    assert resume.skipped == 4
 
 
 def test_the_first_connection_skips_nothing() -> None:

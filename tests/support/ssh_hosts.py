@@ -141,7 +141,7 @@ def setup_user(alias: str, name: str, apache: ApacheServer, command: Path, tag: 
                 "[recorder]",
                 "backfill_lines = 50",
                 "[snapshot]",
-                f'dir = "{home}/snapshots"',
+                f'dir = "{home}/{tag}-snapshots"',
                 "[[log]]",
                 f'path = "{apache.access_log}"',
                 'kind = "apache-access"',
@@ -214,6 +214,7 @@ def two_hosts() -> Iterator[TwoHosts]:
             apache = stack.enter_context(running_apache())
             hosts[alias] = setup_user(alias, name, apache, command, tag)
             stack.callback(hosts[alias].config.unlink, True)
+            stack.callback(shutil.rmtree, hosts[alias].home / f"{tag}-snapshots", True)
         yield TwoHosts(sshd, hosts, tag)
 
 

@@ -9,11 +9,16 @@ seen is skipped, one at that time is skipped when its text was seen, and the fir
 is neither ends the catching up of its source (from then on everything passes: a log's lines
 are not strictly in time order, an access log writes a request when it ends).
 
+A line with no time of its own takes its arrival time on the remote, which a backfill read
+again makes new: those are told apart by their text instead, among the last
+:data:`UNTIMED_KEPT` such texts of the source.
+
 The first connection skips nothing.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,13 +30,26 @@ from console.sources.remote.stream import StreamSink
 
 MAX_AT_NEWEST = 256
 """Texts kept per source for the records at its newest time."""
+UNTIMED_KEPT = 512
+"""Texts kept per source of the latest records that had no time of their own."""
 
 
 @dataclass
 class _Seen:
-    newest: datetime
+    newest: datetime | None = None
     texts: set[str] = field(default_factory=set)
     catching_up: bool = False
+    untimed_catching_up: bool = False
+    untimed: deque[str] = field(default_factory=lambda: deque(maxlen=UNTIMED_KEPT))
+    untimed_set: set[str] = field(default_factory=set)
+
+    def note_untimed(self, text: str) -> None:
+        if text in self.untimed_set:
+            return
+        if len(self.untimed) == self.untimed.maxlen:
+            self.untimed_set.discard(self.untimed[0])
+        self.untimed.append(text)
+        self.untimed_set.add(text)
 
 
 class Resume:
@@ -46,12 +64,22 @@ class Resume:
     def reconnected(self) -> None:
         """A new connection begins: every source catches up again."""
         for seen in self.seen.values():
-            seen.catching_up = True
+            seen.catching_up = seen.untimed_catching_up = True
 
     def _keep(self, rec: LogRecord) -> bool:
         seen = self.seen.get(rec.source)
         if seen is None:
-            self.seen[rec.source] = _Seen(rec.ts, {rec.text})
+            seen = self.seen[rec.source] = _Seen()
+        if not rec.ts_from_line:
+            if seen.untimed_catching_up:
+                if rec.text in seen.untimed_set:
+                    self.skipped += 1
+                    return False
+                seen.untimed_catching_up = False
+            seen.note_untimed(rec.text)
+            return True
+        if seen.newest is None:
+            seen.newest, seen.texts = rec.ts, {rec.text}
             return True
         if seen.catching_up:
             if rec.ts < seen.newest or (rec.ts == seen.newest and rec.text in seen.texts):

@@ -91,6 +91,9 @@ def link_words(
     if own is not None:
         return own
     if was_up:
+        if returncode not in (None, 0, 255) and lines:
+            # the remote lamptop failed (a traceback's last line says how)
+            return f"stream ended (exit {returncode}: {bound(lines[-1], MAX_SHOWN)})"
         return "stream ended"
     if returncode == 127 or (lines and _NOT_FOUND.search(lines[-1]) and returncode not in (0, 2)):
         return NOT_FOUND
