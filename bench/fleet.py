@@ -207,6 +207,32 @@ def console_cell(source: Path, hosts: int, rate: int, duration: float) -> dict[s
     return result
 
 
+def run(duration: float, verbose: bool = False) -> dict[str, Any]:
+    """Both parts: {"bandwidth": ..., "console": [cells], "duration": seconds per cell}."""
+    say = print if verbose else (lambda *a, **k: None)
+    with tempfile.TemporaryDirectory(prefix="lamptop-fleet-") as tmp:
+        bw = bandwidth(duration, Path(tmp))
+        say(
+            f"(a) record --stream at {bw['rate']} lines/s: {bw['bytes_per_s'] / 1024:.0f} KiB/s, "
+            f"{bw['bytes_per_record']} bytes/record"
+        )
+        for kind, v in bw["by_type"].items():
+            say(f"    {kind:10} {v['lines']:6} lines {v['bytes'] / 1024:9.1f} KiB")
+        cells = []
+        say("(b) hosts  lines/s each  total lines/s  console CPU %  received/sent  kept up")
+        for rate in RATES:
+            for hosts in HOSTS:
+                c = console_cell(Path(bw["saved"]), hosts, rate, duration)
+                cells.append(c)
+                say(
+                    f"    {hosts:5}  {rate:12}  {c['lines_per_s']:13}  {c['cpu_pct']:13}  "
+                    f"{c['received']:>6}/{c['sent']:<6}  {'yes' if c['kept_up'] else 'NO'}"
+                    f" (behind {c['lag_at_end']:.2f} s at the end)"
+                )
+        bw.pop("saved")
+    return {"bandwidth": bw, "console": cells, "duration": duration}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--duration", type=float, default=10.0)
@@ -225,28 +251,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(res))
         return 0
     duration = 3.0 if args.quick else args.duration
-    with tempfile.TemporaryDirectory(prefix="lamptop-fleet-") as tmp:
-        bw = bandwidth(duration, Path(tmp))
-        print(
-            f"(a) record --stream at {bw['rate']} lines/s: {bw['bytes_per_s'] / 1024:.0f} KiB/s, "
-            f"{bw['bytes_per_record']} bytes/record"
-        )
-        for kind, v in bw["by_type"].items():
-            print(f"    {kind:10} {v['lines']:6} lines {v['bytes'] / 1024:9.1f} KiB")
-        cells = []
-        print("(b) hosts  lines/s each  total lines/s  console CPU %  received/sent  kept up")
-        for rate in RATES:
-            for hosts in HOSTS:
-                c = console_cell(Path(bw["saved"]), hosts, rate, duration)
-                cells.append(c)
-                print(
-                    f"    {hosts:5}  {rate:12}  {c['lines_per_s']:13}  {c['cpu_pct']:13}  "
-                    f"{c['received']:>6}/{c['sent']:<6}  {'yes' if c['kept_up'] else 'NO'}"
-                    f" (behind {c['lag_at_end']:.2f} s at the end)"
-                )
-        bw.pop("saved")
+    res = run(duration, verbose=True)
     if args.json:
-        dump({"bandwidth": bw, "console": cells, "duration": duration}, args.json)
+        dump(res, args.json)
     return 0
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from console import __version__
+from console.commands.remote_flags import add_remote_flags, with_remote_flags
 from console.core.config import Config, ConfigError, load, parse_log_arg
 from console.core.events import LOG_KINDS
 from console.incident.rules import RuleError
@@ -31,6 +32,8 @@ examples:
   lamptop --mysql unix:/run/mysqld/mysqld.sock --mysql-user lamptop
   lamptop record --duration 3600 --bundle-on-exit
   lamptop record --metrics 127.0.0.1:9177
+  lamptop --remote web1 --remote web2
+  lamptop --remote web1 --remote web2 --no-local --remote-command /opt/lamptop/bin/lamptop
   lamptop parse /var/log/apache2/access.log --kind apache-access | head
 
 The config file is $XDG_CONFIG_HOME/lamptop/config.toml (see the README). The status
@@ -107,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lamptop {__version__}")
     _watch_flags(parser)
+    add_remote_flags(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p_sources = sub.add_parser(
@@ -118,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _watch_flags(p_sources, sub=True)
+    add_remote_flags(p_sources, sub=True)
     p_sources.add_argument("--json", action="store_true", help="print JSON")
     p_sources.add_argument(
         "--no-probe", action="store_true", help="do not ask the status URL whether it answers"
@@ -250,7 +255,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
             "put it in the config file or LAMPTOP_STATUS_PASSWORD instead",
             file=sys.stderr,
         )
-    return load(getattr(args, "config", None), overrides=overrides)
+    return with_remote_flags(load(getattr(args, "config", None), overrides=overrides), args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -291,6 +296,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(
                 record(cfg, duration=args.duration, bundle_on_exit=args.bundle_on_exit)
             )
+        if cfg.remotes:
+            from console.commands.remote import run_remote
+
+            return run_remote(cfg)
         from console.commands.live import run_console
 
         return run_console(cfg)

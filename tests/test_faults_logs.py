@@ -59,17 +59,20 @@ async def until(cond: Any, within: float = 30.0, why: Any = None) -> None:
 # -- exactly once, while everything happens ----------------------------------------------------
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_every_line_the_os_kept_is_read_exactly_once(tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize(("seed", "inotify"), [(1, True), (2, True), (3, True), (1, False)])
+async def test_every_line_the_os_kept_is_read_exactly_once(
+    tmp_path: Path, seed: int, inotify: bool
+) -> None:
     """A writer thread writes numbered access-log lines (~1,500 a second) and, every few tenths
     of a second, does one of the faults of tests/log_faults.py to the file; the real tail,
     with the real access-log parser, runs on the loop. At the end every line found in any file
     left on disk (the current one, renamed ones, copies) was ingested once, none twice, and the
-    only ones missing are logrotate's copytruncate window (in the copy, not in the file)."""
+    only ones missing are logrotate's copytruncate window (in the copy, not in the file).
+    Woken by inotify, and polled."""
     writer = FaultyWriter(tmp_path, seed=seed, log=print)
     sink = MemorySink()
     parser = make_parser("apache-access", "access")
-    tail = FileTail(writer.path, parser, sink, poll_interval=0.05)
+    tail = FileTail(writer.path, parser, sink, poll_interval=0.05, inotify=inotify)
     task = asyncio.create_task(tail.run())
     await until(lambda: sink.states)  # started: the file is open
     thread = writer.start(6.0)
@@ -102,6 +105,7 @@ async def test_every_line_the_os_kept_is_read_exactly_once(tmp_path: Path, seed:
     if {"missing", "directory", "dangling_symlink"} & set(writer.done):
         assert seen & {"missing", "waiting", "error"}, seen
     assert sink.states[-1].status == "ok"
+    assert tail.wake.mode == ("inotify" if inotify else "poll")
     print(json.dumps({k: v for k, v in figures.items() if k != "faults"}), figures["faults"])
 
 

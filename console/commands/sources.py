@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shlex
 import stat
 import sys
 from collections.abc import Sequence
@@ -256,16 +257,33 @@ def sources_report(cfg: Config, plan: Plan, probe: bool) -> dict[str, Any]:
         "mysql": _mysql_report(cfg, plan, probe),
         "skipped": [{"path": p, "why": why} for p, why in plan.skipped],
         "notes": [note for note in plan.notes if note not in told],
+        "local": cfg.local,
+        "remotes": remotes_report(cfg),
     }
 
 
+def remotes_report(cfg: Config) -> list[dict[str, Any]]:
+    """Each remote host and the ssh command line that reaches it (not run here)."""
+    from console.commands.remote_flags import argv_for
+
+    return [
+        {
+            "dest": spec.dest,
+            "command": spec.command or cfg.remote_command,
+            "ssh": argv_for(cfg, spec),
+        }
+        for spec in cfg.remotes
+    ]
+
+
 def cmd_sources(cfg: Config, *, as_json: bool, probe: bool) -> int:
-    plan = make_plan(cfg)
+    plan = make_plan(cfg) if cfg.local else Plan(logs=(), status_url=None)
     report = sources_report(cfg, plan, probe)
     readable = any(item["state"] == "found" for item in report["logs"])
     readable = readable or report["status"]["state"] == "ok"
     readable = readable or any(item["state"] == "ok" for item in report["fpm"])
     readable = readable or report["mysql"]["state"] == "ok"
+    readable = readable or not cfg.local  # only remote hosts: nothing here to read
     if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0 if readable else 1
@@ -297,6 +315,10 @@ def cmd_sources(cfg: Config, *, as_json: bool, probe: bool) -> int:
             print(f"      fix: {item['hint']}")
         if item["origin"]:
             print(f"      from {item['origin']}")
+    if report["remotes"]:
+        print("remote hosts (over ssh):" + ("" if cfg.local else " (this host left out)"))
+    for item in report["remotes"]:
+        print(f"  {item['dest']:<14} {shlex.join(item['ssh'])}")
     for entry in report["skipped"]:
         print(f"skipped: {entry['path']}: {entry['why']}")
     for note in report["notes"]:

@@ -19,6 +19,7 @@ from typing import Any
 from console.core.events import LOG_KINDS
 from console.core.listen import ListenError, parse_listen
 from console.core.mysqltarget import TargetError, parse_target
+from console.core.remotes import DEFAULT_COMMAND, RemoteError, RemoteSpec, read_settings
 
 
 class ConfigError(ValueError):
@@ -106,6 +107,14 @@ class Config:
     no metrics served."""
     metrics_scripts: int = 10
     """Scripts named in the in-flight metrics (the busiest); the rest are counted as ``other``."""
+    remotes: tuple[RemoteSpec, ...] = ()
+    """Remote hosts followed over ssh (``[[remote]]``, ``--remote``): core/remotes.py."""
+    remote_command: str = DEFAULT_COMMAND
+    """The remote lamptop (``[ssh] command``, ``--remote-command``), for hosts that name none."""
+    ssh_config: str | None = None
+    """An ssh config file passed to ssh as ``-F`` (``[ssh] config``, ``--ssh-config``)."""
+    local: bool = True
+    """Watch this host too when following remote ones (``[ssh] local``, ``--no-local``)."""
     warnings: tuple[str, ...] = ()
     """Problems found while loading (unknown keys): shown to the user, never fatal."""
 
@@ -155,7 +164,7 @@ _TABLES: dict[str, dict[str, tuple[str, type | tuple[type, ...]]]] = {
         "scripts": ("metrics_scripts", int),
     },
 }
-_SPECIAL_TABLES = {"log", "keys", "rules"}
+_SPECIAL_TABLES = {"log", "keys", "rules", "ssh", "remote"}
 
 
 def default_path(env: Mapping[str, str] | None = None) -> Path:
@@ -229,8 +238,9 @@ def from_mapping(data: Mapping[str, Any], origin: str = "config") -> Config:
             if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
                 raise ConfigError("[rules.NAME] tables hold each rule's settings")
             values["rules"] = {k: dict(v) for k, v in value.items()}
-        else:
+        elif key not in ("ssh", "remote"):
             warnings.append(f"{origin}: unknown key {key} (ignored)")
+    values.update(_remote_values(data, warnings, origin))
     if "fpm_status" in values:
         given = values["fpm_status"]
         given = [given] if isinstance(given, str) else given
@@ -253,6 +263,22 @@ def from_mapping(data: Mapping[str, Any], origin: str = "config") -> Config:
         if name in values and values[name] < 10:
             raise ConfigError(f"recorder.{name}: must be at least 10")
     return Config(**values, warnings=tuple(warnings))
+
+
+def _remote_values(data: Mapping[str, Any], warnings: list[str], origin: str) -> dict[str, Any]:
+    """``[ssh]`` and ``[[remote]]`` as Config fields."""
+    try:
+        got = read_settings(data.get("ssh"), data.get("remote"), warnings, origin)
+    except RemoteError as exc:
+        raise ConfigError(str(exc)) from None
+    values: dict[str, Any] = {"remotes": got.remotes} if got.remotes else {}
+    if got.command is not None:
+        values["remote_command"] = got.command
+    if got.ssh_config is not None:
+        values["ssh_config"] = got.ssh_config
+    if got.local is not None:
+        values["local"] = got.local
+    return values
 
 
 def _log_specs(value: Any, warnings: list[str], origin: str) -> list[LogSpec]:

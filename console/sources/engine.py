@@ -85,7 +85,10 @@ class Engine:
         extra: Sequence[tuple[str, Source]] = (),
         zone: tzinfo | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        local: bool = True,
     ) -> None:
+        """``local`` false: only ``extra`` runs (a console of remote hosts alone), not even
+        the system sampler."""
         from console.sources.status.poll import StatusPoller
         from console.sources.system.sampler import SystemSampler
         from console.sources.tail.follow import FileTail
@@ -130,6 +133,8 @@ class Engine:
         for pool in plan.fpm:
             self.sources.append((pool.name, fpm_poller(cfg, pool, sink, clock)))
         self.sources.extend(extra)
+        if not local:
+            return
         if system is None:
             system = SystemSampler(
                 sink, interval=cfg.system_interval, scan_interval=cfg.scan_interval, clock=clock

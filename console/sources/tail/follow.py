@@ -1,7 +1,11 @@
 """Follow one log file across rotation and hand its lines to a parser.
 
-Polling, no inotify: one ``os.stat`` of the path per round, and a read only when the file
-moved, so an idle file costs one system call per ``poll_interval``. New bytes are read with
+A round is one ``os.stat`` of the path, and a read only when the file moved. On Linux the tail
+sleeps between rounds until inotify says its name changed in its directory (``wake.py``), and
+rounds stay ``poll_interval`` apart while lines stream in; elsewhere, or where inotify cannot
+serve the path, it polls every ``poll_interval``. A quiet file costs a round every
+``idle_poll`` seconds with inotify (the check that events come), one per ``poll_interval``
+without. New bytes are read with
 aiofiles, one ``chunk_size`` chunk per open file per round (:attr:`FileTail.behind` says
 come straight back), split on ``\\n`` and decoded as UTF-8 with ``errors="replace"``; a trailing
 ``\\r`` is stripped and NUL bytes read as U+FFFD, like any other byte that is not text. A line
@@ -37,7 +41,7 @@ import asyncio
 import os
 import stat
 from pathlib import Path
-from typing import Literal, Protocol, cast
+from typing import Literal, cast
 
 import aiofiles
 
@@ -46,73 +50,30 @@ from console.core.events import Backfill, LogRecord, SourceState, SourceStatus
 from console.parsing.apache_access import is_own_request
 from console.parsing.base import Parser
 from console.sources import Sink, StateReporter
-from console.sources.tail.lines import LineSplitter, owner_text, permission_hint
+from console.sources.tail.lines import owner_text, permission_hint
+from console.sources.tail.reader import (
+    CHECK,
+    AsyncFile,
+    Ident,
+    Reader,
+    close_quietly,
+    file_id,
+    readlink,
+    rewritten,
+)
+from console.sources.tail.reader import (
+    nonblocking as _nonblocking,
+)
+from console.sources.tail.wake import Wake
 
 """What a NUL byte reads as."""
 _BLOCK = 1 << 16
 _MAX_BACKOFF = 5.0
-_CHECK = 1024
 
-Ident = tuple[int, int]
 _Start = tuple[Literal["backfill", "zero", "resume"], Ident, int]
 """How to start the next file opened: last lines, byte 0, or at (identity, size) if it matches."""
 _BACKFILL: _Start = ("backfill", (0, 0), 0)
 _ZERO: _Start = ("zero", (0, 0), 0)
-
-
-class AsyncFile(Protocol):
-    """The part of an aiofiles binary file the tail uses."""
-
-    async def read(self, size: int = -1, /) -> bytes: ...
-    async def seek(self, offset: int, whence: int = 0, /) -> int: ...
-    async def close(self) -> None: ...
-    def fileno(self) -> int: ...
-
-
-def _ident(st: os.stat_result) -> Ident:
-    return (st.st_dev, st.st_ino)
-
-
-async def _close(f: AsyncFile) -> None:
-    try:
-        await f.close()
-    except OSError:
-        pass
-
-
-def _rewritten(r: _Reader) -> bool:
-    """Whether the last bytes read are gone (the file was truncated, then written again)."""
-    n = len(r.last)
-    return n > 0 and os.pread(r.file.fileno(), n, r.offset - n) != r.last
-
-
-def _readlink(path: Path) -> str | None:
-    try:
-        return os.readlink(path)
-    except OSError:
-        return None
-
-
-def _nonblocking(path: str, flags: int) -> int:
-    # Opening a FIFO that raced into the path must not hang the thread; files ignore the flag.
-    return os.open(path, flags | os.O_NONBLOCK)
-
-
-class _Reader:
-    """One open file: its identity, how far it has been read, and its unfinished line."""
-
-    __slots__ = ("file", "ident", "offset", "lines", "grown", "mtime", "last")
-
-    def __init__(self, file: AsyncFile, ident: Ident, offset: int, max_line: int, now: float):
-        self.file = file
-        self.ident = ident
-        self.offset = offset
-        self.mtime = -1
-        self.last = b""
-        """The last bytes read (up to ``_CHECK``), to tell a rewritten file from a grown one."""
-        self.lines = LineSplitter(max_line)
-        self.grown = now
-        """Monotonic time it last grew (or was rotated away); the grace period counts from it."""
 
 
 class FileTail:
@@ -132,6 +93,8 @@ class FileTail:
         chunk_size: int = 1 << 20,
         flush_after: float = 1.0,
         clock: Clock = SYSTEM_CLOCK,
+        inotify: bool = True,
+        idle_poll: float = 2.0,
     ) -> None:
         self.path = Path(path)
         self.parser, self.sink = parser, sink
@@ -139,6 +102,12 @@ class FileTail:
         self.backfill_lines, self.poll_interval = backfill_lines, poll_interval
         self.rotate_grace, self.flush_after = rotate_grace, flush_after
         self.max_line, self.chunk_size = max_line, chunk_size
+        self.wake = Wake(self.path, inotify=inotify)
+        """What ends the sleep between two rounds: inotify, or the poll timer."""
+        self.idle_poll = idle_poll
+        """With inotify, the longest sleep of a quiet file: the round that checks events come."""
+        self.rounds = 0
+        """Rounds run by :meth:`run`."""
         self.lines_read = 0
         """Lines read, backfill included."""
         self.bytes_read = 0
@@ -148,8 +117,8 @@ class FileTail:
         self._report = StateReporter(sink, self.name, parser.kind, str(self.path), clock)
         self._access = parser.kind == "apache-access"
         """The last state reported to the sink."""
-        self._cur: _Reader | None = None
-        self._old: list[_Reader] = []
+        self._cur: Reader | None = None
+        self._old: list[Reader] = []
         self._start: _Start = _BACKFILL
         self._opened = False
         self._link: str | None = None
@@ -169,31 +138,55 @@ class FileTail:
         return len(self._old)
 
     async def run(self) -> None:
-        """Poll until cancelled. I/O errors become states and a backoff, never exceptions."""
+        """Read in rounds until cancelled. I/O errors become states and a backoff, never
+        exceptions."""
+        loop = asyncio.get_running_loop()
+        wake, woke = self.wake, None
         try:
             while True:
+                started, before, cur = loop.time(), self.bytes_read, self._cur
+                self.rounds += 1
                 try:
                     await self.poll_once()
                 except OSError as exc:
                     self._set("error", f"{self.path}: {exc.strerror or exc}")
                     self._failures += 1
+                if self._cur is not cur and self._cur is not None:
+                    wake.aim()  # another file: a symbolic link's new target is watched too
+                if woke is False and self.bytes_read > before:
+                    wake.deaf()  # the timer found bytes no event announced: poll from now on
+                woke = None
                 delay = self.poll_interval
                 if self._behind:
                     delay = 0.0
                 elif self._failures and self._cur is None and not self._old:
                     delay = min(delay * 2.0 ** min(self._failures, 8), _MAX_BACKOFF)
+                elif not self._failures and not self._old and wake.mode == "inotify":
+                    woke = await wake.wait(delay, self._quiet_for())
+                    if woke:  # a burst of writes is read in one round, not one per write
+                        await asyncio.sleep(max(0.0, started + delay - loop.time()))
+                    continue
                 await asyncio.sleep(delay)
         finally:
+            wake.close()
             if pending := self.parser.flush(self.clock.now()):
                 self.sink.add_records(pending)
             await self.aclose()
+
+    def _quiet_for(self) -> float:
+        """How long a quiet file may sleep: ``idle_poll``, or until an entry still being
+        built is due to be flushed."""
+        if not self.parser.pending or self._last_data is None:
+            return self.idle_poll
+        due = self._last_data + self.flush_after - self.clock.monotonic()
+        return max(0.0, min(self.idle_poll, due))
 
     async def aclose(self) -> None:
         """Close every open file (the tail can be polled again afterwards)."""
         readers = ([self._cur] if self._cur else []) + self._old
         self._cur, self._old = None, []
         for r in readers:
-            await _close(r.file)
+            await close_quietly(r.file)
 
     async def poll_once(self) -> None:
         """One round: check the path's identity, drain rotated files, read new bytes."""
@@ -202,7 +195,7 @@ class FileTail:
         lines: list[str] = []
         st = self._resolve()
         cur = self._cur
-        if cur is not None and (st is None or _ident(st) != cur.ident):
+        if cur is not None and (st is None or file_id(st) != cur.ident):
             cur.grown = now
             self._old.append(cur)
             self._cur = None
@@ -240,7 +233,7 @@ class FileTail:
             st = os.stat(p)
         except FileNotFoundError:
             self._never_there()
-            if target := _readlink(p):
+            if target := readlink(p):
                 self._set("missing", f"{p} is a symbolic link to {target}, which does not exist")
             elif self._cur is not None or self._old:
                 self._set("waiting", f"{p} was moved or deleted; reading the old file meanwhile")
@@ -269,11 +262,11 @@ class FileTail:
     async def _attach(self, st: os.stat_result, now: float) -> None:
         """Open the file the path names now and decide where to start reading it."""
         for r in self._old:
-            if r.ident == _ident(st):  # moved back: carry on where that file was left
+            if r.ident == file_id(st):  # moved back: carry on where that file was left
                 self._old.remove(r)
                 self._cur = r
                 return
-        link = _readlink(self.path)
+        link = readlink(self.path)
         how, ident0, size0 = self._start
         if self._opened and link != self._link:
             how = "backfill"  # re-pointed symlink: the new target may be old and large
@@ -281,7 +274,7 @@ class FileTail:
             f = await self._open(self.path)
         except PermissionError:
             if how == "backfill" and not self._opened:
-                self._start = ("resume", _ident(st), st.st_size)
+                self._start = ("resume", file_id(st), st.st_size)
             msg = f"cannot read {self.path}: permission denied ({owner_text(st)})"
             self._set("unreadable", msg, permission_hint(self.path, st))
             return
@@ -292,20 +285,20 @@ class FileTail:
             return
         try:
             fst = os.fstat(f.fileno())
-            ident, offset = _ident(fst), 0
+            ident, offset = file_id(fst), 0
             if how == "backfill":
                 offset = await self._find_start(f, fst.st_size, self.backfill_lines)
                 self._history = True  # what this round reads was there before: no reorder wait
             elif how == "resume" and ident == ident0 and fst.st_size >= size0:
                 offset = await self._find_start(f, size0, 0)
             await f.seek(offset)
-            self._cur = _Reader(f, ident, offset, self.max_line, now)
+            self._cur = Reader(f, ident, offset, self.max_line, now)
         except OSError as exc:
             self._set("error", f"cannot read {self.path}: {exc.strerror or exc}")
             return
         finally:
             if self._cur is None:  # failed or cancelled while positioning: do not leak the fd
-                await _close(f)
+                await close_quietly(f)
         self._link, self._opened, self._start = link, True, _ZERO
 
     async def _open(self, path: Path) -> AsyncFile:
@@ -334,13 +327,13 @@ class FileTail:
                 return earliest + 1
         return 0 if pos == 0 else (earliest + 1 if earliest >= 0 else end)
 
-    async def _read(self, r: _Reader, st: os.stat_result, now: float, out: list[str]) -> bool:
+    async def _read(self, r: Reader, st: os.stat_result, now: float, out: list[str]) -> bool:
         """Read one chunk of ``r`` if the file moved; True when bytes came in."""
         size = st.st_size
         try:
             if st.st_mtime_ns != r.mtime or size < r.offset:
                 r.mtime = st.st_mtime_ns
-                if size < r.offset or _rewritten(r):  # copytruncate: start over
+                if size < r.offset or rewritten(r):  # copytruncate: start over
                     out.extend(r.lines.end())
                     await r.file.seek(0)
                     r.offset, r.last = 0, b""
@@ -353,14 +346,14 @@ class FileTail:
         if not data:
             return False
         r.offset += len(data)
-        r.last = (r.last + data[-_CHECK:])[-_CHECK:]
+        r.last = (r.last + data[-CHECK:])[-CHECK:]
         r.grown = now
         self.bytes_read += len(data)
         out.extend(r.lines.feed(data))
         self._behind = self._behind or r.offset < size
         return True
 
-    async def _drain_old(self, r: _Reader, now: float, out: list[str]) -> None:
+    async def _drain_old(self, r: Reader, now: float, out: list[str]) -> None:
         try:
             st: os.stat_result | None = os.fstat(r.file.fileno())
         except OSError:
@@ -370,7 +363,7 @@ class FileTail:
         if st is None or now - r.grown >= self.rotate_grace:
             out.extend(r.lines.end())
             self._old.remove(r)
-            await _close(r.file)
+            await close_quietly(r.file)
 
     def _set(self, status: SourceStatus, message: str = "", hint: str = "") -> None:
         """Report a state, only when it differs from the last one."""
