@@ -138,9 +138,7 @@ class AccessLogParser(LineParser):
     def _expander(self, fmt: CompiledFormat) -> Expander:
         """What makes a lazy record's text and fields: its line matched again by ``fmt``,
         the rest as the whole parse does it (:func:`~.access_build.direct_builder`)."""
-        # strings already kept are shared, none added: what a lazy record makes is mostly
-        # folded again soon, and a bundle must not fill the table with a window of clients
-        return LazyAccess(fmt, self._shared.get)
+        return LazyAccess(fmt, self._shared.setdefault)
 
     def _build(
         self, fmt: CompiledFormat, m: re.Match[str]
