@@ -215,3 +215,57 @@ async def test_a_longer_scoreboard_asks_for_a_layout(monkeypatch: pytest.MonkeyP
         assert spies.calls == [("ScoreboardView", False)]  # drawn differently: a repaint
         board.sample = replace(sample, scoreboard=sample.scoreboard + "." * 300)
         assert spies.calls[-1] == ("ScoreboardView", True)  # needs more rows: a layout
+
+
+async def test_a_memory_reading_drawn_the_same_repaints_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new reading a byte higher: another model, the same title and text, no repaint."""
+    from dataclasses import replace
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        memory = app.query_one(MemoryView)
+        model = memory.model
+        assert model is not None
+        spies = Refreshes(monkeypatch, memory)
+        memory.model = replace(model, mem_used=model.mem_used + 1)
+        assert spies.calls == []
+        memory.model = replace(model, mem_used=model.mem_total)
+        assert spies.of("MemoryView") == 1
+
+
+async def test_apache_processes_repaint_the_table_only_while_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """/proc's processes change every second; the table draws them only while the status
+    page is dark."""
+    from console.core.events import ServerChild
+    from widgets.inflight import InFlightTable
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = app.query_one(InFlightTable)
+        spies = Refreshes(monkeypatch, table)
+        table.processes = (ServerChild(101, "S", 20 << 20, 0.5, 30.0),)
+        assert spies.calls == []
+        table.stale = True
+        table.processes = (ServerChild(101, "S", 21 << 20, 0.7, 31.0),)
+        assert spies.of("InFlightTable") == 2
+
+
+async def test_a_hidden_alert_bar_builds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from widgets.alertbar import AlertBar
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        bar = app.query_one(AlertBar)
+        assert not bar.display
+        drawn: list[int] = []
+        monkeypatch.setattr(bar, "draw", lambda: drawn.append(1))
+        spies = Refreshes(monkeypatch, bar)
+        bar.now = T0 + timedelta(seconds=5)
+        assert drawn == [] and spies.calls == []

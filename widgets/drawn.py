@@ -16,6 +16,7 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 from textual.app import RenderResult
+from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.widget import Widget
 
@@ -59,16 +60,33 @@ class DrawnText(PlainWidget):
         super().__init__(name=name, id=id)
         self._drawn: Text | None = None
         """What the last :meth:`render` drew."""
+        self._fresh: tuple[Size, Text] | None = None
+        """What :meth:`redraw` built for the repaint it asked for, at the size it had."""
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._fresh = None
 
     def draw(self) -> Text:
         """The content at the widget's current size."""
         raise NotImplementedError
 
     def render(self) -> RenderResult:
-        self._drawn = self.draw()
+        fresh, self._fresh = self._fresh, None
+        if fresh is None or fresh[0] != self.size:
+            self._drawn = self.draw()
+        else:
+            self._drawn = fresh[1]
         return self._drawn
 
     def redraw(self) -> None:
-        """Repaint when what :meth:`draw` gives now differs from what is on screen."""
-        if self._drawn is None or self.draw() != self._drawn:
+        """Repaint when what :meth:`draw` gives now differs from what is on screen; the
+        repaint uses the text built here, so it is built once. A hidden widget (``display:
+        none``) builds nothing: it is drawn afresh when shown."""
+        if not self.display:
+            self._drawn = self._fresh = None
+            return
+        text = self.draw()
+        if self._drawn is None or text != self._drawn:
+            self._fresh = (self.size, text)
             self.refresh()
