@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -81,6 +82,26 @@ def test_first_records_and_first_sample_and_states_are_shown_at_once() -> None:
     assert pacer.due(NOW + 0.4) == Due()
     assert pacer.state_changed() is True  # a source went down: no waiting
     assert pacer.due(NOW + 0.45) == Due(samples=True)
+
+
+def test_the_first_records_of_each_source_are_shown_at_once() -> None:
+    """Each log's backfill is part of the first screen, though one is read a moment after
+    another; later records of a known source wait for the half-second."""
+    from console.view.pacing import PacerFeed
+
+    asked: list[bool] = []
+    pacer = Pacer()
+    feed = PacerFeed(pacer, asked.append)
+    pacer.shown(NOW + 0.1, records=False, samples=False)
+    feed.on_records((access(1, T0, 200, "/", "192.0.2.1", 1),))
+    assert pacer.due(NOW + 0.15) == Due(logs=True)
+    error = replace(access(2, T0, 500, "/", "192.0.2.1", 1), source="error")
+    feed.on_records((access(3, T0, 200, "/", "192.0.2.1", 1), error))
+    assert pacer.due(NOW + 0.2) == Due(logs=True)
+    feed.on_records((error, access(4, T0, 200, "/", "192.0.2.1", 1)))
+    assert pacer.due(NOW + 0.25) == Due()
+    assert pacer.due(NOW + 0.5) == Due(logs=True)
+    assert asked == [True, True, False]
 
 
 def test_a_full_refresh_counts_as_shown() -> None:
@@ -202,7 +223,6 @@ async def test_drawing_the_same_again_repaints_nothing(monkeypatch: pytest.Monke
 
 
 async def test_a_longer_scoreboard_asks_for_a_layout(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dataclasses import replace
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -221,7 +241,6 @@ async def test_a_memory_reading_drawn_the_same_repaints_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A new reading a byte higher: another model, the same title and text, no repaint."""
-    from dataclasses import replace
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
