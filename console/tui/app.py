@@ -175,8 +175,8 @@ class LamptopApp(App[int]):
         if self.start is None:
             self._start_sources()
             self._start_incidents()
-        else:
-            self.call_after_refresh(self._start_later)
+        else:  # after the frame in which the footer shows its keys (built after the first)
+            self.call_after_refresh(self.call_after_refresh, self._start_later)
         log.focus()
         self.refresh_panes()
         self.set_interval(self.config.refresh, self.tick, name="tick")
