@@ -11,6 +11,7 @@ from typing import Any
 from console import __version__
 from console.core.config import Config, ConfigError, load, parse_log_arg
 from console.core.events import LOG_KINDS
+from console.core.gctune import tune_gc
 from console.incident.rules import RuleError
 
 EPILOG = """\
@@ -288,6 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             from console.commands.record import record
 
+            tune_gc()
             return asyncio.run(
                 record(cfg, duration=args.duration, bundle_on_exit=args.bundle_on_exit)
             )

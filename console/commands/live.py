@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from console.core.config import Config
+from console.core.gctune import tune_gc
 from console.core.recorder import Recorder
 from console.incident.rules import RuleError, build_rules
 
@@ -50,7 +51,9 @@ def run_live(
         engine = Engine(cfg, recorder, make_plan(cfg), system=source, extra=more)
         return engine, incidents
 
-    LamptopApp(recorder, config=cfg, title_note=note, start=start).run()
+    app = LamptopApp(recorder, config=cfg, title_note=note, start=start)
+    tune_gc()
+    app.run()
     return 0
 
 
