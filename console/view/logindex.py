@@ -16,9 +16,15 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from datetime import datetime
+from operator import attrgetter
 
 from console.core.events import LogRecord
+from console.parsing.apache_access import is_own_request
 from console.view.filters import LogFilter
+
+_ACCESS = "apache-access"
+_order = attrgetter("ts", "seq")
+"""A record's place in the view: ``(ts, seq)``."""
 
 
 class LogIndex:
@@ -102,21 +108,26 @@ class LogIndex:
         None of them sorts after the latest of the dropped records, so the scan stops there:
         it costs what was dropped (and the late lines filed among it), not the ring.
         """
-        limit = max((r.ts, r.seq) for r in old[:dropped])
+        limit = max(map(_order, old[:dropped]))
         matched, keys, base = self._matched, self._keys, self.base
-        rows = j = 0
-        keep: list[int] = []
-        while j < len(matched) and keys[j] <= limit:
-            if matched[j] < base:
-                if anchor_key is None or keys[j] < anchor_key:
-                    rows += self._height(j)
-            else:
-                keep.append(j)
-            j += 1
+        j = bisect_right(keys, limit)
+        head = matched[:j]
+        keep = [i for i, o in enumerate(head) if o >= base]
         if len(keep) == j:
             return 0
-        matched[:j] = [matched[i] for i in keep]
-        keys[:j] = [keys[i] for i in keep]
+        if anchor_key is None and not self.expanded:
+            rows = j - len(keep)
+        else:
+            rows = sum(
+                self._height(i)
+                for i, o in enumerate(head)
+                if o < base and (anchor_key is None or keys[i] < anchor_key)
+            )
+        if keep:
+            matched[:j] = [head[i] for i in keep]
+            keys[:j] = [keys[i] for i in keep]
+        else:
+            del matched[:j], keys[:j]
         if self.expanded:
             if keep:
                 self._count_rows()  # late lines stay among the dropped: count again
@@ -128,35 +139,51 @@ class LogIndex:
         self, new: Sequence[LogRecord], start: int, anchor_key: tuple[datetime, int] | None
     ) -> int:
         """File the matching records of ``new[start:]`` by time; the rows they added before
-        the anchor."""
-        matched, keys, matches = self._matched, self._keys, self.filter.matches
-        base, expanded = self.base, self.expanded
-        starts, row_end = self._starts, self._row_end
-        rows_before = 0
-        placed = False
-        for k in range(start, len(new)):
-            rec = new[k]
-            if not matches(rec):
-                continue
-            key = (rec.ts, rec.seq)
-            if not keys or key >= keys[-1]:
-                matched.append(base + k)
-                keys.append(key)
-                if expanded and not placed:
+        the anchor.
+
+        The new records are sorted among themselves, then appended when none sorts before
+        the last filed one; else merged with the filed ones from where the first of them
+        goes (Timsort merges the two sorted runs): the usual case of an access line stamped
+        with its whole second, filed after error lines of the same second, costs a merge of
+        that second, not a search and two list inserts per record."""
+        matches, base, fresh = self.filter.matches, self.base, enumerate(new[start:], start)
+        if self.filter.everything:  # its test, without a call per record
+            pairs = [
+                (_order(r), base + k)
+                for k, r in fresh
+                if r.kind != _ACCESS or not is_own_request(r)
+            ]
+        else:
+            pairs = [(_order(r), base + k) for k, r in fresh if matches(r)]
+        self.placed = False
+        if not pairs:
+            return 0
+        pairs.sort()
+        keys, matched = self._keys, self._matched
+        if not keys or pairs[0][0] >= keys[-1]:
+            keys += [k for k, _ in pairs]
+            matched += [o for _, o in pairs]
+            if self.expanded:
+                starts, row_end, ring = self._starts, self._row_end, self.ring
+                for _, o in pairs:
                     starts.append(row_end)
-                    row_end += 1 + len(rec.lines)
-                continue
-            at = bisect_right(keys, key)
-            matched.insert(at, base + k)
-            keys.insert(at, key)
-            placed = True
-            if anchor_key is not None and key < anchor_key:
-                rows_before += 1 + (len(rec.lines) if expanded else 0)
-        self._row_end = row_end
-        self.placed = placed
-        if placed and expanded:
+                    row_end += 1 + len(ring[o - base].lines)
+                self._row_end = row_end
+            return 0
+        at = bisect_right(keys, pairs[0][0])
+        merged = sorted([*zip(keys[at:], matched[at:], strict=True), *pairs])
+        keys[at:] = [k for k, _ in merged]
+        matched[at:] = [o for _, o in merged]
+        self.placed = True
+        if self.expanded:
             self._count_rows()
-        return rows_before
+        if anchor_key is None:
+            return 0
+        early = [o for k, o in pairs if k < anchor_key]
+        if not self.expanded:
+            return len(early)
+        ring = self.ring
+        return sum(1 + len(ring[o - base].lines) for o in early)
 
     def _height(self, j: int) -> int:
         if not self.expanded:
