@@ -288,3 +288,21 @@ async def test_a_hidden_alert_bar_builds_nothing(monkeypatch: pytest.MonkeyPatch
         spies = Refreshes(monkeypatch, bar)
         bar.now = T0 + timedelta(seconds=5)
         assert drawn == [] and spies.calls == []
+
+
+def test_only_the_rows_that_changed_are_repainted() -> None:
+    from rich.text import Text
+
+    from widgets.drawn import changed_rows
+
+    def text(*lines: str, wrap: bool = False) -> Text:
+        return Text("\n".join(lines), no_wrap=not wrap, end="")
+
+    assert changed_rows(text("a", "b", "c"), text("a", "B", "c")) == [1]
+    assert changed_rows(text("a", "b"), text("a", "b")) == []
+    styled = text("a", "b")
+    styled.stylize("bold", 2, 3)
+    assert changed_rows(text("a", "b"), styled) == [1]  # the same letters, another look
+    assert changed_rows(None, text("a")) is None
+    assert changed_rows(text("a", "b"), text("a")) is None
+    assert changed_rows(text("a", wrap=True), text("b", wrap=True)) is None

@@ -7,8 +7,8 @@ also draws no links, so Textual need not restyle every line of every repaint loo
 A new sample arrives every second, but what a pane draws from it often stays the same (an idle
 server's scoreboard, a steady memory line). A repaint costs far more than building the text
 again, so :class:`DrawnText` widgets build it, compare it with what is on screen, and repaint
-only when it differs. Their reactive attributes are declared with ``repaint=False`` and their
-watchers call :meth:`DrawnText.redraw`.
+only when it differs, and then only the rows that differ. Their reactive attributes are
+declared with ``repaint=False`` and their watchers call :meth:`DrawnText.redraw`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 from textual.app import RenderResult
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import Reactive
 from textual.widget import Widget
 
@@ -25,6 +25,17 @@ def set_changed(widget: Widget, name: str, value: object) -> None:
     """Assign a reactive only when the value differs (Textual repaints on every change)."""
     if getattr(widget, name) != value:
         setattr(widget, name, value)
+
+
+def changed_rows(old: Text | None, new: Text) -> list[int] | None:
+    """The rows where ``new`` differs from ``old``, both drawn one line a row (``no_wrap``);
+    None when that cannot be told (nothing drawn yet, lines that wrap, another line count)."""
+    if old is None or not (old.no_wrap and new.no_wrap):
+        return None
+    before, after = old.split("\n", allow_blank=True), new.split("\n", allow_blank=True)
+    if len(before) != len(after):
+        return None
+    return [y for y, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
 
 
 class PlainWidget(Widget):
@@ -86,7 +97,13 @@ class DrawnText(PlainWidget):
         if not self.display:
             self._drawn = self._fresh = None
             return
-        text = self.draw()
-        if self._drawn is None or text != self._drawn:
-            self._fresh = (self.size, text)
+        text, old = self.draw(), self._drawn
+        if old is not None and text == old:
+            return
+        self._fresh = (self.size, text)
+        rows = changed_rows(old, text)
+        if rows is None:
             self.refresh()
+        else:  # the rows that changed, not the pane: the rest of it is not drawn again
+            width = self.size.width
+            self.refresh(*(Region(0, y, width, 1) for y in rows))
