@@ -7,6 +7,7 @@ answers once a second as usual; the system sampler runs. CPU % of one core and p
 
     python3 bench/idle.py
     python3 bench/idle.py --quick      # 5 s
+    python3 bench/idle.py --tools tui --duration 30
 """
 
 from __future__ import annotations
@@ -38,10 +39,12 @@ def run(
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--duration", type=float, default=60.0)
+    p.add_argument("--tools", default="record,tui", help="comma-separated: record, tui")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--json", metavar="FILE")
     args = p.parse_args(argv)
-    res = run(5.0 if args.quick else args.duration)
+    names = tuple(t for t in args.tools.split(",") if t)
+    res = run(5.0 if args.quick else args.duration, names)
     if args.json:
         dump(res, args.json)
     return 0

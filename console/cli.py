@@ -12,6 +12,7 @@ from console import __version__
 from console.commands.remote_flags import add_remote_flags, with_remote_flags
 from console.core.config import Config, ConfigError, load, parse_log_arg
 from console.core.events import LOG_KINDS
+from console.core.gctune import tune_gc
 from console.incident.rules import RuleError
 
 EPILOG = """\
@@ -293,6 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             from console.commands.record import record
 
+            tune_gc()
             return asyncio.run(
                 record(cfg, duration=args.duration, bundle_on_exit=args.bundle_on_exit)
             )

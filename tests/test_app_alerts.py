@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.text import Text
@@ -324,3 +325,37 @@ def test_a_bundle_trigger_is_read_defensively() -> None:
     assert read_trigger({"trigger": {"at": "bad"}}, None) is None
     t = read_trigger({"trigger": {"kind": "key", "at": "bad", "values": []}}, T0)
     assert t is not None and t.at == T0 and t.kind == "key" and t.rule is None and t.values == {}
+
+
+async def test_sources_and_rules_start_once_the_first_frame_is_drawn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``lamptop`` builds its sources and rules after the first frame (their imports and the
+    discovery would keep the screen blank); the rules are hooked up before the sources run."""
+    from textual.screen import Screen
+
+    frames: list[int] = []
+    paint = Screen._compositor_refresh
+
+    def counted(screen: Screen[Any]) -> None:
+        frames.append(1)
+        paint(screen)
+
+    monkeypatch.setattr(Screen, "_compositor_refresh", counted)
+    recorder = scripted_recorder()
+    made: dict[str, Any] = {}
+
+    def start() -> tuple[Any, IncidentWatch]:
+        made["frames"] = len(frames)
+        incidents = IncidentWatch(recorder, RuleBook(build_rules({})), tmp_path / "snaps")
+        made["incidents"] = incidents
+        return ScriptedEngine(recorder), incidents
+
+    app = LamptopApp(recorder, config=Config(timezone="UTC"), clock=fixed_clock, start=start)
+    async with app.run_test(size=SIZE) as pilot:
+        before = sum(recorder.counts.values())
+        await async_wait_for(lambda: sum(recorder.counts.values()) > before, what="live records")
+        await pilot.pause()
+        assert made["frames"] >= 1
+        assert app.incidents is made["incidents"] and app.incidents.on_saved is not None
+        assert app.start is None and {w.name for w in app.workers} >= {"incidents", "source access"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -81,6 +82,26 @@ def test_first_records_and_first_sample_and_states_are_shown_at_once() -> None:
     assert pacer.due(NOW + 0.4) == Due()
     assert pacer.state_changed() is True  # a source went down: no waiting
     assert pacer.due(NOW + 0.45) == Due(samples=True)
+
+
+def test_the_first_records_of_each_source_are_shown_at_once() -> None:
+    """Each log's backfill is part of the first screen, though one is read a moment after
+    another; later records of a known source wait for the half-second."""
+    from console.view.pacing import PacerFeed
+
+    asked: list[bool] = []
+    pacer = Pacer()
+    feed = PacerFeed(pacer, asked.append)
+    pacer.shown(NOW + 0.1, records=False, samples=False)
+    feed.on_records((access(1, T0, 200, "/", "192.0.2.1", 1),))
+    assert pacer.due(NOW + 0.15) == Due(logs=True)
+    error = replace(access(2, T0, 500, "/", "192.0.2.1", 1), source="error")
+    feed.on_records((access(3, T0, 200, "/", "192.0.2.1", 1), error))
+    assert pacer.due(NOW + 0.2) == Due(logs=True)
+    feed.on_records((error, access(4, T0, 200, "/", "192.0.2.1", 1)))
+    assert pacer.due(NOW + 0.25) == Due()
+    assert pacer.due(NOW + 0.5) == Due(logs=True)
+    assert asked == [True, True, False]
 
 
 def test_a_full_refresh_counts_as_shown() -> None:
@@ -202,7 +223,6 @@ async def test_drawing_the_same_again_repaints_nothing(monkeypatch: pytest.Monke
 
 
 async def test_a_longer_scoreboard_asks_for_a_layout(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dataclasses import replace
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -215,3 +235,74 @@ async def test_a_longer_scoreboard_asks_for_a_layout(monkeypatch: pytest.MonkeyP
         assert spies.calls == [("ScoreboardView", False)]  # drawn differently: a repaint
         board.sample = replace(sample, scoreboard=sample.scoreboard + "." * 300)
         assert spies.calls[-1] == ("ScoreboardView", True)  # needs more rows: a layout
+
+
+async def test_a_memory_reading_drawn_the_same_repaints_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new reading a byte higher: another model, the same title and text, no repaint."""
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        memory = app.query_one(MemoryView)
+        model = memory.model
+        assert model is not None
+        spies = Refreshes(monkeypatch, memory)
+        memory.model = replace(model, mem_used=model.mem_used + 1)
+        assert spies.calls == []
+        memory.model = replace(model, mem_used=model.mem_total)
+        assert spies.of("MemoryView") == 1
+
+
+async def test_apache_processes_repaint_the_table_only_while_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """/proc's processes change every second; the table draws them only while the status
+    page is dark."""
+    from console.core.events import ServerChild
+    from widgets.inflight import InFlightTable
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = app.query_one(InFlightTable)
+        spies = Refreshes(monkeypatch, table)
+        table.processes = (ServerChild(101, "S", 20 << 20, 0.5, 30.0),)
+        assert spies.calls == []
+        table.stale = True
+        table.processes = (ServerChild(101, "S", 21 << 20, 0.7, 31.0),)
+        assert spies.of("InFlightTable") == 2
+
+
+async def test_a_hidden_alert_bar_builds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from widgets.alertbar import AlertBar
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        bar = app.query_one(AlertBar)
+        assert not bar.display
+        drawn: list[int] = []
+        monkeypatch.setattr(bar, "draw", lambda: drawn.append(1))
+        spies = Refreshes(monkeypatch, bar)
+        bar.now = T0 + timedelta(seconds=5)
+        assert drawn == [] and spies.calls == []
+
+
+def test_only_the_rows_that_changed_are_repainted() -> None:
+    from rich.text import Text
+
+    from widgets.drawn import changed_rows
+
+    def text(*lines: str, wrap: bool = False) -> Text:
+        return Text("\n".join(lines), no_wrap=not wrap, end="")
+
+    assert changed_rows(text("a", "b", "c"), text("a", "B", "c")) == [1]
+    assert changed_rows(text("a", "b"), text("a", "b")) == []
+    styled = text("a", "b")
+    styled.stylize("bold", 2, 3)
+    assert changed_rows(text("a", "b"), styled) == [1]  # the same letters, another look
+    assert changed_rows(None, text("a")) is None
+    assert changed_rows(text("a", "b"), text("a")) is None
+    assert changed_rows(text("a", wrap=True), text("b", wrap=True)) is None

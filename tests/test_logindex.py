@@ -156,3 +156,40 @@ def test_own_polls_are_never_shown_even_from_an_old_bundle() -> None:
     index.set_filter(LogFilter(text="GET"))
     index.set_filter(LogFilter())  # back to the default: still left out
     assert own not in index.records()
+
+
+def _reference(ring: tuple[LogRecord, ...], log_filter: LogFilter) -> list[LogRecord]:
+    return sorted((r for r in ring if log_filter.matches(r)), key=lambda r: (r.ts, r.seq))
+
+
+def test_random_batches_with_late_lines_and_drops_match_a_plain_sort() -> None:
+    """Batches of records whose times go back by up to a few seconds (access lines stamped
+    with their start), a ring that drops its oldest: after every sync the index holds what
+    sorting the filtered ring gives, with every filter, collapsed and expanded."""
+    import random
+    from collections import deque
+
+    for seed, log_filter, expanded in (
+        (1, LogFilter(), False),
+        (2, LogFilter(), True),
+        (3, LogFilter(min_level="error"), False),
+        (4, LogFilter(text="fatal"), True),
+    ):
+        rnd = random.Random(seed)
+        index = LogIndex()
+        index.set_filter(log_filter)
+        index.set_expanded(expanded)
+        ring: deque[LogRecord] = deque(maxlen=150)
+        seq = 0
+        for step in range(60):
+            for _ in range(rnd.randint(0, 40)):
+                seq += 1
+                rec = php_fatal(T0) if seq % 7 == 0 else access(seq, T0, 200, "/", "c", seq)
+                back = rnd.choice((0, 0, 0, 1, 3))
+                ts = T0 + timedelta(seconds=step - back, milliseconds=rnd.randint(0, 999))
+                ring.append(replace(rec, ts=ts, seq=seq))
+            index.sync(tuple(ring))
+            want = _reference(tuple(ring), log_filter)
+            assert list(index.records()) == want, (seed, step)
+            rows = sum(1 + (len(r.lines) if expanded else 0) for r in want)
+            assert index.rows == rows, (seed, step)

@@ -7,8 +7,8 @@ also draws no links, so Textual need not restyle every line of every repaint loo
 A new sample arrives every second, but what a pane draws from it often stays the same (an idle
 server's scoreboard, a steady memory line). A repaint costs far more than building the text
 again, so :class:`DrawnText` widgets build it, compare it with what is on screen, and repaint
-only when it differs. Their reactive attributes are declared with ``repaint=False`` and their
-watchers call :meth:`DrawnText.redraw`.
+only when it differs, and then only the rows that differ. Their reactive attributes are
+declared with ``repaint=False`` and their watchers call :meth:`DrawnText.redraw`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 from textual.app import RenderResult
+from textual.geometry import Region, Size
 from textual.reactive import Reactive
 from textual.widget import Widget
 
@@ -24,6 +25,17 @@ def set_changed(widget: Widget, name: str, value: object) -> None:
     """Assign a reactive only when the value differs (Textual repaints on every change)."""
     if getattr(widget, name) != value:
         setattr(widget, name, value)
+
+
+def changed_rows(old: Text | None, new: Text) -> list[int] | None:
+    """The rows where ``new`` differs from ``old``, both drawn one line a row (``no_wrap``);
+    None when that cannot be told (nothing drawn yet, lines that wrap, another line count)."""
+    if old is None or not (old.no_wrap and new.no_wrap):
+        return None
+    before, after = old.split("\n", allow_blank=True), new.split("\n", allow_blank=True)
+    if len(before) != len(after):
+        return None
+    return [y for y, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
 
 
 class PlainWidget(Widget):
@@ -59,16 +71,39 @@ class DrawnText(PlainWidget):
         super().__init__(name=name, id=id)
         self._drawn: Text | None = None
         """What the last :meth:`render` drew."""
+        self._fresh: tuple[Size, Text] | None = None
+        """What :meth:`redraw` built for the repaint it asked for, at the size it had."""
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._fresh = None
 
     def draw(self) -> Text:
         """The content at the widget's current size."""
         raise NotImplementedError
 
     def render(self) -> RenderResult:
-        self._drawn = self.draw()
+        fresh, self._fresh = self._fresh, None
+        if fresh is None or fresh[0] != self.size:
+            self._drawn = self.draw()
+        else:
+            self._drawn = fresh[1]
         return self._drawn
 
     def redraw(self) -> None:
-        """Repaint when what :meth:`draw` gives now differs from what is on screen."""
-        if self._drawn is None or self.draw() != self._drawn:
+        """Repaint when what :meth:`draw` gives now differs from what is on screen; the
+        repaint uses the text built here, so it is built once. A hidden widget (``display:
+        none``) builds nothing: it is drawn afresh when shown."""
+        if not self.display:
+            self._drawn = self._fresh = None
+            return
+        text, old = self.draw(), self._drawn
+        if old is not None and text == old:
+            return
+        self._fresh = (self.size, text)
+        rows = changed_rows(old, text)
+        if rows is None:
             self.refresh()
+        else:  # the rows that changed, not the pane: the rest of it is not drawn again
+            width = self.size.width
+            self.refresh(*(Region(0, y, width, 1) for y in rows))

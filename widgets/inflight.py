@@ -88,8 +88,9 @@ class InFlightTable(PlainWidget, can_focus=True):
     """Requests in flight, oldest first."""
     stale: reactive[bool] = reactive(False)
     """The rows come from an old sample: draw them greyed."""
-    processes: reactive[tuple[ServerChild, ...]] = reactive(())
-    """Apache's processes as /proc shows them: drawn under the greyed rows while stale."""
+    processes: reactive[tuple[ServerChild, ...]] = reactive((), repaint=False)
+    """Apache's processes as /proc shows them: drawn under the greyed rows while stale (they
+    change every second: a repaint only while they are drawn)."""
     redacted: reactive[bool] = reactive(False)
     """Mask client addresses and query strings."""
     cursor: reactive[int] = reactive(0)
@@ -110,6 +111,10 @@ class InFlightTable(PlainWidget, can_focus=True):
         self.ended: tuple[int | None, str] | None = None
         """The picked worker's request is no longer in flight: nothing is selected, and the
         table says so until the user picks another."""
+
+    def watch_processes(self) -> None:
+        if self.stale:
+            self.refresh()
 
     def watch_rows(self, rows: tuple[InFlight, ...]) -> None:
         # The rows are sorted again every second: the selection follows the worker picked,

@@ -104,7 +104,9 @@ class MemoryView(DrawnText):
     def _watch_model(self, model: MemoryModel | None) -> None:
         # how far back the sparklines reach, where it reads: in the pane's title
         title = "memory" if model is None else f"memory · {model.span}"
-        self.border_title = "memory · by host" if self.lines else title
+        title = "memory · by host" if self.lines else title
+        if self.border_title != title:  # Textual repaints on every assignment
+            self.border_title = title
         self.redraw()
 
     def _level(self, ratio: float) -> Style:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from console.core.config import Config
+from console.core.gctune import tune_gc
 from console.core.recorder import Recorder
-from console.incident.rules import RuleError
-from console.incident.watch import IncidentWatch
-from console.sources.engine import Engine, Source
-from console.sources.plan import make_plan
+from console.incident.rules import RuleError, build_rules
+
+if TYPE_CHECKING:
+    from console.incident.watch import IncidentWatch
+    from console.sources.engine import Engine, Source
 
 
 def run_live(
@@ -23,19 +26,34 @@ def run_live(
 ) -> int:
     """Sources, rules and the console over one recorder; ``system`` stands in for the
     system sampler (the demo's), ``extra`` gives more sources (the demo's MySQL), ``note`` is
-    shown in the header (``DEMO``), ``host`` names the bundles (default: this machine's name)."""
+    shown in the header (``DEMO``), ``host`` names the bundles (default: this machine's name).
+
+    The first frame comes first: discovery, the sources and the rules (and what they import:
+    requests, psutil, the bundle writer) are made once it is on screen. The rules are checked
+    here, so that a bad rule is said before the screen opens."""
     from console.tui.app import LamptopApp
 
     try:
-        recorder = Recorder(max_records=cfg.max_records, max_samples=cfg.max_samples)
-        incidents = IncidentWatch.for_config(cfg, recorder, host=host)
+        build_rules(cfg.rules)
     except RuleError as exc:
         print(f"lamptop: {exc}", file=sys.stderr)
         return 2
-    source = system(recorder) if system is not None else None
-    more = extra(recorder) if extra is not None else ()
-    engine = Engine(cfg, recorder, make_plan(cfg), system=source, extra=more)
-    LamptopApp(recorder, config=cfg, engine=engine, incidents=incidents, title_note=note).run()
+    recorder = Recorder(max_records=cfg.max_records, max_samples=cfg.max_samples)
+
+    def start() -> tuple[Engine, IncidentWatch]:
+        from console.incident.watch import IncidentWatch
+        from console.sources.engine import Engine
+        from console.sources.plan import make_plan
+
+        incidents = IncidentWatch.for_config(cfg, recorder, host=host)
+        source = system(recorder) if system is not None else None
+        more = extra(recorder) if extra is not None else ()
+        engine = Engine(cfg, recorder, make_plan(cfg), system=source, extra=more)
+        return engine, incidents
+
+    app = LamptopApp(recorder, config=cfg, title_note=note, start=start)
+    tune_gc()
+    app.run()
     return 0
 
 

@@ -38,7 +38,6 @@ from console.core.fleet import Fleet
 from console.core.recorder import Recorder, Snapshot
 from console.parsing.modstatus import request_path
 from console.parsing.timeutil import local_zone
-from console.sources.engine import Engine
 from console.tui import actions, alerting, hosts, keys, rewind, show, stack
 from console.tui import freeze as freezing
 from console.tui.panes import Panes
@@ -48,13 +47,18 @@ from console.view.freeze import FreezeState
 from console.view.holds import Hold
 from console.view.logindex import LogIndex
 from console.view.metrics import InFlight
-from console.view.pacing import LOG_EVERY, Pacer, PacerFeed
+from console.view.pacing import LOG_EVERY, Pacer, PacerFeed, recorded
 from widgets.drawn import set_changed
 from widgets.keys import HOST_KEYS, KEYS
 from widgets.logview import LogView
 
 if TYPE_CHECKING:
     from console.incident.watch import IncidentWatch
+    from console.sources.engine import Engine
+
+#: Builds the sources and the rules once the first frame is on screen: what they import and
+#: discover would otherwise keep the screen blank.
+Starter = Callable[[], "tuple[Engine, IncidentWatch | None]"]
 
 #: Source kinds that are not logs: they get no number key and no place in the log pane.
 NOT_LOGS = frozenset({"mod-status", "system", stack.FPM_KIND, stack.MYSQL_KIND})
@@ -91,6 +95,7 @@ class LamptopApp(App[int]):
         incidents: IncidentWatch | None = None,
         bundle: tuple[Snapshot, str] | None = None,
         fleet: Fleet | None = None,
+        start: Starter | None = None,
     ) -> None:
         super().__init__()
         self.recorder = recorder
@@ -101,6 +106,8 @@ class LamptopApp(App[int]):
         self.title_note = title_note
         self.incidents = incidents
         """Spike rules and bundle writing; None where nothing can be saved."""
+        self.start = start
+        """Makes :attr:`engine` and :attr:`incidents` after the first frame (``lamptop``)."""
         self.freeze = FreezeState(bundle)
         """Live or pinned to one snapshot; ``bundle``: (snapshot, what it is) of a saved bundle
         shown read-only (``lamptop open``)."""
@@ -162,24 +169,39 @@ class LamptopApp(App[int]):
         panes.fpm.redacted = panes.mysql.redacted = self.config.redact
         panes.header.zone, panes.header.note = self.zone, self.title_note
         panes.header.host = self.host
-        self.recorder.subscribe(PacerFeed(self.pacer, self._recorder_changed))
+        feed = PacerFeed(self.pacer, self._recorder_changed, recorded(self.recorder))
+        self.recorder.subscribe(feed)
         hosts.attach(self)
-        self._start_sources()
-        if self.incidents is not None:
-            incidents = self.incidents
-            incidents.on_trigger = partial(alerting.rule_fired, self)
-            incidents.on_saved = partial(alerting.saved, self)
-            incidents.screen = self.export_screenshot
-            incidents.filter_desc = lambda: self.log_filter.as_dict()
-            incidents.take = partial(hosts.take, self)
-            self.run_worker(
-                incidents.run(), name="incidents", group="incidents", exit_on_error=False
-            )
+        if self.start is None:
+            self._start_sources()
+            self._start_incidents()
+        else:  # after the frame in which the footer shows its keys (built after the first)
+            self.call_after_refresh(self.call_after_refresh, self._start_later)
         log.focus()
         self.refresh_panes()
         self.set_interval(self.config.refresh, self.tick, name="tick")
 
+    def _start_later(self) -> None:
+        """The first frame is on screen: build the sources and rules, start them."""
+        if self.start is None or not self.is_running:
+            return
+        self.engine, self.incidents = self.start()
+        self.start = None
+        self._start_incidents()  # first: the rules see the first records
+        self._start_sources()
+
     # -- sources -----------------------------------------------------------------------------------
+    def _start_incidents(self) -> None:
+        incidents = self.incidents
+        if incidents is None:
+            return
+        incidents.on_trigger = partial(alerting.rule_fired, self)
+        incidents.on_saved = partial(alerting.saved, self)
+        incidents.screen = self.export_screenshot
+        incidents.filter_desc = lambda: self.log_filter.as_dict()
+        incidents.take = partial(hosts.take, self)
+        self.run_worker(incidents.run(), name="incidents", group="incidents", exit_on_error=False)
+
     def _start_sources(self) -> None:
         engine = self.engine
         if engine is None:

@@ -27,7 +27,7 @@ from console.view.fleetview import (
     shot,
 )
 from console.view.hosts import host_rows, inert
-from console.view.pacing import PacerFeed
+from console.view.pacing import PacerFeed, recorded
 from widgets.drawn import set_changed
 
 if TYPE_CHECKING:
@@ -44,7 +44,8 @@ def attach(app: LamptopApp) -> None:
         return
     for host in fleet.hosts:
         if not host.local:
-            host.recorder.subscribe(PacerFeed(app.pacer, app._recorder_changed))
+            feed = PacerFeed(app.pacer, app._recorder_changed, recorded(host.recorder))
+            host.recorder.subscribe(feed)
 
 
 def take(app: LamptopApp) -> Snapshot:

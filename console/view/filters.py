@@ -142,15 +142,14 @@ class LogFilter:
     """Pinned process id."""
     pattern: re.Pattern[str] | None = field(default=None, init=False, compare=False, repr=False)
     """The compiled :attr:`text`."""
-
-    plain: bool = field(default=True, init=False, compare=False, repr=False)
-    """Nothing asked but sources hidden: a record shows unless its source is hidden or it is
-    one of lamptop's own polls (what the log pane tests for every line, most of the time)."""
+    everything: bool = field(default=False, init=False, compare=False, repr=False)
+    """Nothing is left out but lamptop's own requests (the default): :meth:`matches` takes
+    its short way, which the log pane runs on every record that comes in."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pattern", compile_pattern(self.text))
-        plain = not (self.text or self.min_level or self.http_errors or self.pinned)
-        object.__setattr__(self, "plain", plain)
+        narrowed = self.text or self.hidden or self.min_level or self.http_errors or self.pinned
+        object.__setattr__(self, "everything", not narrowed)
 
     # -- queries ----------------------------------------------------------------------------
     @property
@@ -162,12 +161,12 @@ class LogFilter:
         return bool(self.client or self.url or self.pid is not None)
 
     def matches(self, record: LogRecord) -> bool:
+        if self.everything:
+            return record.kind != _ACCESS or not is_own_request(record)
         if record.source in self.hidden:
             return False
-        if is_own_request(record):
+        if record.kind == _ACCESS and is_own_request(record):
             return False
-        if self.plain:
-            return True
         if self.min_level and LEVEL_RANK.get(effective_level(record), 1) < LEVEL_RANK.get(
             self.min_level, 0
         ):

@@ -14,17 +14,17 @@ narrows the old one). Pure Python: no Textual, no I/O.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from operator import attrgetter
 
 from console.core.events import LogRecord
-from console.parsing.apache_access import OWN_AGENT, is_own_request
+from console.parsing.apache_access import is_own_request
 from console.view.filters import LogFilter
 
-#: Display order: the time written in the line, then arrival (in C, per record).
-_order: Callable[[LogRecord], tuple[datetime, int]] = attrgetter("ts", "seq")
-_seq: Callable[[LogRecord], int] = attrgetter("seq")
+_ACCESS = "apache-access"
+_order = attrgetter("ts", "seq")
+"""A record's place in the view: ``(ts, seq)``."""
 
 
 class LogIndex:
@@ -84,7 +84,7 @@ class LogIndex:
             self._max_seq = max((r.seq for r in new), default=0)
             self._refilter()
             return 0
-        self._max_seq = max(map(_seq, new[i:]), default=last)
+        self._max_seq = max((r.seq for r in new[i:]), default=last)
         anchor_key = self._anchor_key(old)
         self.base += dropped
         before = self._drop_before(old, dropped, anchor_key) if dropped else 0
@@ -110,33 +110,24 @@ class LogIndex:
         """
         limit = max(map(_order, old[:dropped]))
         matched, keys, base = self._matched, self._keys, self.base
-        if anchor_key is None and not self.expanded:
-            # Following the newest, rows one each: when every record filed up to the limit
-            # was dropped (no late line of a later time among them), they all go at once.
-            j = bisect_right(keys, limit)
-            head = matched[:j]
-            if not j or max(head) >= base:  # late lines of later times stay among them
-                kept = [i for i, o in enumerate(head) if o >= base]
-                if len(kept) == j:
-                    return 0
-                matched[:j] = [head[i] for i in kept]
-                keys[:j] = [keys[i] for i in kept]
-                return j - len(kept)
-            del matched[:j], keys[:j]
-            return j
-        rows = j = 0
-        keep: list[int] = []
-        while j < len(matched) and keys[j] <= limit:
-            if matched[j] < base:
-                if anchor_key is None or keys[j] < anchor_key:
-                    rows += self._height(j)
-            else:
-                keep.append(j)
-            j += 1
+        j = bisect_right(keys, limit)
+        head = matched[:j]
+        keep = [i for i, o in enumerate(head) if o >= base]
         if len(keep) == j:
             return 0
-        matched[:j] = [matched[i] for i in keep]
-        keys[:j] = [keys[i] for i in keep]
+        if anchor_key is None and not self.expanded:
+            rows = j - len(keep)
+        else:
+            rows = sum(
+                self._height(i)
+                for i, o in enumerate(head)
+                if o < base and (anchor_key is None or keys[i] < anchor_key)
+            )
+        if keep:
+            matched[:j] = [head[i] for i in keep]
+            keys[:j] = [keys[i] for i in keep]
+        else:
+            del matched[:j], keys[:j]
         if self.expanded:
             if keep:
                 self._count_rows()  # late lines stay among the dropped: count again
@@ -148,76 +139,51 @@ class LogIndex:
         self, new: Sequence[LogRecord], start: int, anchor_key: tuple[datetime, int] | None
     ) -> int:
         """File the matching records of ``new[start:]`` by time; the rows they added before
-        the anchor."""
-        if anchor_key is None and not self.expanded:
-            self._take_following(new, start)
-            return 0
-        matched, keys, matches = self._matched, self._keys, self.filter.matches
-        base, expanded = self.base, self.expanded
-        starts, row_end = self._starts, self._row_end
-        rows_before = 0
-        placed = False
-        for k in range(start, len(new)):
-            rec = new[k]
-            if not matches(rec):
-                continue
-            key = (rec.ts, rec.seq)
-            if not keys or key >= keys[-1]:
-                matched.append(base + k)
-                keys.append(key)
-                if expanded and not placed:
-                    starts.append(row_end)
-                    row_end += 1 + len(rec.lines)
-                continue
-            at = bisect_right(keys, key)
-            matched.insert(at, base + k)
-            keys.insert(at, key)
-            placed = True
-            if anchor_key is not None and key < anchor_key:
-                rows_before += 1 + (len(rec.lines) if expanded else 0)
-        self._row_end = row_end
-        self.placed = placed
-        if placed and expanded:
-            self._count_rows()
-        return rows_before
+        the anchor.
 
-    def _take_following(self, new: Sequence[LogRecord], start: int) -> None:
-        """:meth:`_take` for a view that follows the newest, one row a record: the matching
-        records sorted in C and put at the end, but those that go before what is filed
-        already (lines released late), which are filed in their place one by one."""
-        recs = new[start:]
-        f = self.filter
-        if f.plain and not f.hidden:
-            own = is_own_request
-            agent = OWN_AGENT
-            # a lazy record without the agent's name in its line is no poll of lamptop's
-            picked = [
-                i
-                for i, r in enumerate(recs)
-                if (r.expand is not None and agent not in r.raw) or not own(r)
+        The new records are sorted among themselves, then appended when none sorts before
+        the last filed one; else merged with the filed ones from where the first of them
+        goes (Timsort merges the two sorted runs): the usual case of an access line stamped
+        with its whole second, filed after error lines of the same second, costs a merge of
+        that second, not a search and two list inserts per record."""
+        matches, base, fresh = self.filter.matches, self.base, enumerate(new[start:], start)
+        if self.filter.everything:  # its test, without a call per record
+            pairs = [
+                (_order(r), base + k)
+                for k, r in fresh
+                if r.kind != _ACCESS or not is_own_request(r)
             ]
         else:
-            matches = f.matches
-            picked = [i for i, r in enumerate(recs) if matches(r)]
-        first = self.base + start
-        if len(picked) == len(recs):
-            pairs = list(zip(map(_order, recs), range(first, first + len(recs)), strict=True))
-        else:
-            pairs = [(_order(recs[i]), first + i) for i in picked]
+            pairs = [(_order(r), base + k) for k, r in fresh if matches(r)]
+        self.placed = False
         if not pairs:
-            return
-        ordered = sorted(pairs)
+            return 0
+        pairs.sort()
         keys, matched = self._keys, self._matched
-        late = bool(keys) and ordered[0][0] < keys[-1]
-        self.placed = late or ordered != pairs
-        if late:
-            # merged with the filed records from where the earliest goes: two sorted runs,
-            # which the sort joins in one pass
-            at = bisect_right(keys, ordered[0][0])
-            ordered = sorted([*zip(keys[at:], matched[at:], strict=True), *ordered])
-            del keys[at:], matched[at:]
-        keys.extend([k for k, _ in ordered])
-        matched.extend([o for _, o in ordered])
+        if not keys or pairs[0][0] >= keys[-1]:
+            keys += [k for k, _ in pairs]
+            matched += [o for _, o in pairs]
+            if self.expanded:
+                starts, row_end, ring = self._starts, self._row_end, self.ring
+                for _, o in pairs:
+                    starts.append(row_end)
+                    row_end += 1 + len(ring[o - base].lines)
+                self._row_end = row_end
+            return 0
+        at = bisect_right(keys, pairs[0][0])
+        merged = sorted([*zip(keys[at:], matched[at:], strict=True), *pairs])
+        keys[at:] = [k for k, _ in merged]
+        matched[at:] = [o for _, o in merged]
+        self.placed = True
+        if self.expanded:
+            self._count_rows()
+        if anchor_key is None:
+            return 0
+        early = [o for k, o in pairs if k < anchor_key]
+        if not self.expanded:
+            return len(early)
+        ring = self.ring
+        return sum(1 + len(ring[o - base].lines) for o in early)
 
     def _height(self, j: int) -> int:
         if not self.expanded:

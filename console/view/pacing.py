@@ -11,8 +11,9 @@ sets the cost, not the number of lines. The app ticks a few times a second and a
   arrived, on the beat: the status and system samples of one second land in one frame;
 * the clock, the rates above the logs and the pane titles, on the first tick of each second
   (the widgets repaint only when their text changed);
-* the first records and the first sample, and any change of a source's state, at once: the
-  first screen should not wait, and a source going down should show without delay.
+* the first records of each source (its backfill), the first sample, and any change of a
+  source's state, at once: the first screen should not wait for a log read a moment after
+  another, and a source going down should show without delay.
 
 Keys never wait for the pacer: the app acts on them at once. Pure Python: no Textual, no I/O.
 """
@@ -20,11 +21,11 @@ Keys never wait for the pacer: the app acts on them at once. Pure Python: no Tex
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from console.core.events import LogRecord, SourceState, StatusSample, SystemSample
-from console.core.recorder import Listener
+from console.core.recorder import Listener, Recorder
 from console.core.stack import FpmSample, MysqlSample
 
 #: Shortest time between two redraws of the log pane while records stream in, seconds.
@@ -57,15 +58,18 @@ class Pacer:
         self._samples = False
         self._states = False
         self._records_shown = False
+        self._records_urgent = False
         self._samples_shown = False
         self._log_slot = -1
         self._second = -1
 
     # Each returns True when what changed should be shown without waiting for the next tick:
-    # the first records, the first sample, a source's new state.
-    def records_released(self) -> bool:
+    # the first records (of any source), the first sample, a source's new state.
+    def records_released(self, new_source: bool = False) -> bool:
+        """Records were released; ``new_source``: the first of some source among them."""
         self._records = True
-        return not self._records_shown
+        self._records_urgent = self._records_urgent or new_source
+        return new_source or not self._records_shown
 
     def sample_taken(self) -> bool:
         self._samples = True
@@ -80,10 +84,13 @@ class Pacer:
         second = math.floor(now)
         beat = second != self._second
         slot = math.floor(now / self.log_every)
-        logs = self._records and (slot != self._log_slot or not self._records_shown)
+        logs = self._records and (
+            slot != self._log_slot or not self._records_shown or self._records_urgent
+        )
         samples = self._states or (self._samples and (beat or not self._samples_shown))
         if logs:
             self._records, self._records_shown, self._log_slot = False, True, slot
+            self._records_urgent = False
         if samples:
             self._samples_shown = self._samples_shown or self._samples
             self._samples = self._states = False
@@ -94,7 +101,7 @@ class Pacer:
     def shown(self, now: float, *, records: bool, samples: bool) -> None:
         """Everything was just drawn from a fresh snapshot (start, a key, unfreezing);
         ``records`` and ``samples`` say whether it held any."""
-        self._records = self._samples = self._states = False
+        self._records = self._samples = self._states = self._records_urgent = False
         self._records_shown = self._records_shown or records
         self._samples_shown = self._samples_shown or samples
         self._log_slot = math.floor(now / self.log_every)
@@ -104,11 +111,18 @@ class Pacer:
 class PacerFeed(Listener):
     """Tells a pacer what the recorder changed, and ``changed(now)`` whether it is due at once."""
 
-    def __init__(self, pacer: Pacer, changed: Callable[[bool], None]) -> None:
+    def __init__(
+        self, pacer: Pacer, changed: Callable[[bool], None], known: Iterable[str] = ()
+    ) -> None:
         self.pacer, self.changed = pacer, changed
+        self._sources: set[str] = set(known)
+        """Sources whose records were released before (``known``: before it listened)."""
 
     def on_records(self, batch: tuple[LogRecord, ...]) -> None:
-        self.changed(self.pacer.records_released())
+        known = self._sources
+        new = {r.source for r in batch} - known
+        known |= new
+        self.changed(self.pacer.records_released(bool(new)))
 
     def on_status(self, sample: StatusSample) -> None:
         self.changed(self.pacer.sample_taken())
@@ -124,3 +138,8 @@ class PacerFeed(Listener):
 
     def on_state(self, state: SourceState) -> None:
         self.changed(self.pacer.state_changed())
+
+
+def recorded(recorder: Recorder) -> list[str]:
+    """The sources ``recorder`` has records of already."""
+    return [name for name, n in recorder.counts.items() if n]
