@@ -25,8 +25,16 @@ from console.core.events import LogRecord, SourceState, StatusSample, SystemSamp
 from console.core.recorder import Recorder, Snapshot
 from console.core.stack import FpmSample, MysqlSample
 from console.core.timefmt import iso
-from console.incident.bundle import BundleError, write_bundle
 from console.incident.rules import RuleBook, Trigger, build_rules
+
+
+def write_bundle(*args: Any, **kwargs: Any) -> Path:
+    """:func:`console.incident.bundle.write_bundle`, imported on the first save (in the
+    writer's thread): the bundle writer, its report and its redaction are not needed to
+    draw the first screen."""
+    from console.incident.bundle import write_bundle as write
+
+    return write(*args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -168,7 +176,11 @@ class IncidentWatch:
                 redact=self.redact,
             )
             result = Saved(trigger, path)
-        except BundleError as exc:
+        except Exception as exc:
+            from console.incident.bundle import BundleError
+
+            if not isinstance(exc, BundleError):
+                raise
             result = Saved(trigger, None, str(exc))
         self.saved.append(result)
         if self.on_saved is not None:
