@@ -97,7 +97,10 @@ def measure(svg_kb: int = 300, top: int = 0) -> dict[str, Any]:
     def traced_write_in(
         parent_fd: int, parent: Path, name: str, files: list[tuple[str, Callable[[], Any]]]
     ) -> Path:
-        return real_write_in(parent_fd, parent, name, [(f, traced_make(f, m)) for f, m in files])
+        traced = [
+            (f, m if isinstance(m, bundle_files.Side) else traced_make(f, m)) for f, m in files
+        ]
+        return real_write_in(parent_fd, parent, name, traced)
 
     import console.incident.bundle as bundle_mod
 
