@@ -34,7 +34,7 @@ from console.incident.bundle_files import BundleError, Make, Side, write_in
 from console.incident.bundle_hosts import host_to_dict, hosts_json
 from console.incident.private_dir import CannotCreate, UnsafeDir, open_private_dir
 from console.incident.redact import redact_snapshot, redact_trigger, redact_value
-from console.incident.report import Tally, logs_chunks
+from console.incident.report import logs_chunks
 from console.incident.report_hosts import fleet_logs, fleet_report
 from console.incident.report_html import make_report_html
 from console.incident.rules import Trigger
@@ -49,6 +49,7 @@ from console.incident.serialize import (
     status_to_dict,
     system_to_dict,
 )
+from console.incident.tally import Tally
 
 SCHEMA_VERSION = 3
 """2: PHP-FPM pool samples (``fpm``) and MySQL samples (``mysql``); 3: every host of a console

@@ -1,0 +1,173 @@
+"""What report.md counts in the records of a bundle's window, in bounded memory.
+
+A ring of 20,000 access records from a flood can name 20,000 different clients and URLs; the
+report shows the ten most frequent of each. :class:`Top` counts like a ``Counter`` and holds
+every key until it has ``cap`` of them; past that, the rarest keys are dropped (what they
+counted is kept as one total) and counting goes on, so that the keys seen often stay, whenever
+they first came. Below ``cap`` distinct keys the counts are exact and the report the same as
+with a plain ``Counter``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Hashable, Iterable
+from datetime import datetime
+from typing import TypeVar
+
+from console.core.events import LogRecord
+from console.parsing.apache_access import is_own_request
+from console.parsing.modstatus import request_path
+from console.view.suspects import MINUTE
+
+K = TypeVar("K", bound=Hashable)
+
+CAP = 2000
+"""Distinct keys a :class:`Top` holds before it drops the rarest (to half of it)."""
+
+_NUMBERS = re.compile(r"\b\d+(\.\d+)?\b|0x[0-9a-f]+", re.IGNORECASE)
+
+
+class Top(Counter[K]):
+    """A ``Counter`` of at most ``cap`` distinct keys, counted with :meth:`add`.
+
+    When a batch takes it past ``cap``, the keys counted least are dropped until at most
+    half of ``cap`` remain: ``other`` adds up what they counted, and a key counted again
+    afterwards starts from zero, so a count kept may be low by ``short`` at most (the sum of
+    the counts dropped at each pruning, ``0`` while nothing was dropped).
+    """
+
+    def __init__(self, cap: int = CAP) -> None:
+        super().__init__()
+        self.cap = cap
+        self.other = 0
+        """What the dropped keys counted."""
+        self.short = 0
+        """How low a count kept may be, at most."""
+
+    @property
+    def truncated(self) -> bool:
+        return self.other > 0
+
+    def add(self, keys: Iterable[K]) -> bool:
+        """Count ``keys`` (Counter's C loop); True when keys had to be dropped."""
+        self.update(keys)
+        if len(self) <= self.cap:
+            return False
+        self._prune()
+        return True
+
+    def _prune(self) -> None:
+        excess = len(self) - self.cap // 2  # keys to drop
+        limit, below = 0, 0  # keys counted fewer than ``limit`` times all go
+        for count, keys in sorted(Counter(self.values()).items()):
+            limit = count
+            if below + keys >= excess:
+                break
+            below += keys
+        gone = [k for k, n in self.items() if n < limit]
+        ties = excess - below
+        # Of the keys counted ``limit`` times, those counted first stay: a table of keys
+        # that all count alike then shows the same rows as an exact count.
+        for k in reversed(self):
+            if not ties:
+                break
+            if self[k] == limit:
+                gone.append(k)
+                ties -= 1
+        other = self.other
+        for k in gone:
+            other += self.pop(k)
+        self.other = other
+        self.short += limit
+
+
+class Tally:
+    """What the report counts in the records of the window, gathered in one pass: all at
+    once (``Tally(records, at)``), or piece by piece with :meth:`add` while a bundle writes
+    the records, then :meth:`done`. Each count holds ``cap`` distinct keys at most
+    (:class:`Top`)."""
+
+    def __init__(self, records: Iterable[LogRecord], at: datetime, cap: int = CAP) -> None:
+        self.at = at
+        self._minute_from = at - MINUTE
+        self.access = 0
+        """Access log records, lamptop's own status polls left out."""
+        self.urls: Top[str] = Top(cap)
+        self.urls_minute: Top[str] = Top(cap)
+        """URL paths of the access records in the minute before the trigger."""
+        self.clients: Top[str] = Top(cap)
+        self.codes: Top[int | str] = Top(cap)
+        self.errs: Top[str] = Top(cap)
+        """URL paths of the access records answered with a 5xx."""
+        self.groups: Top[tuple[str, str]] = Top(cap)
+        """Error and critical records by (source, message with its numbers blanked)."""
+        self.group_clients: dict[tuple[str, str], set[str]] = {}
+        """The clients named by the records of each error group (``cap`` at most each)."""
+        self.example: dict[tuple[str, str], str] = {}
+        """The text of the first record of each error group."""
+        self.slow: list[LogRecord] = []
+        """MySQL slow-log records with a query time."""
+        self._cap = cap
+        self.add(records)
+
+    def add(self, records: Iterable[LogRecord]) -> None:
+        """Count these records too."""
+        at, minute_from = self.at, self._minute_from
+        # Each piece is gathered in lists and counted with Counter's C loop, not += per record.
+        paths: list[str] = []
+        minute: list[str] = []
+        clients: list[str] = []
+        codes: list[int | str] = []
+        errs: list[str] = []
+        groups: list[tuple[str, str]] = []
+        example, group_clients, slow, blank = (
+            self.example,
+            self.group_clients,
+            self.slow,
+            _NUMBERS.sub,
+        )
+        cap = self._cap
+        for r in records:
+            kind, f = r.kind, r.fields
+            if kind == "apache-access" and not is_own_request(r):
+                url = str(f.get("url") or "-")
+                path = request_path(url) or url.split("?", 1)[0]
+                paths.append(path)
+                if minute_from <= r.ts <= at:
+                    minute.append(path)
+                clients.append(str(f.get("client", "-")))
+                status = f.get("status", "-")
+                codes.append(status if isinstance(status, int) else str(status))
+                if isinstance(status, int) and status >= 500:
+                    errs.append(path)
+            elif kind == "mysql-slow" and "query_time" in f:
+                slow.append(r)
+            if r.level in ("error", "crit"):
+                group = (r.source, blank("N", str(f.get("message") or r.text))[:200])
+                groups.append(group)
+                if group not in example:
+                    example[group] = r.text
+                if client := f.get("client"):
+                    seen = group_clients.setdefault(group, set())
+                    if len(seen) < cap:
+                        seen.add(str(client))
+        self.access += len(paths)
+        self.urls.add(paths)
+        self.urls_minute.add(minute)
+        self.clients.add(clients)
+        self.codes.add(codes)
+        self.errs.add(errs)
+        if self.groups.add(groups):
+            # the groups dropped take their example and clients along
+            kept = self.groups
+            self.example = {g: t for g, t in example.items() if g in kept}
+            self.group_clients = {g: c for g, c in group_clients.items() if g in kept}
+
+    def done(self) -> Tally:
+        """Itself, every record added counted (kept for the callers that chain it)."""
+        return self
+
+
+__all__ = ["CAP", "Tally", "Top"]
