@@ -43,7 +43,9 @@ def test_past_its_cap_the_frequent_keys_stay_whenever_they_first_came() -> None:
     assert top.other + sum(top.values()) == len(keys)  # nothing lost, only set aside
     assert [k for k, _ in top.most_common(2)] == ["/report.php", "/steady.php"]
     for key in ("/report.php", "/steady.php"):
-        assert exact[key] - top.short <= top[key] <= exact[key]
+        assert exact[key] - top.low_by([key]) <= top[key] <= exact[key]
+    assert top.low_by(["/report.php"]) <= top.short
+    assert top.low_by(["/steady.php"]) == 0  # kept since before the first pruning: exact
 
 
 def test_keys_that_all_count_alike_keep_those_seen_first() -> None:
@@ -51,6 +53,7 @@ def test_keys_that_all_count_alike_keep_those_seen_first() -> None:
     top = counted(keys, cap=100)
     assert top.most_common(10) == Counter(keys).most_common(10)
     assert top.other == 5000 - len(top)
+    assert top.short > 0 and top.low_by(k for k, _ in top.most_common(10)) == 0
 
 
 def _report(records: list[LogRecord], tally: Tally | None = None) -> str:
@@ -65,6 +68,7 @@ def test_a_report_past_the_cap_says_what_it_left_out() -> None:
     rows = section(text, "### Top URLs of the window")
     assert rows[0] == "| `/report.php` | 40 |" and len(rows) == 10
     assert "More than 100 different URLs: the rarest were set aside while counting" in text
+    assert "(551 records), so this table leaves them out; the counts in it are exact." in text
     assert "More than 100 different clients" in text
     assert "different status codes" not in text  # two codes: counted exactly
     # a tally that stayed under its cap writes the report an exact count writes

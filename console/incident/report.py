@@ -146,7 +146,7 @@ def make_report(
                 for g, n in tally.groups.most_common(20)
             ),
         )
-        out += _short(tally.groups, "messages")
+        out += _short(tally.groups, "messages", [g for g, _ in tally.groups.most_common(20)])
     else:
         out += ["No error records in the window."]
     out += [""]
@@ -203,17 +203,19 @@ def make_report(
 def _top(key: str, many: str, counts: Top[Any], n: int = 10) -> list[str]:
     """The ``n`` keys counted most, as a table, and what was left out if the tally dropped
     some (:class:`~console.incident.tally.Top`)."""
-    return md_table((key, "count"), counts.most_common(n)) + _short(counts, many) + [""]
+    rows = counts.most_common(n)
+    return md_table((key, "count"), rows) + _short(counts, many, [k for k, _ in rows]) + [""]
 
 
-def _short(counts: Top[Any], many: str) -> list[str]:
+def _short(counts: Top[Any], many: str, shown: list[Any]) -> list[str]:
     if not counts.truncated:
         return []
+    low = counts.low_by(shown)
     return [
         "",
         f"More than {counts.cap} different {many}: the rarest were set aside while counting "
-        f"({counts.other} records), so this table leaves them out and a count in it may be "
-        f"low by up to {counts.short}.",
+        f"({counts.other} records), so this table leaves them out; "
+        + (f"a count in it may be low by up to {low}." if low else "the counts in it are exact."),
     ]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -33,9 +33,10 @@ class Top(Counter[K]):
     """A ``Counter`` of at most ``cap`` distinct keys, counted with :meth:`add`.
 
     When a batch takes it past ``cap``, the keys counted least are dropped until at most
-    half of ``cap`` remain: ``other`` adds up what they counted, and a key counted again
-    afterwards starts from zero, so a count kept may be low by ``short`` at most (the sum of
-    the counts dropped at each pruning, ``0`` while nothing was dropped).
+    half of ``cap`` remain: ``other`` adds up what they counted. A key counted again
+    afterwards starts from zero: it may have lost ``short`` (the sum of the counts dropped at
+    each pruning so far), noted for it when it comes (:meth:`low_by`); a key kept since before
+    the first pruning has its exact count.
     """
 
     def __init__(self, cap: int = CAP) -> None:
@@ -45,13 +46,25 @@ class Top(Counter[K]):
         """What the dropped keys counted."""
         self.short = 0
         """How low a count kept may be, at most."""
+        self._low: dict[K, int] = {}
+        """How low the count of each key that came after a pruning may be."""
 
     @property
     def truncated(self) -> bool:
         return self.other > 0
 
-    def add(self, keys: Iterable[K]) -> bool:
+    def low_by(self, keys: Iterable[K]) -> int:
+        """How low the counts of ``keys`` may be, at most (0: exact)."""
+        low = self._low
+        return max((low.get(k, 0) for k in keys), default=0)
+
+    def add(self, keys: Sequence[K]) -> bool:
         """Count ``keys`` (Counter's C loop); True when keys had to be dropped."""
+        if self.short:
+            short, low = self.short, self._low
+            for k in keys:
+                if k not in self:
+                    low[k] = short
         self.update(keys)
         if len(self) <= self.cap:
             return False
@@ -76,9 +89,10 @@ class Top(Counter[K]):
             if self[k] == limit:
                 gone.append(k)
                 ties -= 1
-        other = self.other
+        other, low = self.other, self._low
         for k in gone:
             other += self.pop(k)
+            low.pop(k, None)
         self.other = other
         self.short += limit
 
