@@ -14,7 +14,9 @@ import re
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from datetime import datetime
-from typing import TypeVar
+from itertools import repeat
+from operator import itemgetter
+from typing import Any, TypeVar
 
 from console.core.events import LogRecord
 from console.parsing.apache_access import is_own_request
@@ -24,19 +26,22 @@ from console.view.suspects import MINUTE
 K = TypeVar("K", bound=Hashable)
 
 CAP = 2000
-"""Distinct keys a :class:`Top` holds before it drops the rarest (to half of it)."""
+"""Distinct keys a :class:`Top` holds before it drops the rarest (to a quarter of it)."""
 
+_HELD = 1000
+"""Records' keys gathered before they are counted."""
+_KEY, _COUNT = itemgetter(0), itemgetter(1)
 _NUMBERS = re.compile(r"\b\d+(\.\d+)?\b|0x[0-9a-f]+", re.IGNORECASE)
 
 
 class Top(Counter[K]):
     """A ``Counter`` of at most ``cap`` distinct keys, counted with :meth:`add`.
 
-    When a batch takes it past ``cap``, the keys counted least are dropped until at most
-    half of ``cap`` remain: ``other`` adds up what they counted. A key counted again
-    afterwards starts from zero: it may have lost ``short`` (the sum of the counts dropped at
-    each pruning so far), noted for it when it comes (:meth:`low_by`); a key kept since before
-    the first pruning has its exact count.
+    When a batch takes it past ``cap``, the keys counted least are dropped until a quarter
+    of ``cap`` remain (so that it prunes seldom): ``other`` adds up what they counted. A key
+    counted again afterwards starts from zero: it may have lost ``short`` (the sum of the
+    counts dropped at each pruning so far), as may any key that came after a pruning
+    (:meth:`low_by`); a key kept since before the first pruning has its exact count.
     """
 
     def __init__(self, cap: int = CAP) -> None:
@@ -47,7 +52,8 @@ class Top(Counter[K]):
         self.short = 0
         """How low a count kept may be, at most."""
         self._low: dict[K, int] = {}
-        """How low the count of each key that came after a pruning may be."""
+        """How low the count of each key kept at the last pruning may be; a key that came
+        since may be ``short`` low."""
 
     @property
     def truncated(self) -> bool:
@@ -55,16 +61,11 @@ class Top(Counter[K]):
 
     def low_by(self, keys: Iterable[K]) -> int:
         """How low the counts of ``keys`` may be, at most (0: exact)."""
-        low = self._low
-        return max((low.get(k, 0) for k in keys), default=0)
+        low, short = self._low, self.short
+        return max((low.get(k, short) for k in keys), default=0)
 
     def add(self, keys: Sequence[K]) -> bool:
         """Count ``keys`` (Counter's C loop); True when keys had to be dropped."""
-        if self.short:
-            short, low = self.short, self._low
-            for k in keys:
-                if k not in self:
-                    low[k] = short
         self.update(keys)
         if len(self) <= self.cap:
             return False
@@ -72,29 +73,19 @@ class Top(Counter[K]):
         return True
 
     def _prune(self) -> None:
-        excess = len(self) - self.cap // 2  # keys to drop
-        limit, below = 0, 0  # keys counted fewer than ``limit`` times all go
-        for count, keys in sorted(Counter(self.values()).items()):
-            limit = count
-            if below + keys >= excess:
-                break
-            below += keys
-        gone = [k for k, n in self.items() if n < limit]
-        ties = excess - below
-        # Of the keys counted ``limit`` times, those counted first stay: a table of keys
-        # that all count alike then shows the same rows as an exact count.
-        for k in reversed(self):
-            if not ties:
-                break
-            if self[k] == limit:
-                gone.append(k)
-                ties -= 1
-        other, low = self.other, self._low
-        for k in gone:
-            other += self.pop(k)
-            low.pop(k, None)
-        self.other = other
-        self.short += limit
+        # Most counted first; among equals (the sort is stable) those counted first, so that
+        # a table of keys that all count alike shows the same rows as an exact count.
+        ranked = sorted(self.items(), key=_COUNT, reverse=True)
+        keep = self.cap // 4
+        kept = list(map(_KEY, ranked[:keep]))
+        # what each kept key may have lost: as before if it was kept last time, else (it came
+        # since) all that was dropped until then
+        self._low = dict(zip(kept, map(self._low.get, kept, repeat(self.short)), strict=True))
+        gone = ranked[keep:]
+        self.other += sum(map(_COUNT, gone))
+        self.short += gone[0][1]
+        self.clear()
+        dict.update(self, ranked[:keep])
 
 
 class Tally:
@@ -124,25 +115,23 @@ class Tally:
         self.slow: list[LogRecord] = []
         """MySQL slow-log records with a query time."""
         self._cap = cap
+        self._paths: list[str] = []
+        self._minute: list[str] = []
+        self._clients: list[str] = []
+        self._codes: list[int | str] = []
+        self._errs: list[str] = []
+        self._groups: list[tuple[str, str]] = []
         self.add(records)
 
     def add(self, records: Iterable[LogRecord]) -> None:
-        """Count these records too."""
+        """Count these records too (:meth:`done` before reading the counts)."""
         at, minute_from = self.at, self._minute_from
-        # Each piece is gathered in lists and counted with Counter's C loop, not += per record.
-        paths: list[str] = []
-        minute: list[str] = []
-        clients: list[str] = []
-        codes: list[int | str] = []
-        errs: list[str] = []
-        groups: list[tuple[str, str]] = []
-        example, group_clients, slow, blank = (
-            self.example,
-            self.group_clients,
-            self.slow,
-            _NUMBERS.sub,
-        )
-        cap = self._cap
+        # Gathered in lists and counted with Counter's C loop a thousand at a time, not += per
+        # record nor a Counter call per piece.
+        paths, minute, clients, codes = self._paths, self._minute, self._clients, self._codes
+        errs, groups = self._errs, self._groups
+        example, group_clients, slow = self.example, self.group_clients, self.slow
+        blank, cap = _NUMBERS.sub, self._cap
         for r in records:
             kind, f = r.kind, r.fields
             if kind == "apache-access" and not is_own_request(r):
@@ -167,20 +156,31 @@ class Tally:
                     seen = group_clients.setdefault(group, set())
                     if len(seen) < cap:
                         seen.add(str(client))
-        self.access += len(paths)
-        self.urls.add(paths)
-        self.urls_minute.add(minute)
-        self.clients.add(clients)
-        self.codes.add(codes)
-        self.errs.add(errs)
-        if self.groups.add(groups):
+        if len(paths) >= _HELD or len(groups) >= _HELD:
+            self._count()
+
+    def _count(self) -> None:
+        self.access += len(self._paths)
+        counts: tuple[tuple[Top[Any], list[Any]], ...] = (
+            (self.urls, self._paths),
+            (self.urls_minute, self._minute),
+            (self.clients, self._clients),
+            (self.codes, self._codes),
+            (self.errs, self._errs),
+        )
+        for top, held in counts:
+            top.add(held)
+            held.clear()
+        if self.groups.add(self._groups):
             # the groups dropped take their example and clients along
             kept = self.groups
-            self.example = {g: t for g, t in example.items() if g in kept}
-            self.group_clients = {g: c for g, c in group_clients.items() if g in kept}
+            self.example = {g: t for g, t in self.example.items() if g in kept}
+            self.group_clients = {g: c for g, c in self.group_clients.items() if g in kept}
+        self._groups.clear()
 
     def done(self) -> Tally:
-        """Itself, every record added counted (kept for the callers that chain it)."""
+        """Itself, every record added counted."""
+        self._count()
         return self
 
 
