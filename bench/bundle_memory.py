@@ -50,7 +50,7 @@ def fake_svg(kb: int) -> str:
     return "".join(out)
 
 
-def measure(svg_kb: int = 300, top: int = 0) -> dict[str, Any]:
+def measure(svg_kb: int = 300, top: int = 0, redact: bool = False) -> dict[str, Any]:
     from console.incident import bundle_files
     from console.incident.bundle import write_bundle
     from console.incident.rules import Trigger
@@ -112,7 +112,9 @@ def measure(svg_kb: int = 300, top: int = 0) -> dict[str, Any]:
         base, _ = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
         snap = rec.snapshot()
-        path = write_bundle(snap, Trigger("key", snap.taken_at), tmp, window=300.0, screen_svg=svg)
+        path = write_bundle(
+            snap, Trigger("key", snap.taken_at), tmp, window=300.0, screen_svg=svg, redact=redact
+        )
         _, peak = tracemalloc.get_traced_memory()
         del snap
         gc.collect()
@@ -144,10 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--svg-kb", type=int, default=300, help="size of screen.svg (0: none)")
     p.add_argument("--top", type=int, default=0, help="show the N biggest holders at the peak")
+    p.add_argument("--redact", action="store_true", help="a bundle with --redact")
     p.add_argument("--quick", action="store_true", help="the same run (it takes seconds)")
     p.add_argument("--json", metavar="FILE")
     args = p.parse_args(argv)
-    res = measure(args.svg_kb, args.top)
+    res = measure(args.svg_kb, args.top, args.redact)
     print(
         f"bundle of {res['records']} records: peak {res['peak_mb']} MB of Python allocations "
         f"over the rings, {res['kept_mb']} MB kept after"
