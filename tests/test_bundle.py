@@ -24,6 +24,7 @@ from console.incident import bundle as bundle_mod
 from console.incident import private_dir
 from console.incident.bundle import BundleError, write_bundle
 from console.incident.bundle_read import read_bundle
+from console.incident.report import logs_text
 from console.incident.rules import Trigger
 
 T0 = datetime(2026, 11, 26, 15, 0, 0, tzinfo=UTC)
@@ -288,3 +289,47 @@ def test_disk_full_half_way_through_snapshot_json(
     partial = next(tmp_path.glob("*-PARTIAL"))
     assert not (partial / "snapshot.json").exists()  # a cut document is not left behind
     assert stat.S_IMODE(partial.stat().st_mode) == 0o700
+
+
+def _writes_by_file(monkeypatch: pytest.MonkeyPatch, fail_at: str = "") -> list[str]:
+    """The names of the files written, one per ``os.write``; with ``fail_at``, the disk is full
+    once that file is written after ``logs.txt`` was."""
+    real_write = os.write
+    names: list[str] = []
+
+    def watching(fd: int, data: bytes) -> int:
+        name = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))
+        if name == fail_at and "logs.txt" in names:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        names.append(name)
+        return real_write(fd, data)
+
+    monkeypatch.setattr(private_dir, "_BUFFER", 4096)
+    monkeypatch.setattr(bundle_mod, "_BATCH", 5)
+    monkeypatch.setattr(bundle_mod.os, "write", watching)
+    return names
+
+
+def test_logs_txt_goes_to_its_file_while_snapshot_json_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = _writes_by_file(monkeypatch)
+    snap = filled_recorder().snapshot()
+    path = write_bundle(snap, trigger(), tmp_path, host="h")
+    # not held until its turn: its first buffer is written before snapshot.json's last
+    last_json = len(names) - 1 - names[::-1].index("snapshot.json")
+    assert names.index("logs.txt") < last_json
+    start = trigger().at - timedelta(seconds=300)
+    assert (path / "logs.txt").read_text() == logs_text(snap.window(start, snap.taken_at).records)
+
+
+def test_disk_full_in_snapshot_json_leaves_no_cut_logs_txt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = _writes_by_file(monkeypatch, fail_at="snapshot.json")
+    with pytest.raises(BundleError) as err:
+        write_bundle(filled_recorder().snapshot(), trigger(), tmp_path, host="h")
+    assert "logs.txt" in names  # it had begun
+    assert "missing snapshot.json, report.md, logs.txt, report.html" in str(err.value)
+    partial = next(tmp_path.glob("*-PARTIAL"))
+    assert sorted(p.name for p in partial.iterdir()) == ["PARTIAL.txt"]

@@ -482,3 +482,20 @@ def test_shared_values_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         ]
         # one batch's distinct values at most, on top of the limit
         assert len(parser._shared) <= 10 + 2 * 20 + 2
+
+
+def test_making_lazy_records_keeps_the_shared_values_bounded() -> None:
+    """A bundle makes every record of the ring between two batches of lines: the strings its
+    records share stay bounded then too (one client each would be thousands)."""
+    from console.parsing.base import SHARED_MAX
+
+    parser = AccessLogParser()
+    lines = [
+        f'10.{i // 65536}.{i // 256 % 256}.{i % 256} - - [26/Nov/2026:15:01:35 +0000] "GET / '
+        f'HTTP/1.1" 200 1 "-" "agent"'
+        for i in range(3 * SHARED_MAX)
+    ]
+    records = parser.feed(lines, ARRIVAL)
+    clients = [r.fields["client"] for r in records]
+    assert clients[-1] == f"10.0.{(3 * SHARED_MAX - 1) // 256}.{(3 * SHARED_MAX - 1) % 256}"
+    assert len(parser._shared) <= SHARED_MAX + 5

@@ -9,33 +9,58 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from console.incident.private_dir import exists, make_temp_dir, write_new
+from console.incident.private_dir import NewFile, exists, make_temp_dir, write_new
 
 
 class BundleError(Exception):
     """Writing or reading a bundle failed; the message is for the user."""
 
 
-def write_in(
-    parent_fd: int,
-    parent: Path,
-    name: str,
-    files: list[tuple[str, Callable[[], str | Iterable[str]]]],
-) -> Path:
+class Side:
+    """A file of the bundle filled while an earlier one is written (``logs.txt`` while
+    ``snapshot.json`` reads the records): its text goes to its file a buffer at a time rather
+    than waiting in memory for its turn. It is finished (fsynced) in its place in the order
+    of the files; if writing stops before, it is removed with the files that are missing."""
+
+    def __init__(self) -> None:
+        self.file: NewFile | None = None
+
+    def write(self, text: str) -> None:
+        if self.file is None:
+            raise RuntimeError("a side file is written only while its bundle is")
+        self.file.write(text)
+
+
+Make = Callable[[], str | Iterable[str]] | Side
+"""What a bundle file is made of: a function giving its text (whole or in pieces), or a
+:class:`Side` filled while an earlier file is written."""
+
+
+def write_in(parent_fd: int, parent: Path, name: str, files: list[tuple[str, Make]]) -> Path:
     """Write ``files`` in a new private directory of ``parent_fd`` and give it a free name
     from ``name``; a failure keeps what was written as ``NAME-PARTIAL``."""
     try:
         temp, temp_fd = make_temp_dir(parent_fd, name)
     except OSError as exc:
         raise BundleError(f"cannot write in {parent}: {exc.strerror or exc}") from None
+    sides = [(fname, make) for fname, make in files if isinstance(make, Side)]
+    for fname, side in sides:
+        side.file = NewFile(temp_fd, fname)
     written: list[str] = []
     try:
         for fname, make in files:
             try:
-                write_new(temp_fd, fname, make())
+                if isinstance(make, Side):
+                    assert make.file is not None
+                    make.file.close()
+                else:
+                    write_new(temp_fd, fname, make())
                 written.append(fname)
             except OSError as exc:
                 missing = [f for f, _ in files if f not in written]
+                for sname, side in sides:
+                    if sname not in written and side.file is not None:
+                        side.file.discard()  # cut short: its space is free for the note
                 kept = _salvage(
                     parent_fd,
                     temp,
@@ -51,6 +76,10 @@ def write_in(
                     f"{parent / kept}; missing {', '.join(missing)}"
                 ) from None
     finally:
+        for _, side in sides:
+            if side.file is not None:
+                side.file.release()
+                side.file = None
         os.close(temp_fd)
     final = _free_name(parent_fd, name)
     try:

@@ -21,7 +21,8 @@ from pathlib import Path
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-_BUFFER = 1 << 20
+_BUFFER = 1 << 18
+"""Characters gathered before a write: a bundle file is written a quarter MiB at a time."""
 
 
 class UnsafeDir(OSError):
@@ -115,26 +116,74 @@ def exists(parent_fd: int, name: str) -> bool:
 def write_new(dir_fd: int, name: str, data: str | bytes | Iterable[str]) -> None:
     """Create ``name`` (0600) in ``dir_fd``, new, never through a symlink, write ``data``
     (text, bytes or text in pieces, gathered a buffer at a time) and fsync it."""
-    fd = os.open(name, _NEW_FILE, 0o600, dir_fd=dir_fd)
+    out = NewFile(dir_fd, name)
     try:
+        out.open()
         if isinstance(data, bytes):
-            _write_all(fd, data)
+            _write_all(out.fd, data)
         elif isinstance(data, str):
-            _write_all(fd, data.encode("utf-8"))
+            # a buffer at a time: a long text is never held twice (as text and as bytes)
+            for i in range(0, len(data), _BUFFER):
+                _write_all(out.fd, data[i : i + _BUFFER].encode("utf-8"))
         else:
-            buf: list[str] = []
-            size = 0
             for piece in data:
-                buf.append(piece)
-                size += len(piece)
-                if size >= _BUFFER:
-                    _write_all(fd, "".join(buf).encode("utf-8"))
-                    buf, size = [], 0
-            if buf:
-                _write_all(fd, "".join(buf).encode("utf-8"))
-        os.fsync(fd)
+                out.write(piece)
+        out.close()
     finally:
-        os.close(fd)
+        out.release()
+
+
+class NewFile:
+    """A file created new (0600) in ``dir_fd``, never through a symlink, when it is first
+    written: text is gathered and written a buffer at a time, so that a file filled piece by
+    piece is never held whole."""
+
+    def __init__(self, dir_fd: int, name: str) -> None:
+        self.dir_fd, self.name = dir_fd, name
+        self.fd = -1
+        self.created = False
+        self._buf: list[str] = []
+        self._size = 0
+
+    def open(self) -> None:
+        if self.fd < 0:
+            self.fd = os.open(self.name, _NEW_FILE, 0o600, dir_fd=self.dir_fd)
+            self.created = True
+
+    def write(self, text: str) -> None:
+        self._buf.append(text)
+        self._size += len(text)
+        if self._size >= _BUFFER:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.open()
+        if self._buf:
+            text = "".join(self._buf)
+            self._buf, self._size = [], 0
+            _write_all(self.fd, text.encode("utf-8"))
+
+    def close(self) -> None:
+        """Write what is gathered, fsync and close (the file is created if it was not)."""
+        self._flush()
+        os.fsync(self.fd)
+        self.release()
+
+    def release(self) -> None:
+        """Close the file if it is open, without writing what is gathered."""
+        self._buf, self._size = [], 0
+        if self.fd >= 0:
+            fd, self.fd = self.fd, -1
+            os.close(fd)
+
+    def discard(self) -> None:
+        """Close and remove a file left unfinished."""
+        self.release()
+        if self.created:
+            try:
+                os.unlink(self.name, dir_fd=self.dir_fd)
+            except OSError:
+                pass
 
 
 def _write_all(fd: int, raw: bytes) -> None:

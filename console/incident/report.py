@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from console.core.events import LogRecord
 from console.core.recorder import Snapshot
@@ -13,12 +13,10 @@ from console.core.timefmt import utc_date_time, utc_text
 from console.incident.markdown import Own, code, mb, md_table, when
 from console.incident.report_stack import stack_sections, stack_verdict
 from console.incident.rules import Trigger
-from console.parsing.apache_access import is_own_request
+from console.incident.tally import Tally, Top
 from console.parsing.modstatus import request_path
 from console.view.metrics import in_flight
-from console.view.suspects import MINUTE, suspects
-
-_NUMBERS = re.compile(r"\b\d+(\.\d+)?\b|0x[0-9a-f]+", re.IGNORECASE)
+from console.view.suspects import suspects
 
 
 def make_report(
@@ -123,34 +121,32 @@ def make_report(
         out += [f"{tally.access} access log records.", ""]
         if tally.urls_minute:
             out += ["### Top URLs in the minute before the trigger", ""]
-            out += md_table(("url", "count"), tally.urls_minute.most_common(10))
-            out += [""]
-        for title, key, counts in (
-            ("Top URLs of the window", "url", tally.urls),
-            ("Top clients", "client", tally.clients),
-            ("Status codes", "status", tally.codes),
+            out += _top("url", "URLs", tally.urls_minute)
+        for title, key, many, counts in (
+            ("Top URLs of the window", "url", "URLs", tally.urls),
+            ("Top clients", "client", "clients", tally.clients),
+            ("Status codes", "status", "status codes", tally.codes),
         ):
             out += [f"### {title}", ""]
-            out += md_table((key, "count"), counts.most_common(10))
-            out += [""]
+            out += _top(key, many, counts)
         if tally.errs:
             out += ["### URLs answering 5xx", ""]
-            out += md_table(("url", "count"), tally.errs.most_common(10))
-            out += [""]
+            out += _top("url", "URLs", tally.errs)
     else:
         out += ["No access log records in the window.", ""]
 
     out += ["## Errors by message", ""]
     if tally.groups:
         example = tally.example
-        clients = tally.group_clients
+        clients, cap = tally.group_clients, tally.groups.cap
         out += md_table(
             ("count", "clients", "source", "message"),
             (
-                (n, len(clients.get((src, msg), ())) or Own("-"), src, example[(src, msg)])
-                for (src, msg), n in tally.groups.most_common(20)
+                (n, _clients(len(clients.get(g, ())), cap), g[0], example[g])
+                for g, n in tally.groups.most_common(20)
             ),
         )
+        out += _short(tally.groups, "messages", [g for g, _ in tally.groups.most_common(20)])
     else:
         out += ["No error records in the window."]
     out += [""]
@@ -204,72 +200,30 @@ def make_report(
     return "\n".join(out)
 
 
-class Tally:
-    """What the report counts in the records of the window, gathered in one pass: all at
-    once (``Tally(records, at)``), or piece by piece with :meth:`add` while a bundle writes
-    the records, then :meth:`done`."""
+def _top(key: str, many: str, counts: Top[Any], n: int = 10) -> list[str]:
+    """The ``n`` keys counted most, as a table, and what was left out if the tally dropped
+    some (:class:`~console.incident.tally.Top`)."""
+    rows = counts.most_common(n)
+    return md_table((key, "count"), rows) + _short(counts, many, [k for k, _ in rows]) + [""]
 
-    def __init__(self, records: Iterable[LogRecord], at: datetime) -> None:
-        self.at = at
-        self._minute_from = at - MINUTE
-        self._minute: list[str] = []
-        self.group_clients: dict[tuple[str, str], set[str]] = {}
-        """The clients named by the records of each error group."""
-        self._paths: list[str] = []
-        self._clients: list[str] = []
-        self._codes: list[int | str] = []
-        self._errs: list[str] = []
-        self._groups: list[tuple[str, str]] = []
-        self.example: dict[tuple[str, str], str] = {}
-        """The text of the first record of each error group."""
-        self.slow: list[LogRecord] = []
-        """MySQL slow-log records with a query time."""
-        self.add(records)
 
-    def add(self, records: Iterable[LogRecord]) -> None:
-        """Count these records too."""
-        at, minute_from = self.at, self._minute_from
-        paths, minute, clients, codes = self._paths, self._minute, self._clients, self._codes
-        errs, groups = self._errs, self._groups
-        example, slow, blank = self.example, self.slow, _NUMBERS.sub
-        for r in records:
-            kind, f = r.kind, r.fields
-            if kind == "apache-access" and not is_own_request(r):
-                url = str(f.get("url") or "-")
-                path = request_path(url) or url.split("?", 1)[0]
-                paths.append(path)
-                if minute_from <= r.ts <= at:
-                    minute.append(path)
-                clients.append(str(f.get("client", "-")))
-                status = f.get("status", "-")
-                codes.append(status if isinstance(status, int) else str(status))
-                if isinstance(status, int) and status >= 500:
-                    errs.append(path)
-            elif kind == "mysql-slow" and "query_time" in f:
-                slow.append(r)
-            if r.level in ("error", "crit"):
-                group = (r.source, blank("N", str(f.get("message") or r.text))[:200])
-                groups.append(group)
-                if group not in example:
-                    example[group] = r.text
-                if client := f.get("client"):
-                    self.group_clients.setdefault(group, set()).add(str(client))
+def _short(counts: Top[Any], many: str, shown: list[Any]) -> list[str]:
+    if not counts.truncated:
+        return []
+    low = counts.low_by(shown)
+    return [
+        "",
+        f"More than {counts.cap} different {many}: the rarest were set aside while counting "
+        f"({counts.other} records), so this table leaves them out; "
+        + (f"a count in it may be low by up to {low}." if low else "the counts in it are exact."),
+    ]
 
-    def done(self) -> Tally:
-        """The counts of everything added (and itself, to chain)."""
-        self.access = len(self._paths)
-        """Access log records, lamptop's own status polls left out."""
-        # Counting lists at the end is Counter's C loop; += per record would be Python's.
-        self.urls = Counter(self._paths)
-        self.urls_minute = Counter(self._minute)
-        """URL paths of the access records in the minute before the trigger."""
-        self.clients = Counter(self._clients)
-        self.codes = Counter(self._codes)
-        self.errs = Counter(self._errs)
-        """URL paths of the access records answered with a 5xx."""
-        self.groups = Counter(self._groups)
-        """Error and critical records by (source, message with its numbers blanked)."""
-        return self
+
+def _clients(n: int, cap: int) -> object:
+    """The clients column of an error group: a group names ``cap`` of them at most."""
+    if not n:
+        return Own("-")
+    return Own(f"{n}+") if n >= cap else n
 
 
 def logs_chunks(records: Sequence[LogRecord], per_chunk: int = 1000) -> Iterator[str]:

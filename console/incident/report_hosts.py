@@ -19,8 +19,9 @@ from console.core.events import LogRecord
 from console.core.fleet import HOST_SEP, HostShot, tagged
 from console.core.recorder import Snapshot
 from console.incident.markdown import Own, code, md_table
-from console.incident.report import Tally, logs_chunks, make_report
+from console.incident.report import logs_chunks, make_report
 from console.incident.rules import Trigger
+from console.incident.tally import Tally
 from console.view.metrics import human_bytes
 from console.view.suspects import suspects
 

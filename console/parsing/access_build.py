@@ -17,7 +17,7 @@ from typing import Any
 
 from console.core.events import LogRecord
 
-from .base import SUMMARY_MAX
+from .base import SHARED_MAX, SUMMARY_MAX
 from .logformat import CompiledFormat
 from .modstatus import request_path, url_path
 
@@ -150,14 +150,17 @@ class LazyAccess:
     matched again by its format and built by :func:`direct_builder`; and, cheaper, the URL
     path alone (:meth:`path_of`), for readers that only look for some paths."""
 
-    __slots__ = ("_match", "_build", "_share", "_request")
+    __slots__ = ("_match", "_build", "_shared", "_share", "_request")
 
-    def __init__(self, fmt: CompiledFormat, share: Callable[[str, str], str]) -> None:
+    def __init__(self, fmt: CompiledFormat, shared: dict[str, str]) -> None:
         d = fmt.direct
         assert d is not None
         self._match = fmt.regex.fullmatch
         self._build = direct_builder(fmt)
-        self._share = share
+        self._shared = shared
+        """The parser's strings, which the records made here share (bounded here too: a
+        bundle makes every record of the ring at once, between two batches of lines)."""
+        self._share: Callable[[str, str], str] = shared.setdefault
         self._request = d.request if "path" not in d.names else 0
         """The request's group, when the path comes from it alone (no ``%U``)."""
 
@@ -165,6 +168,8 @@ class LazyAccess:
         m = self._match(rec.raw)
         if m is None:  # not the line that was parsed: nothing to make of it
             return rec.raw[:SUMMARY_MAX], {}
+        if len(self._shared) > SHARED_MAX:
+            self._shared.clear()
         return self._build(m, self._share)
 
     def path_of(self, raw: str) -> str | None:

@@ -138,7 +138,7 @@ class AccessLogParser(LineParser):
     def _expander(self, fmt: CompiledFormat) -> Expander:
         """What makes a lazy record's text and fields: its line matched again by ``fmt``,
         the rest as the whole parse does it (:func:`~.access_build.direct_builder`)."""
-        return LazyAccess(fmt, self._shared.setdefault)
+        return LazyAccess(fmt, self._shared)
 
     def _build(
         self, fmt: CompiledFormat, m: re.Match[str]
