@@ -306,3 +306,23 @@ def test_only_the_rows_that_changed_are_repainted() -> None:
     assert changed_rows(None, text("a")) is None
     assert changed_rows(text("a", "b"), text("a")) is None
     assert changed_rows(text("a", wrap=True), text("b", wrap=True)) is None
+
+
+async def test_a_new_second_repaints_only_the_clock_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The header's figures are assigned every second; only the line that changed repaints."""
+    from widgets.header import HeaderBar
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        header = app.query_one(HeaderBar)
+        asked: list[tuple[Any, ...]] = []
+        monkeypatch.setattr(header, "refresh", lambda *a, **k: asked.append(a))
+        now = header.now
+        assert now is not None and header.status is not None
+        header.status = replace(header.status)  # another sample, drawn the same
+        assert asked == []
+        header.now = now + timedelta(seconds=1)
+        assert [[r.y for r in regions] for regions in asked] == [[1]]
+        header.note = "FROZEN"  # the first line
+        assert [r.y for r in asked[-1]] == [0]

@@ -97,7 +97,11 @@ class DrawnText(PlainWidget):
         if not self.display:
             self._drawn = self._fresh = None
             return
-        text, old = self.draw(), self._drawn
+        # against the text a repaint already asked for waits to draw, if any: several figures
+        # assigned in one beat then ask only for the rows each of them changed
+        pending = self._fresh
+        text = self.draw()
+        old = pending[1] if pending is not None and pending[0] == self.size else self._drawn
         if old is not None and text == old:
             return
         self._fresh = (self.size, text)
