@@ -212,7 +212,12 @@ def lamptop_env(**extra: str) -> dict[str, str]:
 
 # -- a mod_status page on loopback --------------------------------------------------------------
 class StatusServer:
-    """Serves a captured mod_status page (``?auto`` and HTML) on 127.0.0.1, in a thread."""
+    """Serves a captured mod_status page (``?auto`` and HTML) on 127.0.0.1, in a thread.
+
+    It answers HTTP/1.1 and keeps the connection open between requests, as Apache does with
+    ``KeepAlive On``, so a poller that reuses its connection is measured doing so (an HTTP/1.0
+    server would make every poll open a new connection and charge that to the poller).
+    """
 
     def __init__(self, sample: str = "prefork/auto_090.txt") -> None:
         base = ROOT / "tests" / "fixtures" / "status"
@@ -221,12 +226,15 @@ class StatusServer:
         html = html_path.read_bytes() if html_path.exists() else b"<html></html>"
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def do_GET(self) -> None:  # noqa: N802
                 body = auto if "auto" in self.path else html
                 ctype = "text/plain" if body is auto else "text/html"
                 self.send_response(200)
                 self.send_header("Content-Type", f"{ctype}; charset=ISO-8859-1")
                 self.send_header("Content-Length", str(len(body)))
+                self.send_header("Keep-Alive", "timeout=5, max=100000")
                 self.end_headers()
                 self.wfile.write(body)
 

@@ -306,3 +306,44 @@ def test_only_the_rows_that_changed_are_repainted() -> None:
     assert changed_rows(None, text("a")) is None
     assert changed_rows(text("a", "b"), text("a")) is None
     assert changed_rows(text("a", wrap=True), text("b", wrap=True)) is None
+
+
+async def test_a_new_second_repaints_only_the_clock_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The header's figures are assigned every second; only the line that changed repaints."""
+    from widgets.header import HeaderBar
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        header = app.query_one(HeaderBar)
+        asked: list[tuple[Any, ...]] = []
+        monkeypatch.setattr(header, "refresh", lambda *a, **k: asked.append(a))
+        now = header.now
+        assert now is not None and header.status is not None
+        header.status = replace(header.status)  # another sample, drawn the same
+        assert asked == []
+        header.now = now + timedelta(seconds=1)
+        assert [[r.y for r in regions] for regions in asked] == [[1]]
+        header.note = "FROZEN"  # the first line
+        assert [r.y for r in asked[-1]] == [0]
+
+
+async def test_a_request_that_ages_repaints_its_row_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows come again every second; only the lines drawn differently repaint."""
+    from widgets.inflight import InFlightTable
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = app.query_one(InFlightTable)
+        rows = table.rows
+        assert len(rows) >= 2
+        asked: list[tuple[Any, ...]] = []
+        monkeypatch.setattr(table, "refresh", lambda *a, **k: asked.append(a))
+        table.rows = tuple(replace(r) for r in rows)  # the same requests, another sample
+        assert asked == []
+        first = rows[0]
+        table.rows = (replace(first, seconds=first.seconds + 0.4), *rows[1:])
+        assert asked == []  # the age is shown to the second: drawn the same
+        table.rows = (replace(first, client="198.51.100.9"), *rows[1:])
+        assert [[r.y for r in regions] for regions in asked] == [[1]]  # under the column names

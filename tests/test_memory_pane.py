@@ -116,3 +116,39 @@ def test_trends_tighten_before_they_are_cut() -> None:
         ("mysql", "", "↑"),
     ]
     assert len(sep.join(f"{n} {r}{a}" for n, r, a, _ in words)) <= 32
+
+
+class BorderedPane(App[None]):
+    CSS: ClassVar[str] = "MemoryView { width: 34; height: 12; border: round $accent; }"
+
+    def compose(self) -> ComposeResult:
+        yield MemoryView()
+
+
+async def test_a_new_title_repaints_the_border_row_alone() -> None:
+    """In the first minute the title counts seconds: its row is drawn again, not the pane."""
+    from textual.geometry import Region
+
+    app = BorderedPane()
+    async with app.run_test(size=(40, 14)) as pilot:
+        pane = app.query_one(MemoryView)
+        pane.model = model(seconds=42.0, minutes=1)
+        await pilot.pause()
+        asked: list[tuple[Region, ...]] = []
+        refresh = pane.refresh
+
+        def spy(*regions: Region, **kw: bool) -> MemoryView:
+            asked.append(regions)
+            return refresh(*regions, **kw)
+
+        pane.refresh = spy  # type: ignore[method-assign]
+        pane.model = model(seconds=43.0, minutes=1)  # drawn the same but for the title
+        assert pane.border_title == "memory · last 43 s"
+        assert len(asked) == 1 and len(asked[0]) == 1
+        row = asked[0][0].translate(pane.content_offset)
+        assert (row.y, row.height, row.width) == (0, 1, pane.outer_size.width)
+        await pilot.pause()
+        top = pane.render_lines(Region(0, 0, pane.outer_size.width, 1))[0].text
+        assert "last 43 s" in top
+        pane.model = model(seconds=43.0, minutes=1, mem_used=GB)  # the same title: no row
+        assert all(r.translate(pane.content_offset).y > 0 for r in asked[-1])

@@ -27,6 +27,29 @@ def set_changed(widget: Widget, name: str, value: object) -> None:
         setattr(widget, name, value)
 
 
+def set_title(widget: Widget, title: str, *, subtitle: bool = False) -> None:
+    """Set a border title (or subtitle) and repaint only the border row that shows it.
+
+    Textual's ``border_title`` repaints the whole widget on every assignment, and a pane whose
+    title counts seconds (the memory pane in its first minute) would be drawn again every
+    second for one changed row. This stores the title as Textual's own setter does and asks
+    for the row of the border alone; an unchanged title costs nothing."""
+    name = "border_subtitle" if subtitle else "border_title"
+    if getattr(widget, name) == title:
+        return
+    if not widget.is_mounted:
+        setattr(widget, name, title)
+        return
+    # what Textual's setter stores (widget._border_title / _border_subtitle): markup rendered
+    # to content, tabs expanded, the first line only
+    setattr(widget, f"_{name}", widget.render_str(title).expand_tabs(4).split()[0])
+    offset = widget.content_offset
+    outer = widget.outer_size
+    row = outer.height - 1 if subtitle else 0
+    # refresh() takes content coordinates: this region lands on the border's row
+    widget.refresh(Region(-offset.x, row - offset.y, outer.width, 1))
+
+
 def changed_rows(old: Text | None, new: Text) -> list[int] | None:
     """The rows where ``new`` differs from ``old``, both drawn one line a row (``no_wrap``);
     None when that cannot be told (nothing drawn yet, lines that wrap, another line count)."""
@@ -97,7 +120,11 @@ class DrawnText(PlainWidget):
         if not self.display:
             self._drawn = self._fresh = None
             return
-        text, old = self.draw(), self._drawn
+        # against the text a repaint already asked for waits to draw, if any: several figures
+        # assigned in one beat then ask only for the rows each of them changed
+        pending = self._fresh
+        text = self.draw()
+        old = pending[1] if pending is not None and pending[0] == self.size else self._drawn
         if old is not None and text == old:
             return
         self._fresh = (self.size, text)

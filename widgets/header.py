@@ -6,17 +6,20 @@ from datetime import UTC, datetime, tzinfo
 from typing import ClassVar
 
 from rich.text import Text
-from textual.app import RenderResult
 from textual.reactive import reactive
 
 from console.core.events import SourceState, StatusSample, SystemSample
 from console.core.timefmt import clock
 from console.view.metrics import Rates, human_bytes, human_duration
-from widgets.drawn import PlainWidget
+from widgets.drawn import DrawnText
 
 
-class HeaderBar(PlainWidget):
-    """Two lines: Apache (version, uptime, traffic, workers), then the machine and lamptop."""
+class HeaderBar(DrawnText):
+    """Two lines: Apache (version, uptime, traffic, workers), then the machine and lamptop.
+
+    Its figures are assigned every second, and mostly only the clock moves: each assignment
+    builds the two lines again and repaints only a line that changed (:class:`DrawnText`).
+    """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "header--title",
@@ -38,22 +41,46 @@ class HeaderBar(PlainWidget):
     HeaderBar > .header--muted { color: $text-muted; }
     """
 
-    host: reactive[str] = reactive("")
+    host: reactive[str] = reactive("", repaint=False)
     """The machine's name."""
-    status: reactive[StatusSample | None] = reactive(None)
+    status: reactive[StatusSample | None] = reactive(None, repaint=False)
     """The latest status sample."""
-    rates: reactive[Rates | None] = reactive(None)
+    rates: reactive[Rates | None] = reactive(None, repaint=False)
     """Traffic between the last two status samples (None: they cannot tell)."""
-    system: reactive[SystemSample | None] = reactive(None)
+    system: reactive[SystemSample | None] = reactive(None, repaint=False)
     """The latest system sample."""
-    problems: reactive[tuple[SourceState, ...]] = reactive(())
+    problems: reactive[tuple[SourceState, ...]] = reactive((), repaint=False)
     """Sources that are not ok."""
-    note: reactive[str] = reactive("")
+    note: reactive[str] = reactive("", repaint=False)
     """A word shown in reverse (``DEMO``, ``FROZEN``)."""
-    now: reactive[datetime | None] = reactive(None)
+    now: reactive[datetime | None] = reactive(None, repaint=False)
     """The time shown on the right, to the second."""
-    zone: reactive[tzinfo] = reactive(UTC)
+    zone: reactive[tzinfo] = reactive(UTC, repaint=False)
     """Zone the time is shown in."""
+
+    def _watch_host(self) -> None:
+        self.redraw()
+
+    def _watch_status(self) -> None:
+        self.redraw()
+
+    def _watch_rates(self) -> None:
+        self.redraw()
+
+    def _watch_system(self) -> None:
+        self.redraw()
+
+    def _watch_problems(self) -> None:
+        self.redraw()
+
+    def _watch_note(self) -> None:
+        self.redraw()
+
+    def _watch_now(self) -> None:
+        self.redraw()
+
+    def _watch_zone(self) -> None:
+        self.redraw()
 
     def _pair(self, line: Text, label: str, value: str, value_class: str = "header--value") -> None:
         style = self.get_component_rich_style
@@ -61,7 +88,7 @@ class HeaderBar(PlainWidget):
         line.append(value, style(value_class))
         line.append("  ")
 
-    def render(self) -> RenderResult:
+    def draw(self) -> Text:
         style = self.get_component_rich_style
         width = self.size.width
         wide = width >= 110

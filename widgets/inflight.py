@@ -6,7 +6,6 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.app import RenderResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
@@ -14,7 +13,7 @@ from textual.reactive import reactive
 from console.core.events import ServerChild
 from console.view.filters import redact
 from console.view.metrics import InFlight, human_bytes, human_duration
-from widgets.drawn import PlainWidget
+from widgets.drawn import DrawnText
 
 #: Seconds after which a request's age is shown as a warning, then as an error.
 SLOW, STUCK = 10.0, 60.0
@@ -36,8 +35,13 @@ def _columns(width: int, hosts: bool = False) -> list[tuple[str, int, str]]:
     return cols
 
 
-class InFlightTable(PlainWidget, can_focus=True):
-    """One row per busy worker with a request: pid, state, age, memory, client, vhost, request."""
+class InFlightTable(DrawnText, can_focus=True):
+    """One row per busy worker with a request: pid, state, age, memory, client, vhost, request.
+
+    The rows come again with every status sample, most of them as they were (on a busy server
+    the ages move): the table is built again and only the lines that changed are repainted
+    (:class:`DrawnText`).
+    """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "inflight--header",
@@ -84,16 +88,16 @@ class InFlightTable(PlainWidget, can_focus=True):
         ),
     ]
 
-    rows: reactive[tuple[InFlight, ...]] = reactive(())
+    rows: reactive[tuple[InFlight, ...]] = reactive((), repaint=False)
     """Requests in flight, oldest first."""
-    stale: reactive[bool] = reactive(False)
+    stale: reactive[bool] = reactive(False, repaint=False)
     """The rows come from an old sample: draw them greyed."""
     processes: reactive[tuple[ServerChild, ...]] = reactive((), repaint=False)
     """Apache's processes as /proc shows them: drawn under the greyed rows while stale (they
     change every second: a repaint only while they are drawn)."""
-    redacted: reactive[bool] = reactive(False)
+    redacted: reactive[bool] = reactive(False, repaint=False)
     """Mask client addresses and query strings."""
-    cursor: reactive[int] = reactive(0)
+    cursor: reactive[int] = reactive(0, repaint=False)
     """Index of the selected row."""
 
     class Pinned(Message):
@@ -114,9 +118,22 @@ class InFlightTable(PlainWidget, can_focus=True):
 
     def watch_processes(self) -> None:
         if self.stale:
-            self.refresh()
+            self.redraw()
+
+    def watch_stale(self) -> None:
+        self.redraw()
+
+    def watch_redacted(self) -> None:
+        self.redraw()
+
+    def watch_cursor(self) -> None:
+        self.redraw()
 
     def watch_rows(self, rows: tuple[InFlight, ...]) -> None:
+        self._follow(rows)
+        self.redraw()
+
+    def _follow(self, rows: tuple[InFlight, ...]) -> None:
         # The rows are sorted again every second: the selection follows the worker picked,
         # never a place in the table; until one is picked, the oldest request is.
         key = self._key
@@ -145,7 +162,7 @@ class InFlightTable(PlainWidget, can_focus=True):
         else:
             self.cursor = max(0, min(len(rows) - 1, self.cursor + step))
         self._key = (rows[self.cursor].pid, rows[self.cursor].slot)
-        self.refresh()
+        self.redraw()
 
     def action_pin(self) -> None:
         row = self.selected
@@ -158,7 +175,7 @@ class InFlightTable(PlainWidget, can_focus=True):
     def on_blur(self) -> None:
         self.refresh()
 
-    def render(self) -> RenderResult:
+    def draw(self) -> Text:
         width, height = self.size.width, self.size.height
         style = self.get_component_rich_style
         cols = _columns(width, any(r.host for r in self.rows))

@@ -13,7 +13,7 @@ from console.core.events import ProcInfo
 from console.view.elide import cut_end
 from console.view.metrics import ServiceTrend, human_bytes
 from console.view.panes import MemoryModel
-from widgets.drawn import DrawnText
+from widgets.drawn import DrawnText, set_title
 
 #: Columns of the swap sparkline at least: ``swap 100%`` stands over it.
 SWAP_MIN = 9
@@ -105,8 +105,7 @@ class MemoryView(DrawnText):
         # how far back the sparklines reach, where it reads: in the pane's title
         title = "memory" if model is None else f"memory · {model.span}"
         title = "memory · by host" if self.lines else title
-        if self.border_title != title:  # Textual repaints on every assignment
-            self.border_title = title
+        set_title(self, title)  # the title's row alone, and only when it changed
         self.redraw()
 
     def _level(self, ratio: float) -> Style:

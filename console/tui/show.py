@@ -14,7 +14,7 @@ from console.view.filters import redact
 from console.view.metrics import in_flight, latest_rates, problems, status_state
 from console.view.panes import memory_model, pane_titles
 from console.view.suspects import suspects
-from widgets.drawn import set_changed
+from widgets.drawn import set_changed, set_title
 from widgets.sourcebar import rounded_rate
 
 if TYPE_CHECKING:
@@ -123,8 +123,9 @@ def titles(app: LamptopApp) -> None:
     # titles quote the filter and a pinned request's client or URL: never markup, and
     # masked like every other client and query under --redact
     masked = redact(titles.logs) if app.config.redact else titles.logs
-    set_changed(logs, "border_title", escape(masked))
+    # a changed title repaints its border row, not the pane and every pane inside it
+    set_title(logs, escape(masked))
     title, sub = stack.titles(app, titles.workers, titles.workers_sub)
-    set_changed(workers, "border_title", escape(title))
-    set_changed(logs, "border_subtitle", escape(titles.logs_sub))
-    set_changed(workers, "border_subtitle", escape(sub))
+    set_title(workers, escape(title))
+    set_title(logs, escape(titles.logs_sub), subtitle=True)
+    set_title(workers, escape(sub), subtitle=True)
