@@ -347,3 +347,33 @@ async def test_a_request_that_ages_repaints_its_row_alone(monkeypatch: pytest.Mo
         assert asked == []  # the age is shown to the second: drawn the same
         table.rows = (replace(first, client="198.51.100.9"), *rows[1:])
         assert [[r.y for r in regions] for regions in asked] == [[1]]  # under the column names
+
+
+async def test_a_changed_row_turns_only_its_line_into_strips(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Lines drawn before are kept rendered: a new second renders the clock's line alone."""
+    import widgets.drawn
+    from widgets.header import HeaderBar
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        header = app.query_one(HeaderBar)
+        now = header.now
+        assert now is not None
+        header.now = now + timedelta(seconds=1)
+        await pilot.pause()  # on screen: both lines rendered
+        before = [header.render_line(y).text for y in range(2)]
+        made: list[str] = []
+        real = widgets.drawn.visualize
+
+        def counted(widget: Any, obj: Any, **kw: Any) -> Any:
+            made.append(str(obj))
+            return real(widget, obj, **kw)
+
+        monkeypatch.setattr(widgets.drawn, "visualize", counted)
+        header.now = now + timedelta(seconds=2)
+        after = [header.render_line(y).text for y in range(2)]
+        assert made == [str(header.render()).split("\n")[1]]  # the clock's line, once
+        assert after[0] == before[0] and after[1] != before[1]

@@ -18,7 +18,9 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual.geometry import Region, Size
 from textual.reactive import Reactive
-from textual.widget import Widget
+from textual.strip import Strip
+from textual.visual import Visual, visualize
+from textual.widget import Widget, _RenderCache
 
 
 def set_changed(widget: Widget, name: str, value: object) -> None:
@@ -97,9 +99,45 @@ class DrawnText(PlainWidget):
         self._fresh: tuple[Size, Text] | None = None
         """What :meth:`redraw` built for the repaint it asked for, at the size it had."""
 
+        self._strips: dict[tuple[object, ...], Strip] = {}
+        """Rendered lines by their text, at the width and style they were rendered for."""
+        self._strips_for: tuple[object, ...] | None = None
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._fresh = None
+        self._strips.clear()
+
+    def _render_content(self) -> None:
+        """Render line by line, each line once: a repaint that asks for one changed row would
+        otherwise turn every line of the pane into strips again. Textual's own path when a
+        line could depend on the others (a selection, wrapping, alignment)."""
+        text = self.render()
+        width, height = self.size
+        if (
+            not isinstance(text, Text)
+            or not text.no_wrap
+            or self.text_selection is not None
+            or self.styles.content_align != ("left", "top")
+        ):
+            super()._render_content()
+            return
+        style = self.visual_style
+        kind = (width, style)
+        if self._strips_for != kind or len(self._strips) > 4 * max(height, 16):
+            self._strips.clear()
+            self._strips_for = kind
+        strips: list[Strip] = []
+        for line in text.split("\n", allow_blank=True)[:height]:
+            key = (line.plain, tuple(line.spans), line.style, line.overflow)
+            strip = self._strips.get(key)
+            if strip is None:
+                visual: Visual = visualize(self, line)
+                strip = Visual.to_strips(self, visual, width, 1, style)[0]
+                self._strips[key] = strip
+            strips.append(strip)
+        self._render_cache = _RenderCache(self.size, strips)
+        self._dirty_regions.clear()
 
     def draw(self) -> Text:
         """The content at the widget's current size."""
