@@ -274,22 +274,34 @@ def render_peers(res: dict[str, Any]) -> list[str]:
     vs = versus_peers(res)
     if not vs:
         return []
+    peers = list(dict.fromkeys(v["peer"] for v in vs))
+    rows: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
+    for v in vs:
+        rows.setdefault((v["tool"], v["rate"]), {})[v["peer"]] = v
     L = ["### lamptop beside each peer\n"]
     L.append(
-        "The same run and rate; ahead means lower. A peer that did not keep up (it fell behind "
-        "the log and had not caught up within the wait) is marked: its CPU is that of a tool "
-        "doing less than the work.\n"
+        "The same run, CPU % / peak RSS MB at each rate; under each peer, whether lamptop is "
+        "ahead (lower) on CPU and on RSS (✓ ahead, ✗ behind). A peer that did not keep up (it "
+        "fell behind the log and had not caught up within the wait) is marked *: its CPU is "
+        "that of a tool doing less than the work.\n"
     )
-    L.append("| lamptop | peer | lines/s | CPU % (lamptop / peer) | RSS MB (lamptop / peer) |")
-    L.append("|---|---|---:|---|---|")
-    for v in vs:
-        cpu = f"{_f(v['cpu'][0])} / {_f(v['cpu'][1])} {'ahead' if v['cpu_ahead'] else 'behind'}"
-        rss = (
-            f"{_f(v['rss'][0], '{:.0f}')} / {_f(v['rss'][1], '{:.0f}')} "
-            f"{'ahead' if v['rss_ahead'] else 'behind' if v['rss_ahead'] is False else ''}"
-        )
-        peer = v["peer"] + ("" if v["peer_kept_up"] else " (did not keep up)")
-        L.append(f"| {v['tool']} | {peer} | {v['rate']:,} | {cpu} | {rss} |")
+    L.append("| lamptop | lines/s | lamptop | " + " | ".join(peers) + " |")
+    L.append("|---|---:|---|" + "---|" * len(peers))
+    for (tool, rate), by_peer in rows.items():
+        any_v = next(iter(by_peer.values()))
+        ours = f"{_f(any_v['cpu'][0])} / {_f(any_v['rss'][0], '{:.0f}')}"
+        cells = []
+        for peer in peers:
+            v = by_peer.get(peer)
+            if v is None:
+                cells.append("–")
+                continue
+            mark = ("✓" if v["cpu_ahead"] else "✗") + (
+                "✓" if v["rss_ahead"] else "✗" if v["rss_ahead"] is False else "–"
+            )
+            late = "" if v["peer_kept_up"] else "*"
+            cells.append(f"{_f(v['cpu'][1])} / {_f(v['rss'][1], '{:.0f}')}{late} {mark}")
+        L.append(f"| {tool} | {rate:,} | {ours} | " + " | ".join(cells) + " |")
     L.append("")
     return L
 

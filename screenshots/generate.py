@@ -3,8 +3,10 @@
     python screenshots/generate.py [--out DIR] [--size 120x40]
 
 Writes main.svg (the outage, live), fpm.svg and mysql.svg (``w``: the PHP-FPM pool and the
-MySQL queries), filter.svg (a filter in use), frozen.svg (space pressed) and help.svg; and a
-PNG of each when ``rsvg-convert`` (Debian's librsvg2-bin) is installed.
+MySQL queries), filter.svg (a filter in use), frozen.svg (space pressed) and help.svg; hosts.svg
+(several hosts: the scripted fleet of the tests, one host saturated and one down, the saturated
+one chosen with ``h``); and a PNG of each when ``rsvg-convert`` (Debian's librsvg2-bin) is
+installed.
 """
 
 from __future__ import annotations
@@ -78,7 +80,22 @@ async def shoot(out: Path, size: tuple[int, int], seed: int) -> list[Path]:
             await pilot.pause(0.5)
             save("help")
             await pilot.press("escape")
+    written.append(await shoot_hosts(out, size))
     return written
+
+
+async def shoot_hosts(out: Path, size: tuple[int, int]) -> Path:
+    """Several hosts: the tests' scripted fleet (``web1`` here, ``fleet-a`` saturated,
+    ``fleet-b`` down), ``fleet-a`` chosen."""
+    from tests.support.fleet_scripted import fleet_app
+
+    app = fleet_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(0.5)
+        await pilot.press("h")
+        await pilot.pause(0.5)
+        app.save_screenshot(filename="hosts.svg", path=str(out))
+    return out / "hosts.svg"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,10 +32,12 @@ def test_screenshot_script_runs_on_the_demo(tmp_path: Path) -> None:
     assert "report" in (tmp_path / "filter.svg").read_text()
     assert "php-fpm" in (tmp_path / "fpm.svg").read_text()
     assert "SELECT" in (tmp_path / "mysql.svg").read_text()
+    hosts = (tmp_path / "hosts.svg").read_text()
+    assert "fleet-a" in hosts and "connection&#160;refused" in hosts
 
 
 def test_readme_shows_the_screenshots_that_exist() -> None:
     readme = (ROOT / "README.md").read_text()
-    for name in ("main", "fpm", "mysql", "filter", "frozen", "help"):
+    for name in ("main", "fpm", "mysql", "filter", "frozen", "help", "hosts"):
         assert f"screenshots/{name}.svg" in readme
         assert (ROOT / "screenshots" / f"{name}.svg").exists()
