@@ -22,6 +22,7 @@ from console.core.events import LogRecord, StatusSample, SystemSample
 from console.core.stack import FpmSample, MysqlSample
 from console.incident.rule_base import Rule, RuleError, Trigger
 from console.incident.stack_rules import STACK_DEFAULTS, STACK_RULES
+from console.view.filters import is_5xx
 
 MB = 1024 * 1024
 
@@ -131,12 +132,11 @@ class Http5xxBurst(Rule):
 
     def on_records(self, records: Sequence[LogRecord], now: datetime) -> Trigger | None:
         span = timedelta(seconds=float(self.settings["seconds"]))
-        # Only a count: an access record's level says 5xx (``error``) without its fields; a
-        # lazy one's level was read from its status and nothing else, so it is the answer.
+        # Only a count: an access record's level says 5xx (``error``) without its fields
+        # (:func:`is_5xx`); other levels are never a 5xx, so their fields are not read.
         for r in records:
-            if r.level == "error" and r.kind == "apache-access":
-                if r.expand is not None or _is_5xx(r):
-                    self._times.append(r.ts)
+            if r.level == "error" and is_5xx(r):
+                self._times.append(r.ts)
         while self._times and now - self._times[0] > span:
             self._times.popleft()
         count = len(self._times)
@@ -148,11 +148,6 @@ class Http5xxBurst(Rule):
                 count=count,
             )
         return None
-
-
-def _is_5xx(r: LogRecord) -> bool:
-    status = r.fields.get("status")
-    return isinstance(status, int) and status >= 500
 
 
 class LoadHigh(Rule):

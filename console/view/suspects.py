@@ -249,7 +249,13 @@ def _calm(recent: Sequence[LogRecord], found: Mapping[str, Suspect]) -> Callable
     needles = set(found)
     for r in recent:
         if r.level == "error" and r.kind == "apache-access" and r.expand is not None:
-            needles.add(fields_path(peek_fields(r)))  # a 5xx: its path becomes a suspect
+            # a 5xx: its path becomes a suspect (read from the line: its fields are made once,
+            # by the caller's loop); an empty path would be found in every line
+            path = peek_path(r)
+            if path is None:
+                path = fields_path(peek_fields(r))
+            if path:
+                needles.add(path)
     few = tuple(needles) if len(needles) <= _MOST_NEEDLES else None
 
     def calm(r: LogRecord) -> bool:
