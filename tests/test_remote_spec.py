@@ -188,3 +188,18 @@ def test_sources_lists_the_remote_hosts_with_their_ssh_command(
     assert "remote hosts (over ssh): (this host left out)" in out
     assert "web1           ssh -T -o BatchMode=yes -o ConnectTimeout=15 web1 -- " in out
     assert "'/opt/lt/lamptop record --stream'" in out
+
+
+def test_record_on_a_host_takes_a_shared_config_whose_ssh_file_is_the_consoles(
+    tmp_path: Path,
+) -> None:
+    # the same config.toml copied to every host names an ssh config that only the console's
+    # machine has, and leaves the console's host out: `record --stream` there must still start
+
+    conf = tmp_path / "shared.toml"
+    conf.write_text(f"[ssh]\nconfig = '{tmp_path / 'nope'}'\nlocal = false\n")
+    args = build_parser().parse_args(["--config", str(conf), "record", "--stream"])
+    assert config_from_args(args).remotes == ()  # loads: nothing of several hosts checked
+    console = build_parser().parse_args(["--config", str(conf), "--remote", "web1"])
+    with pytest.raises(ConfigError, match="no such file"):
+        config_from_args(console)

@@ -48,7 +48,11 @@ def add_remote_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
 
 
 def with_remote_flags(cfg: Config, args: argparse.Namespace) -> Config:
-    """``cfg`` with the flags of several hosts applied; :class:`ConfigError` for a bad value."""
+    """``cfg`` with the flags of several hosts applied; :class:`ConfigError` for a bad value.
+    Commands without those flags (``record``, ``parse``…) take ``cfg`` as it is: a config file
+    shared with the hosts may name an ssh config that only the console's machine has."""
+    if getattr(args, "command", None) not in (None, "sources"):
+        return cfg
     try:
         remotes = merge(cfg.remotes, getattr(args, "remote", None) or ())
         command = getattr(args, "remote_command", None)

@@ -188,7 +188,9 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
         except TimeoutError:
             _signal_group(proc.pid, signal.SIGKILL)
             await proc.wait()
-    _signal_group(proc.pid, signal.SIGKILL)  # what the group left behind, if anything
+        # what the group left behind, if anything, while its id is still the group's (an ssh
+        # that ended long ago is not signalled: its id may be another program's by now)
+        _signal_group(proc.pid, signal.SIGKILL)
     if proc.stdout is not None:
         with contextlib.suppress(TimeoutError, OSError):
             async with asyncio.timeout(STOP_GRACE):
