@@ -141,7 +141,7 @@ class FileTail:
         """Read in rounds until cancelled. I/O errors become states and a backoff, never
         exceptions."""
         loop = asyncio.get_running_loop()
-        wake, woke = self.wake, None
+        wake, woke, mark = self.wake, None, 0
         try:
             while True:
                 started, before, cur = loop.time(), self.bytes_read, self._cur
@@ -153,8 +153,10 @@ class FileTail:
                     self._failures += 1
                 if self._cur is not cur and self._cur is not None:
                     wake.aim()  # another file: a symbolic link's new target is watched too
-                if woke is False and self.bytes_read > before:
-                    wake.deaf()  # the timer found bytes no event announced: poll from now on
+                if woke is False and self.bytes_read > before and wake.events == mark:
+                    # the timer found bytes that no event announced, neither while it slept
+                    # nor during the read (a write just as the timer ran out): poll from now on
+                    wake.deaf()
                 woke = None
                 delay = self.poll_interval
                 if self._behind:
@@ -162,6 +164,7 @@ class FileTail:
                 elif self._failures and self._cur is None and not self._old:
                     delay = min(delay * 2.0 ** min(self._failures, 8), _MAX_BACKOFF)
                 elif not self._failures and not self._old and wake.mode == "inotify":
+                    mark = wake.events
                     woke = await wake.wait(delay, self._quiet_for())
                     if woke:  # a burst of writes is read in one round, not one per write
                         await asyncio.sleep(max(0.0, started + delay - loop.time()))

@@ -160,6 +160,9 @@ class Wake:
         self._armed = False
         self._fired = False
         self._waiter: asyncio.Future[bool] | None = None
+        self.events = 0
+        """Events seen for the path since start: a round that read bytes with no event since
+        its wait began was not announced (:meth:`deaf`)."""
 
     @property
     def armed(self) -> bool:
@@ -212,6 +215,7 @@ class Wake:
 
     def fire(self) -> None:
         self._fired = True
+        self.events += 1
         if self._waiter is not None:
             _settle(self._waiter, True)
 
