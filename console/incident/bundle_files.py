@@ -4,6 +4,7 @@ written kept as ``NAME-PARTIAL`` when writing fails part way (see :mod:`console.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 from collections.abc import Callable, Iterable
@@ -114,10 +115,9 @@ def _salvage(
         f"{exc.strerror or exc}.\nWritten: {', '.join(written) or 'nothing'}\n"
         f"Missing: {', '.join(missing)}\n"
     )
-    try:
-        os.unlink(missing[0] if missing else "x", dir_fd=temp_fd)
-    except OSError:
-        pass
+    if missing:  # the file being written when it stopped (files go in order): cut, not kept
+        with contextlib.suppress(OSError):
+            os.unlink(missing[0], dir_fd=temp_fd)
     try:
         write_new(temp_fd, "PARTIAL.txt", note)
     except OSError:

@@ -25,6 +25,7 @@ from console.core.events import LogRecord, SourceState, StatusSample, SystemSamp
 from console.core.recorder import Recorder, Snapshot
 from console.core.stack import FpmSample, MysqlSample
 from console.core.timefmt import iso
+from console.incident.bundle_files import BundleError
 from console.incident.rules import RuleBook, Trigger, build_rules
 
 
@@ -176,11 +177,7 @@ class IncidentWatch:
                 redact=self.redact,
             )
             result = Saved(trigger, path)
-        except Exception as exc:
-            from console.incident.bundle import BundleError
-
-            if not isinstance(exc, BundleError):
-                raise
+        except BundleError as exc:
             result = Saved(trigger, None, str(exc))
         self.saved.append(result)
         if self.on_saved is not None:

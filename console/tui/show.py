@@ -15,6 +15,7 @@ from console.view.metrics import in_flight, latest_rates, problems, status_state
 from console.view.panes import memory_model, pane_titles
 from console.view.suspects import suspects
 from widgets.drawn import set_changed, set_title
+from widgets.header import HeaderBar
 from widgets.sourcebar import rounded_rate
 
 if TYPE_CHECKING:
@@ -29,12 +30,15 @@ def samples(app: LamptopApp, snap: Snapshot) -> None:
     first = app._samples_shown is None
     app._samples_shown = (status, system)
     header = panes.header
+    # the header's figures are set together and drawn once (each one's watcher would draw it)
     if status is not old_status or first:
-        header.status = status
-        header.rates = latest_rates(snap.status)
+        header.set_reactive(HeaderBar.status, status)
+        header.set_reactive(HeaderBar.rates, latest_rates(snap.status))
     if system is not old_system or first:
-        header.system = system
+        header.set_reactive(HeaderBar.system, system)
         panes.memory.model = memory_model(snap.system[-400:])
+    if status is not old_status or system is not old_system or first:
+        header.redraw()
     set_changed(header, "problems", problems(snap.states.values()))
     if status:
         set_changed(header, "host", str(status.fields.get("ServerName") or app.host))

@@ -122,6 +122,11 @@ def compile_pattern(text: str) -> re.Pattern[str] | None:
         raise FilterError(f"bad regular expression: {exc.msg}{where}") from None
 
 
+def shown_by_default(record: LogRecord) -> bool:
+    """What the default filter shows: everything but lamptop's own status requests."""
+    return record.kind != _ACCESS or not is_own_request(record)
+
+
 @dataclass(frozen=True)
 class LogFilter:
     """What the log pane shows. The default shows everything."""
@@ -162,7 +167,7 @@ class LogFilter:
 
     def matches(self, record: LogRecord) -> bool:
         if self.everything:
-            return record.kind != _ACCESS or not is_own_request(record)
+            return shown_by_default(record)
         if record.source in self.hidden:
             return False
         if record.kind == _ACCESS and is_own_request(record):

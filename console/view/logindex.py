@@ -19,10 +19,8 @@ from datetime import datetime
 from operator import attrgetter
 
 from console.core.events import LogRecord
-from console.parsing.apache_access import is_own_request
-from console.view.filters import LogFilter
+from console.view.filters import LogFilter, shown_by_default
 
-_ACCESS = "apache-access"
 _order = attrgetter("ts", "seq")
 """A record's place in the view: ``(ts, seq)``."""
 
@@ -148,11 +146,7 @@ class LogIndex:
         that second, not a search and two list inserts per record."""
         matches, base, fresh = self.filter.matches, self.base, enumerate(new[start:], start)
         if self.filter.everything:  # its test, without a call per record
-            pairs = [
-                (_order(r), base + k)
-                for k, r in fresh
-                if r.kind != _ACCESS or not is_own_request(r)
-            ]
+            pairs = [(_order(r), base + k) for k, r in fresh if shown_by_default(r)]
         else:
             pairs = [(_order(r), base + k) for k, r in fresh if matches(r)]
         self.placed = False
